@@ -1,0 +1,33 @@
+/**
+ * One place that builds S3 clients, so every caller gets the same settings: path-style
+ * addressing (S3-compatible servers such as DEDL Islet, versitygw, MinIO, Ceph) and SDK retries
+ * switched off, because Temporal owns retries (two retry loops multiply).
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface S3Connection {
+  /** e.g. `https://s3.central.data.destination-earth.eu`; omitted for AWS itself. */
+  endpoint?: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Path-style URLs (`endpoint/bucket/key`); default true, which every S3-compatible server accepts. */
+  forcePathStyle?: boolean;
+}
+
+export function createS3Client(connection: S3Connection): S3Client {
+  return new S3Client({
+    endpoint: connection.endpoint,
+    region: connection.region,
+    forcePathStyle: connection.forcePathStyle ?? true,
+    credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey },
+    maxAttempts: 1,
+  });
+}
+
+/** Splits `s3://bucket/some/prefix` into its parts; throws a clear error for anything else. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+  if (!match?.[1]) throw new Error(`not an s3://bucket/prefix URL: ${JSON.stringify(url)}`);
+  return { bucket: match[1], prefix: (match[2] ?? '').replace(/\/+$/, '') };
+}
