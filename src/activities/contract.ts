@@ -1,0 +1,116 @@
+/**
+ * The inputs and outputs of the harvest activities: plain, serialisable, secret-free data (they
+ * are stored in workflow history). Credentials travel as names only.
+ */
+import type { HarvestRequest } from '../shared/harvest-request';
+import type { HarvestReport } from '../shared/harvest-report';
+
+export interface SubmitOrderInput {
+  request: HarvestRequest;
+  /** Deterministic per harvest: a retried or replayed submit finds the order it created. */
+  orderName: string;
+}
+
+export interface SubmittedOrder {
+  orderId: string;
+  /** True when an order with this name already existed and was adopted instead of creating one. */
+  adopted: boolean;
+  items: OrderItemView[];
+}
+
+export interface OrderItemView {
+  itemId: string;
+  identifier: string;
+  /** The Hook's status, lower-case. */
+  status: string;
+  message?: string;
+  processedSize?: number;
+  downloadLink?: string;
+}
+
+export interface PollOrderInput {
+  orderId: string;
+  /** Item ids whose terminal state the workflow already acted on: only news ends the poll. */
+  handled: string[];
+  /** Growth of the wait between polls (the request's `polling`, in ms). */
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  backoff: number;
+}
+
+export interface OrderSnapshot {
+  orderStatus: string;
+  estimatedDate?: string;
+  items: OrderItemView[];
+}
+
+export interface DeliverInput {
+  harvestKey: string;
+  orderId: string;
+  item: OrderItemView;
+  sink: string;
+  sinkCredentials?: string;
+  /** Extra context for the ledger and the manifest. */
+  workflow: string;
+  optionsHash: string;
+}
+
+export interface DeliveryRecord {
+  identifier: string;
+  location: string;
+  size: number;
+  sha256: string;
+  zipEntries: number;
+  deliveredAt: string;
+  /** True when the sink already held this verified product (a retried activity found its own work). */
+  reused: boolean;
+}
+
+export interface VerifyPrivateInput {
+  request: HarvestRequest;
+  items: OrderItemView[];
+}
+
+export interface PrivateItemResult {
+  identifier: string;
+  /** Each object found for the item, `location` as `s3://bucket/key`. */
+  objects: { key: string; size: number; location: string }[];
+  /** Why the item's outputs are not acceptable (missing, empty), when they are not. */
+  problem?: string;
+}
+
+export interface DiscardPartialInput {
+  sink: string;
+  sinkCredentials?: string;
+  identifier: string;
+}
+
+export interface WriteManifestInput {
+  sink: string;
+  sinkCredentials?: string;
+  report: HarvestReport;
+}
+
+/** Failure types the activities throw that make no sense to retry; the workflow reports them. */
+export const NON_RETRYABLE_TYPES = [
+  'InvalidRequest',
+  'HookRequestError',
+  'HookAuthError',
+  'HookForbiddenError',
+  'LinkExpiredError',
+  'IntegrityError',
+] as const;
+
+/** The activity functions the workflows call; `createActivities(deps)` returns exactly this. */
+export interface HarvestActivities {
+  /** Checks the request against the Hook workflow's option definitions and the worker's credential sets. */
+  validateHarvest(request: HarvestRequest): Promise<{ optionsHash: string }>;
+  submitOrder(input: SubmitOrderInput): Promise<SubmittedOrder>;
+  /** Returns when an item reached a terminal state not yet in `handled`; until then it fails as `OrderNotReady` and its retry policy is the poll loop. */
+  pollOrder(input: PollOrderInput): Promise<OrderSnapshot>;
+  deliverProduct(input: DeliverInput): Promise<DeliveryRecord>;
+  verifyPrivateOutput(input: VerifyPrivateInput): Promise<PrivateItemResult[]>;
+  discardPartial(input: DiscardPartialInput): Promise<void>;
+  cancelOrder(input: { orderId: string }): Promise<void>;
+  writeManifest(input: WriteManifestInput): Promise<string>;
+}

@@ -1,0 +1,54 @@
+/**
+ * The one place errors become Temporal failures. Permanent problems (bad request, bad
+ * credentials, expired link, corrupt product) are non-retryable; rate limits carry the server's
+ * Retry-After as `nextRetryDelay`; everything else is retryable under the activity's policy.
+ * Every message is redacted again here, because failures are stored in workflow history.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { HookError, HookRateLimitError } from '../hook/errors';
+import { redactText } from '../hook/redact';
+
+/** Errors from the storage layer whose `name` ends like this mean the bytes are wrong, not the network. */
+const INTEGRITY_ERROR = /(Mismatch|ErrorPage|CorruptZip|TooSmall|Integrity)Error$/;
+
+export function toApplicationFailure(err: unknown, secrets: readonly string[] = []): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err;
+  const error = err instanceof Error ? err : new Error(String(err));
+  const message = redactText(error.message, secrets);
+  if (error instanceof HookError) {
+    return ApplicationFailure.create({
+      type: error.name,
+      message,
+      nonRetryable: !error.retryable,
+      nextRetryDelay: error instanceof HookRateLimitError ? error.retryAfterMs : undefined,
+    });
+  }
+  if (INTEGRITY_ERROR.test(error.name)) {
+    return ApplicationFailure.create({
+      type: 'IntegrityError',
+      message: `${error.name}: ${message}`,
+      nonRetryable: true,
+    });
+  }
+  return ApplicationFailure.create({ type: error.name || 'Error', message, nonRetryable: false });
+}
+
+/** Runs an activity body and converts whatever it throws (cancellation passes through untouched). */
+export async function translatingErrors<T>(secrets: readonly string[], body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if ((err as { name?: string }).name === 'CancelledFailure') throw err;
+    throw toApplicationFailure(err, secrets);
+  }
+}
+
+/** A request problem found before anything was ordered: the message lists every field. */
+export function invalidRequest(problems: string[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: 'InvalidRequest',
+    message: `Invalid harvest request: ${problems.join('; ')}`,
+    nonRetryable: true,
+    details: [problems],
+  });
+}

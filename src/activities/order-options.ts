@@ -1,0 +1,104 @@
+/**
+ * Turns a HarvestRequest into the Hook's `WorkflowOptions`, and checks those options against the
+ * Hook workflow's own option definitions before anything is ordered. Secrets are filled in only
+ * when `credentials` is given (at submit time); validation works on placeholders.
+ */
+import { createHash } from 'node:crypto';
+import type { CredentialStore } from '../config/credentials';
+import type { OptionValue, WorkflowOptionDef } from '../hook/schemas';
+import type { HarvestRequest } from '../shared/harvest-request';
+
+/** Marks where a secret goes when options are built for validation only. */
+const PLACEHOLDER = '<secret>';
+
+export function buildOrderOptions(request: HarvestRequest, credentials?: CredentialStore): OptionValue[] {
+  const secret = (value: () => string) => (credentials ? value() : PLACEHOLDER);
+  const options: OptionValue[] = [{ Name: 'output_storage', Value: request.output.storage }];
+  const { source, output } = request;
+
+  if (source.type === 'DESP') {
+    options.push(
+      { Name: 'source_type', Value: 'DESP' },
+      { Name: 'desp_source_username', Value: secret(() => credentials!.desp(source.credentials).username) },
+      { Name: 'desp_source_password', Value: secret(() => credentials!.desp(source.credentials).password) },
+      { Name: 'desp_source_collection', Value: request.collection },
+    );
+  } else {
+    options.push(
+      { Name: 'source_type', Value: 'EXTERNAL' },
+      { Name: 'source_catalogue_api_url', Value: source.catalogueUrl },
+      { Name: 'source_catalogue_api_type', Value: source.catalogueType },
+      { Name: 'source_catalogue_collection', Value: request.collection },
+      { Name: 'source_token_url', Value: source.tokenUrl },
+      { Name: 'source_grant_type', Value: source.grantType },
+      { Name: 'source_client_id', Value: source.clientId },
+    );
+    if (source.grantType === 'PASSWORD') {
+      options.push(
+        { Name: 'source_username', Value: secret(() => credentials!.desp(source.credentials).username) },
+        { Name: 'source_password', Value: secret(() => credentials!.desp(source.credentials).password) },
+      );
+    } else {
+      options.push({
+        Name: 'source_client_secret',
+        Value: secret(() => credentials!.client(source.credentials).clientSecret),
+      });
+    }
+  }
+
+  if (output.storage === 'PRIVATE') {
+    options.push(
+      { Name: 'output_s3_path', Value: output.target },
+      { Name: 'output_s3_endpoint_url', Value: output.endpoint },
+      { Name: 'output_s3_access_key', Value: secret(() => credentials!.s3(output.credentials).accessKeyId) },
+      { Name: 'output_s3_secret_key', Value: secret(() => credentials!.s3(output.credentials).secretAccessKey) },
+    );
+  }
+  for (const extra of request.options) options.push({ Name: extra.name, Value: extra.value });
+  return options;
+}
+
+/**
+ * Problems with `options` against the workflow's definitions, each naming the field: options the
+ * workflow does not know, values outside an option's allowed list, required options missing.
+ */
+export function checkOptions(request: HarvestRequest, definitions: readonly WorkflowOptionDef[]): string[] {
+  const byName = new Map(definitions.map((d) => [d.Name, d]));
+  const options = buildOrderOptions(request);
+  const field = (name: string) => {
+    const index = request.options.findIndex((o) => o.name === name);
+    return index >= 0 ? `options.${index}` : `option ${name}`;
+  };
+  const problems: string[] = [];
+  for (const option of options) {
+    const definition = byName.get(option.Name);
+    if (!definition) {
+      problems.push(`${field(option.Name)}: the Hook workflow "${request.workflow}" has no option "${option.Name}"`);
+    } else if (definition.Value && option.Value !== PLACEHOLDER && !definition.Value.includes(String(option.Value))) {
+      problems.push(
+        `${field(option.Name)}: "${String(option.Value)}" is not one of ${definition.Value.map((v) => `"${v}"`).join(', ')}`,
+      );
+    } else if (/^int/i.test(definition.Type ?? '') && !Number.isInteger(Number(option.Value))) {
+      problems.push(`${field(option.Name)}: must be an integer`);
+    }
+  }
+  const given = new Set(options.map((o) => o.Name));
+  for (const definition of definitions) {
+    if (definition.Required && !given.has(definition.Name)) {
+      problems.push(`options: the Hook workflow "${request.workflow}" requires option "${definition.Name}"`);
+    }
+  }
+  return problems;
+}
+
+/** A stable fingerprint of what was ordered, without secrets: part of the ledger's key. */
+export function optionsHash(request: HarvestRequest): string {
+  const options = buildOrderOptions(request)
+    .filter((o) => o.Value !== PLACEHOLDER)
+    .map((o) => [o.Name, o.Value] as const)
+    .sort(([a], [b]) => a.localeCompare(b));
+  return createHash('sha256')
+    .update(JSON.stringify({ workflow: request.workflow, options }))
+    .digest('hex')
+    .slice(0, 16);
+}

@@ -1,0 +1,257 @@
+/**
+ * The Hook (ODP OData) API client. Each method is one HTTP call (plus at most one token renewal
+ * on a 401); failures are classified in errors.ts; nothing retries here — Temporal does.
+ */
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { z } from 'zod';
+import type { HookEndpoints } from './endpoints';
+import { LinkExpiredError, hookErrorFromStatus } from './errors';
+import { type HttpRequest, type HttpResponse, ensureOk, readJson, send } from './http';
+import {
+  type HookOrder,
+  type HookOrderItem,
+  type HookWorkflow,
+  type OptionValue,
+  listOf,
+  orderItemSchema,
+  orderSchema,
+  singleOf,
+  workflowSchema,
+} from './schemas';
+import { RetryAfterGate } from './retry-after-gate';
+import type { TokenSource } from './tokens';
+
+export interface BatchOrderRequest {
+  Name: string;
+  WorkflowName: string;
+  IdentifierList: string[];
+  WorkflowOptions: OptionValue[];
+  Priority?: number;
+}
+
+export interface ProductRequest {
+  /** `DownloadLink` (signed, no bearer) or `…/Product(id)/$value` (bearer). */
+  url: string;
+  /** Resume from this byte offset with `Range: bytes=<offset>-`. */
+  offset?: number;
+  /** Validator from the first response (ETag or Last-Modified): the range is honoured only if it still matches. */
+  ifRange?: string;
+  signal?: AbortSignal;
+}
+
+export interface ProductResponse {
+  body: Readable;
+  /** Offset of the first body byte: the requested offset on 206, 0 when the server sent everything. */
+  offset: number;
+  /** Bytes in this body, when announced. */
+  contentLength?: number;
+  /** The whole product's size, when known (Content-Range total or a 200's Content-Length). */
+  totalSize?: number;
+  etag?: string;
+  lastModified?: string;
+  contentType?: string;
+}
+
+const MAX_REDIRECTS = 5;
+
+export interface HookClientOptions {
+  endpoints: HookEndpoints;
+  tokens: TokenSource;
+  dispatcher: Dispatcher;
+  /** Shared by every client of one worker, so a Retry-After holds for all of them. */
+  gate?: RetryAfterGate;
+}
+
+export class HookClient {
+  private readonly odata: string;
+  private readonly gate: RetryAfterGate;
+
+  constructor(private readonly options: HookClientOptions) {
+    this.odata = options.endpoints.odata.endsWith('/') ? options.endpoints.odata : `${options.endpoints.odata}/`;
+    this.gate = options.gate ?? new RetryAfterGate();
+  }
+
+  /** Every workflow the account may run, without option definitions. */
+  async listWorkflows(signal?: AbortSignal): Promise<HookWorkflow[]> {
+    const body = await this.getJson(`Workflows?${query({ $orderby: 'Id asc' })}`, listOf(workflowSchema), signal);
+    return body.value;
+  }
+
+  /** One workflow with its option definitions, or undefined when no workflow has that name. */
+  async getWorkflow(name: string, signal?: AbortSignal): Promise<HookWorkflow | undefined> {
+    const path = `Workflows?${query({ $expand: 'WorkflowOptions', $filter: `Name eq ${literal(name)}` })}`;
+    const body = await this.getJson(path, listOf(workflowSchema), signal);
+    return body.value.find((w) => w.Name === name);
+  }
+
+  async createBatchOrder(order: BatchOrderRequest, signal?: AbortSignal): Promise<HookOrder> {
+    return this.json('POST', 'BatchOrder/OData.CSC.Order', singleOf(orderSchema), signal, order);
+  }
+
+  /** Orders whose Name is exactly `name` (the submit step's idempotency lookup). */
+  async findOrdersByName(name: string, signal?: AbortSignal): Promise<HookOrder[]> {
+    const path = `BatchOrder?${query({ $filter: `Name eq ${literal(name)}` })}`;
+    const body = await this.getJson(path, listOf(orderSchema), signal);
+    return body.value.filter((o) => o.Name === name);
+  }
+
+  async getOrder(orderId: string, signal?: AbortSignal): Promise<HookOrder> {
+    return this.getJson(`BatchOrder(${key(orderId)})`, singleOf(orderSchema), signal);
+  }
+
+  async getOrderItems(orderId: string, signal?: AbortSignal): Promise<HookOrderItem[]> {
+    const body = await this.getJson(`BatchOrder(${key(orderId)})/Products`, listOf(orderItemSchema), signal);
+    return body.value;
+  }
+
+  async cancelOrder(orderId: string, signal?: AbortSignal): Promise<void> {
+    const req = { method: 'POST' as const, url: `${this.odata}BatchOrder(${key(orderId)})/OData.CSC.Cancel` };
+    const res = await this.authorized({ ...req, body: '{}', signal });
+    await ensureOk(res, req);
+    await res.body.dump();
+  }
+
+  /** The bearer-authenticated download URL of one item. */
+  productValueUrl(orderId: string, itemId: string): string {
+    return `${this.odata}BatchOrder(${key(orderId)})/Product(${key(itemId)})/$value`;
+  }
+
+  /**
+   * Opens a product body, optionally from an offset. Follows redirects itself so that the bearer
+   * goes only to the ODP origin: a signed storage link must not receive it (and does not need it).
+   */
+  async openProduct(request: ProductRequest): Promise<ProductResponse> {
+    let url = request.url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      // The bearer goes only to the ODP API itself; signed storage links (another origin in
+      // production, another path on the emulator) authenticate by their signature.
+      const withBearer = url.startsWith(this.odata);
+      const req: HttpRequest = { method: 'GET', url, headers: productHeaders(request), signal: request.signal };
+      const res = withBearer ? await this.authorized(req) : await this.send(req);
+      const location = firstHeader(res, 'location');
+      if (res.statusCode >= 300 && res.statusCode < 400 && location) {
+        await res.body.dump();
+        url = new URL(location, url).toString();
+        continue;
+      }
+      if (!withBearer && [401, 403, 410].includes(res.statusCode)) {
+        const detail = await res.body.text().catch(() => '');
+        throw new LinkExpiredError('The signed download link was refused (expired or invalid)', {
+          method: 'GET',
+          url,
+          status: res.statusCode,
+          detail,
+        });
+      }
+      await ensureOk(res, req);
+      return productResponse(res, request.offset ?? 0);
+    }
+    throw hookErrorFromStatus(310, { method: 'GET', url: request.url, detail: `more than ${MAX_REDIRECTS} redirects` });
+  }
+
+  private async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
+    return this.json('GET', path, schema, signal);
+  }
+
+  private async json<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    signal?: AbortSignal,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
+    const req: HttpRequest = {
+      method,
+      url: `${this.odata}${path}`,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    };
+    const res = await this.authorized(req);
+    await ensureOk(res, req);
+    return readJson(res, req, schema);
+  }
+
+  /** Sends with the bearer; on a 401, renews the token once and sends again. */
+  private async authorized(req: HttpRequest): Promise<HttpResponse> {
+    const { tokens } = this.options;
+    const token = await tokens.token(req.signal);
+    const res = await this.send(withAuth(req, token));
+    if (res.statusCode !== 401) return res;
+    await res.body.dump();
+    tokens.invalidate(token);
+    return this.send(withAuth(req, await tokens.token(req.signal)));
+  }
+
+  private async send(req: HttpRequest): Promise<HttpResponse> {
+    this.gate.check(req);
+    const res = await send(this.options.dispatcher, req);
+    this.gate.observe(req, res);
+    return res;
+  }
+}
+
+function withAuth(req: HttpRequest, token: string): HttpRequest {
+  return { ...req, headers: { accept: 'application/json', ...req.headers, authorization: `Bearer ${token}` } };
+}
+
+function productHeaders(request: ProductRequest): Record<string, string> {
+  const headers: Record<string, string> = { accept: 'application/zip, application/octet-stream;q=0.9, */*;q=0.1' };
+  if (request.offset) {
+    headers.range = `bytes=${request.offset}-`;
+    if (request.ifRange) headers['if-range'] = request.ifRange;
+  }
+  return headers;
+}
+
+function productResponse(res: HttpResponse, requestedOffset: number): ProductResponse {
+  const contentLength = numberHeader(res, 'content-length');
+  const contentRange = firstHeader(res, 'content-range');
+  const partial = res.statusCode === 206 && contentRange !== undefined;
+  const range = partial ? /bytes (\d+)-\d+\/(\d+|\*)/.exec(contentRange) : null;
+  const offset = partial && range ? Number(range[1]) : 0;
+  const total = range?.[2] && range[2] !== '*' ? Number(range[2]) : partial ? undefined : contentLength;
+  if (partial && offset !== requestedOffset) {
+    res.body.destroy();
+    throw hookErrorFromStatus(416, { detail: `asked for bytes from ${requestedOffset}, got ${contentRange}` });
+  }
+  return {
+    body: res.body,
+    offset,
+    contentLength,
+    totalSize: total,
+    etag: firstHeader(res, 'etag'),
+    lastModified: firstHeader(res, 'last-modified'),
+    contentType: firstHeader(res, 'content-type'),
+  };
+}
+
+function firstHeader(res: HttpResponse, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function numberHeader(res: HttpResponse, name: string): number | undefined {
+  const value = firstHeader(res, name);
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** An OData string literal: single quotes, with embedded quotes doubled. */
+export function literal(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Keys go unquoted in parentheses (`BatchOrder(13832)`); refuse anything that could change the path. */
+function key(id: string): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(id))
+    throw hookErrorFromStatus(400, { detail: `invalid OData key ${JSON.stringify(id)}` });
+  return id;
+}
+
+/** OData query options, percent-encoded (spaces as %20, which every OData server accepts). */
+function query(options: Record<string, string>): string {
+  return Object.entries(options)
+    .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+    .join('&');
+}

@@ -1,0 +1,228 @@
+/**
+ * DESP username/password → DEDL bearer, the way the official notebooks do it (hook-api.md §2.3):
+ * fetch the Keycloak login page, post the credentials to its form (and a one-time code when the
+ * account has 2FA), trade the authorization code for a DESP token, then exchange that for a DEDL
+ * token that the ODP API accepts. One cookie jar per login, redirects never followed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import { type HookEndpoints, REAL_ENDPOINTS, dedlTokenUrl, despAuthUrl, despTokenUrl } from './endpoints';
+import { HookAuthError, hookErrorFromStatus } from './errors';
+import { type HttpResponse, send } from './http';
+import { type IssuedToken, type TokenCacheOptions, type TokenSource, cachedTokenSource, postTokenForm } from './tokens';
+
+export interface DespCredentials {
+  username: string;
+  password: string;
+  /** Returns the current one-time code, for accounts with 2FA (e.g. a TOTP generator). */
+  otp?: () => string;
+}
+
+export interface DespLoginOptions {
+  endpoints: HookEndpoints;
+  /** Public DESP client; `dedl-hook` (default) or `dedl-hda`. */
+  clientId?: string;
+  /** The redirect URI registered for the client; never visited, only echoed. */
+  redirectUri?: string;
+}
+
+/** The DEDL exchange's fixed parameters (hook-api.md §2.3 step 5). */
+const EXCHANGE = {
+  grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+  subject_issuer: 'desp-oidc',
+  subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+  client_id: 'hda-public',
+  audience: 'hda-public',
+};
+
+export function despTokenSource(
+  dispatcher: Dispatcher,
+  credentials: DespCredentials,
+  options: DespLoginOptions,
+  cache?: TokenCacheOptions,
+): TokenSource {
+  return cachedTokenSource((signal) => loginToDedl(dispatcher, credentials, options, signal), cache);
+}
+
+export async function loginToDedl(
+  dispatcher: Dispatcher,
+  credentials: DespCredentials,
+  options: DespLoginOptions,
+  signal?: AbortSignal,
+): Promise<IssuedToken> {
+  const clientId = options.clientId ?? 'dedl-hook';
+  const redirectUri = options.redirectUri ?? REAL_ENDPOINTS.odata;
+  const code = await authorizationCode(dispatcher, credentials, options.endpoints, clientId, redirectUri, signal);
+  const desp = await postTokenForm(
+    dispatcher,
+    despTokenUrl(options.endpoints),
+    { client_id: clientId, redirect_uri: redirectUri, code, grant_type: 'authorization_code', scope: '' },
+    signal,
+  );
+  return postTokenForm(
+    dispatcher,
+    dedlTokenUrl(options.endpoints),
+    { ...EXCHANGE, subject_token: desp.accessToken },
+    signal,
+  );
+}
+
+async function authorizationCode(
+  dispatcher: Dispatcher,
+  credentials: DespCredentials,
+  endpoints: HookEndpoints,
+  clientId: string,
+  redirectUri: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const jar = new CookieJar();
+  const state = randomUUID();
+  const authUrl = new URL(despAuthUrl(endpoints));
+  authUrl.search = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    scope: 'openid',
+    response_type: 'code',
+    state,
+  }).toString();
+
+  const page = await call(dispatcher, jar, 'GET', authUrl.toString(), undefined, signal);
+  if (page.statusCode !== 200) throw await unexpected(page, 'GET', authUrl.toString(), 'the DESP login page');
+  const loginAction = formAction(await page.body.text(), 'kc-form-login');
+  if (!loginAction) throw new HookAuthError('The DESP login page has no login form', { url: authUrl.toString() });
+
+  let answer = await call(
+    dispatcher,
+    jar,
+    'POST',
+    loginAction,
+    { username: credentials.username, password: credentials.password },
+    signal,
+  );
+  if (answer.statusCode === 200) {
+    const html = await answer.body.text();
+    const error = inputError(html);
+    if (error) throw new HookAuthError(`DESP login failed: ${error}`);
+    if (!hasOtpInput(html)) throw new HookAuthError('DESP login returned an unexpected page (no code, no error)');
+    if (!credentials.otp) {
+      throw new HookAuthError('The DESP account asks for a one-time code, but no OTP secret is configured');
+    }
+    const otpAction = formAction(html);
+    if (!otpAction) throw new HookAuthError('The DESP one-time-code page has no form');
+    answer = await call(dispatcher, jar, 'POST', otpAction, { otp: credentials.otp(), login: 'Sign In' }, signal);
+    if (answer.statusCode === 200) {
+      throw new HookAuthError(
+        `DESP one-time code refused: ${inputError(await answer.body.text()) ?? 'no reason given'}`,
+      );
+    }
+  }
+  return codeFromRedirect(answer, redirectUri, state);
+}
+
+function codeFromRedirect(answer: HttpResponse, redirectUri: string, state: string): string {
+  const location = header(answer, 'location');
+  if (answer.statusCode < 300 || answer.statusCode >= 400 || !location) {
+    throw hookErrorFromStatus(answer.statusCode, { detail: 'DESP login did not redirect with a code' });
+  }
+  const target = new URL(location, redirectUri);
+  if (target.toString().includes('TERMS_AND_CONDITIONS')) {
+    throw new HookAuthError(
+      'DESP terms and conditions are not accepted for this account: accept them once in a browser',
+    );
+  }
+  const error = target.searchParams.get('error');
+  if (error) throw new HookAuthError(`DESP login failed: ${target.searchParams.get('error_description') ?? error}`);
+  if (target.searchParams.get('state') !== state) throw new HookAuthError('DESP login answered with a foreign state');
+  const code = target.searchParams.get('code');
+  if (!code) throw new HookAuthError('DESP login redirected without an authorization code');
+  return code;
+}
+
+async function call(
+  dispatcher: Dispatcher,
+  jar: CookieJar,
+  method: 'GET' | 'POST',
+  url: string,
+  form: Record<string, string> | undefined,
+  signal?: AbortSignal,
+): Promise<HttpResponse> {
+  const headers: Record<string, string> = { accept: 'text/html' };
+  const cookie = jar.header();
+  if (cookie) headers.cookie = cookie;
+  if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+  const res = await send(dispatcher, {
+    method,
+    url,
+    headers,
+    body: form ? new URLSearchParams(form).toString() : undefined,
+    signal,
+  });
+  jar.store(res.headers['set-cookie']);
+  return res;
+}
+
+async function unexpected(res: HttpResponse, method: string, url: string, what: string) {
+  const detail = await res.body.text().catch(() => '');
+  return hookErrorFromStatus(res.statusCode, { method, url, detail: `while loading ${what}: ${detail.slice(0, 200)}` });
+}
+
+function header(res: HttpResponse, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Keycloak keeps its session in cookies; all we need is to send back what it set. */
+class CookieJar {
+  private readonly cookies = new Map<string, string>();
+
+  store(setCookie: string | string[] | undefined): void {
+    for (const line of Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []) {
+      const pair = line.split(';', 1)[0] ?? '';
+      const eq = pair.indexOf('=');
+      if (eq > 0) this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+}
+
+/** The `action` of the form with `id` (or of the first form), HTML entities decoded. */
+export function formAction(html: string, id?: string): string | undefined {
+  for (const match of html.matchAll(/<form\b[^>]*>/gi)) {
+    const tag = match[0];
+    if (id && attribute(tag, 'id') !== id) continue;
+    const action = attribute(tag, 'action');
+    if (action) return decodeEntities(action);
+  }
+  return undefined;
+}
+
+/** The text of Keycloak's `<span id="input-error">`, the message of a failed login. */
+export function inputError(html: string): string | undefined {
+  const match = /<span\b[^>]*id=["']input-error["'][^>]*>([\s\S]*?)<\/span>/i.exec(html);
+  return match?.[1] ? decodeEntities(match[1]).trim() : undefined;
+}
+
+function hasOtpInput(html: string): boolean {
+  return [...html.matchAll(/<input\b[^>]*>/gi)].some((m) =>
+    ['name', 'id', 'placeholder', 'type'].some((a) => /otp/i.test(attribute(m[0], a) ?? '')),
+  );
+}
+
+function attribute(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}\\s*=\\s*("([^"]*)"|'([^']*)')`, 'i').exec(tag);
+  return match ? (match[2] ?? match[3]) : undefined;
+}
+
+function decodeEntities(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+}

@@ -1,0 +1,139 @@
+/**
+ * Bearer tokens for the Hook: a cache that renews a token 60 s before it expires with one
+ * refresh in flight at a time, and the simple sources (a fixed token, OAuth client credentials).
+ * The DESP login lives in desp-login.ts.
+ */
+import type { Dispatcher } from 'undici';
+import { z } from 'zod';
+import { HookAuthError } from './errors';
+import { ensureOk, readJson, send } from './http';
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Epoch milliseconds after which the token is no longer accepted. */
+  expiresAt: number;
+}
+
+/** What the Hook client asks for a bearer. `invalidate` is called after a 401 so the next call renews. */
+export interface TokenSource {
+  token(signal?: AbortSignal): Promise<string>;
+  invalidate(token: string): void;
+}
+
+export interface TokenCacheOptions {
+  /** Renew this long before expiry (default 60 s, as eodag does). */
+  renewBeforeMs?: number;
+  now?: () => number;
+}
+
+/** Wraps a token issuer with caching, early renewal and a single in-flight refresh. */
+export function cachedTokenSource(
+  issue: (signal?: AbortSignal) => Promise<IssuedToken>,
+  options: TokenCacheOptions = {},
+): TokenSource {
+  const renewBeforeMs = options.renewBeforeMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  let current: IssuedToken | undefined;
+  let inFlight: Promise<IssuedToken> | undefined;
+
+  return {
+    async token(signal) {
+      if (current && now() < current.expiresAt - renewBeforeMs) return current.accessToken;
+      // Every caller waiting for a renewal shares one request to the identity provider.
+      inFlight ??= issue(signal).finally(() => (inFlight = undefined));
+      current = await inFlight;
+      return current.accessToken;
+    },
+    invalidate(token) {
+      if (current?.accessToken === token) current = undefined;
+    },
+  };
+}
+
+export function staticTokenSource(token: string): TokenSource {
+  return { token: async () => token, invalidate: () => undefined };
+}
+
+export const tokenResponseSchema = z.object({
+  access_token: z.string().min(1),
+  expires_in: z.number().optional(),
+  refresh_token: z.string().optional(),
+});
+
+/** When the token stops being valid: the JWT's `exp` if readable, else `expires_in`, else 5 minutes. */
+export function tokenExpiry(accessToken: string, expiresInSec: number | undefined, now = Date.now()): number {
+  const exp = jwtClaims(accessToken)?.exp;
+  if (typeof exp === 'number') return exp * 1000;
+  return now + (expiresInSec ?? 300) * 1000;
+}
+
+/** The claims of a JWT, unverified (the server verifies; we only read `exp` and roles). */
+export function jwtClaims(token: string): Record<string, unknown> | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Posts a form to a Keycloak token endpoint; a refusal is a HookAuthError with Keycloak's words. */
+export async function postTokenForm(
+  dispatcher: Dispatcher,
+  url: string,
+  form: Record<string, string>,
+  signal?: AbortSignal,
+): Promise<IssuedToken & { refreshToken?: string }> {
+  const req = { method: 'POST' as const, url };
+  const res = await send(dispatcher, {
+    ...req,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+    body: new URLSearchParams(form).toString(),
+    signal,
+  });
+  if (res.statusCode === 400 || res.statusCode === 401) {
+    const text = await res.body.text().catch(() => '');
+    throw new HookAuthError('The identity provider refused the token request', {
+      ...req,
+      status: res.statusCode,
+      detail: text,
+    });
+  }
+  await ensureOk(res, req);
+  const body = await readJson(res, req, tokenResponseSchema);
+  return {
+    accessToken: body.access_token,
+    expiresAt: tokenExpiry(body.access_token, body.expires_in),
+    refreshToken: body.refresh_token,
+  };
+}
+
+export interface ClientCredentials {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** A DEDL service account: OAuth client credentials at the DEDL token endpoint. */
+export function clientCredentialsTokenSource(
+  dispatcher: Dispatcher,
+  credentials: ClientCredentials,
+  options?: TokenCacheOptions,
+): TokenSource {
+  return cachedTokenSource(
+    (signal) =>
+      postTokenForm(
+        dispatcher,
+        credentials.tokenUrl,
+        {
+          grant_type: 'client_credentials',
+          client_id: credentials.clientId,
+          client_secret: credentials.clientSecret,
+          scope: 'openid',
+        },
+        signal,
+      ),
+    options,
+  );
+}

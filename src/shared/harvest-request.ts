@@ -1,0 +1,176 @@
+/**
+ * `HarvestRequest`: the one JSON object that starts a harvest, from our CLI, from code, or from
+ * `temporal workflow start --input-file`. It holds no secret: credentials are named, and the
+ * worker resolves the names from its own environment. Workflow-safe (zod only).
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+/** The largest order the Hook is sent in one go; campaigns split bigger lists. */
+export const MAX_IDENTIFIERS_PER_ORDER = 100;
+
+const duration = (what: string) =>
+  z.string().refine((text) => parseDuration(text) !== undefined, `${what} must be a duration like 15s, 10m, 48h or 2d`);
+
+/** A credential set known to the worker, e.g. `islet` → S3_CREDENTIALS_ISLET_* variables. Never a secret itself. */
+export const credentialRef = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,39}$/, 'must name a credential set (lower-case letters, digits, - or _), not contain one');
+
+export const s3Url = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'must be an s3://bucket/prefix URL');
+
+export const fileUrl = z
+  .string()
+  .regex(/^file:\/\/\/[^\0]*$/, 'must be an absolute file:///path URL')
+  .refine((url) => !decodeURI(url).split('/').includes('..'), 'must not contain ".." segments');
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** Where TEMPORARY products are written: a local folder or an S3 prefix. */
+export const sinkUrl = z.union([fileUrl, s3Url], { error: 'must be a file:///dir or s3://bucket/prefix URL' });
+
+/** Product identifiers as the catalogue writes them: no spaces, quotes or path separators. */
+export const identifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a catalogue identifier (letters, digits, dot, dash, underscore)');
+
+const sourceSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('DESP'),
+      /** DESP account used by the Hook to read from HDA; defaults to the worker's own DESP login. */
+      credentials: credentialRef.default('desp'),
+    }),
+    z.strictObject({
+      type: z.literal('EXTERNAL'),
+      catalogueUrl: httpUrl,
+      catalogueType: z.enum(['STAC']).default('STAC'),
+      tokenUrl: httpUrl,
+      grantType: z.enum(['PASSWORD', 'CLIENT_CREDENTIALS']).default('PASSWORD'),
+      clientId: z.string().min(1).default('hda-public'),
+      credentials: credentialRef,
+    }),
+  ],
+  { error: 'must be { "type": "DESP" } or { "type": "EXTERNAL", … }' },
+);
+
+const outputSchema = z.discriminatedUnion(
+  'storage',
+  [
+    z.strictObject({
+      storage: z.literal('TEMPORARY'),
+      sink: sinkUrl,
+      /** Credential set for an s3:// sink. */
+      sinkCredentials: credentialRef.optional(),
+    }),
+    z.strictObject({
+      storage: z.literal('PRIVATE'),
+      target: s3Url,
+      endpoint: httpUrl,
+      credentials: credentialRef,
+      /** Also copy the outputs here, with the same integrity checks. */
+      download: sinkUrl.optional(),
+      /** How object keys match items: `{prefix}` and `{identifier}` are replaced. */
+      keyTemplate: z.string().min(1).default('{prefix}/{identifier}'),
+    }),
+  ],
+  { error: 'must be { "storage": "TEMPORARY", "sink": … } or { "storage": "PRIVATE", "target": … }' },
+);
+
+/** Options we set from `source` and `output`; a request may not set them by hand. */
+export const MANAGED_OPTIONS = new Set([
+  'output_storage',
+  'output_s3_access_key',
+  'output_s3_secret_key',
+  'output_s3_path',
+  'output_s3_endpoint_url',
+  'source_type',
+  'desp_source_username',
+  'desp_source_password',
+  'desp_source_collection',
+  'source_catalogue_api_url',
+  'source_catalogue_api_type',
+  'source_catalogue_collection',
+  'source_token_url',
+  'source_grant_type',
+  'source_username',
+  'source_password',
+  'source_client_id',
+  'source_client_secret',
+]);
+
+const extraOption = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a Hook option name (lower-case, digits, underscore)')
+    .refine((name) => !MANAGED_OPTIONS.has(name), 'is set from "source" or "output", not by hand'),
+  value: z.union([z.string().max(1024), z.number(), z.boolean()]),
+});
+
+export const pollingSchema = z
+  .strictObject({
+    initialInterval: duration('initialInterval').default('15s'),
+    maxInterval: duration('maxInterval').default('10m'),
+    backoff: z.number().min(1, 'must be at least 1').max(10, 'must be at most 10').default(1.6),
+    deadline: duration('deadline').default('48h'),
+  })
+  .refine((p) => parseDuration(p.initialInterval)! <= parseDuration(p.maxInterval)!, {
+    message: 'initialInterval must not exceed maxInterval',
+    path: ['initialInterval'],
+  });
+
+export const harvestRequestSchema = z
+  .strictObject({
+    /** A label; goes into the Hook order's Name. */
+    name: z
+      .string()
+      .min(1, 'must not be empty')
+      .max(80, 'must be at most 80 characters')
+      .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'may use letters, digits, space, dot, dash and underscore'),
+    workflow: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a Hook workflow name')
+      .default('data-harvest'),
+    collection: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a catalogue collection id'),
+    identifiers: z
+      .array(identifier)
+      .min(1, 'must list at least one identifier')
+      .max(MAX_IDENTIFIERS_PER_ORDER, `must list at most ${MAX_IDENTIFIERS_PER_ORDER} identifiers (use a campaign)`)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an identifier'),
+    source: sourceSchema.default({ type: 'DESP', credentials: 'desp' }),
+    output: outputSchema,
+    options: z
+      .array(extraOption)
+      .max(50)
+      .default([])
+      .refine((opts) => new Set(opts.map((o) => o.name)).size === opts.length, 'must not repeat an option'),
+    polling: pollingSchema.default({ initialInterval: '15s', maxInterval: '10m', backoff: 1.6, deadline: '48h' }),
+    /** Downloads running at once for this harvest. */
+    maxParallelDownloads: z.number().int().min(1).max(16).default(4),
+  })
+  .refine((r) => r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || r.output.sinkCredentials, {
+    message: 'an s3:// sink needs "sinkCredentials"',
+    path: ['output', 'sinkCredentials'],
+  });
+
+/** What callers write (defaults optional). */
+export type HarvestRequestInput = z.input<typeof harvestRequestSchema>;
+/** What the workflow works with (defaults filled in). */
+export type HarvestRequest = z.output<typeof harvestRequestSchema>;
+
+/** One line per problem, each naming the field: `identifiers.2: must be a catalogue identifier …`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(request)'}: ${issue.message}`);
+}
+
+export type ParsedRequest = { ok: true; request: HarvestRequest } | { ok: false; problems: string[] };
+
+export function parseHarvestRequest(input: unknown): ParsedRequest {
+  const result = harvestRequestSchema.safeParse(input);
+  return result.success ? { ok: true, request: result.data } : { ok: false, problems: describeIssues(result.error) };
+}

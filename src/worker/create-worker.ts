@@ -1,0 +1,53 @@
+/**
+ * The harvest Worker: task queue, prebundled workflow code, activities, and explicit limits.
+ */
+import path from 'node:path';
+import { type NativeConnection, Worker, type WorkerOptions, bundleWorkflowCode } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { parseDuration } from '../shared/duration';
+import type { WorkerConfig } from '../config/worker-config';
+import type { WorkerDependencies } from './dependencies';
+
+/** The workflows entry point, next to this file's folder in both `src/` and `dist/`. */
+export const WORKFLOWS_PATH = require.resolve(path.join(__dirname, '..', 'workflows'));
+
+export interface CreateWorkerOptions {
+  config: WorkerConfig;
+  connection: NativeConnection;
+  deps: WorkerDependencies;
+  /** A bundle built once (tests and production); bundled here when omitted. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Override the task queue (tests use one per test). */
+  taskQueue?: string;
+}
+
+export async function createHarvestWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { env } = options.config;
+  return Worker.create({
+    connection: options.connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: options.taskQueue ?? env.DEDL_TASK_QUEUE,
+    workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle(env.DEDL_WORKFLOW_BUNDLE)),
+    activities: createActivities(options.deps),
+    maxConcurrentActivityTaskExecutions: env.DEDL_MAX_CONCURRENT_ACTIVITIES,
+    maxActivitiesPerSecond: env.DEDL_MAX_ACTIVITIES_PER_SECOND,
+    maxCachedWorkflows: env.DEDL_MAX_CACHED_WORKFLOWS,
+    // Downloads get this long to checkpoint (heartbeat their offset) before they are cancelled.
+    shutdownGraceTime: parseDuration(env.DEDL_SHUTDOWN_GRACE_TIME),
+  });
+}
+
+/** The prebuilt bundle when configured, else one built now from the workflow sources. */
+export async function loadWorkflowBundle(codePath?: string): Promise<WorkerOptions['workflowBundle']> {
+  if (codePath) return { codePath };
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  log: () => undefined,
+  warn: (message: string, meta?: Record<string, unknown>) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: Record<string, unknown>) => console.error(message, meta ?? ''),
+};

@@ -1,0 +1,60 @@
+/**
+ * Builds, once per worker process, everything the activities share: the HTTP agent, the Hook
+ * client with its token source, and the credential sets. `close()` releases them.
+ */
+import { totp } from '../emulator/totp';
+import { type CredentialStore, loadCredentialStore } from '../config/credentials';
+import type { WorkerConfig } from '../config/worker-config';
+import { HookClient } from '../hook/client';
+import { despTokenSource } from '../hook/desp-login';
+import { dedlTokenUrl } from '../hook/endpoints';
+import { createHttpAgent } from '../hook/http';
+import { RetryAfterGate } from '../hook/retry-after-gate';
+import { type TokenSource, clientCredentialsTokenSource, staticTokenSource } from '../hook/tokens';
+import type { ActivityDeps } from '../activities';
+
+export interface WorkerDependencies extends ActivityDeps {
+  close(): Promise<void>;
+}
+
+export function buildDependencies(config: WorkerConfig, env: NodeJS.ProcessEnv = process.env): WorkerDependencies {
+  const credentials: CredentialStore = loadCredentialStore(env);
+  const agent = createHttpAgent({
+    connectTimeoutMs: config.env.HOOK_CONNECT_TIMEOUT_MS,
+    headersTimeoutMs: config.env.HOOK_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: config.env.HOOK_BODY_TIMEOUT_MS,
+  });
+  const hook = new HookClient({
+    endpoints: config.endpoints,
+    dispatcher: agent,
+    tokens: hookTokens(config, agent),
+    gate: new RetryAfterGate(),
+  });
+  return { hook, credentials, close: () => agent.close() };
+}
+
+function hookTokens(config: WorkerConfig, agent: ReturnType<typeof createHttpAgent>): TokenSource {
+  const { env, endpoints } = config;
+  switch (env.HOOK_AUTH) {
+    case 'token':
+      return staticTokenSource(env.HOOK_TOKEN!);
+    case 'client-credentials':
+      return clientCredentialsTokenSource(agent, {
+        tokenUrl: dedlTokenUrl(endpoints),
+        clientId: env.DEDL_CLIENT_ID!,
+        clientSecret: env.DEDL_CLIENT_SECRET!,
+      });
+    case 'desp': {
+      const secret = env.DESP_OTP_SECRET;
+      return despTokenSource(
+        agent,
+        {
+          username: env.DESP_USERNAME!,
+          password: env.DESP_PASSWORD!,
+          otp: secret ? () => totp(secret, Date.now()) : undefined,
+        },
+        { endpoints },
+      );
+    }
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * `harvest`: one Hook order from submission to verified output (design.md §4).
+ *
+ * validate → submit exactly once → poll (the poll activity's retry policy is the loop, so a quiet
+ * order of several days adds no history) → deliver each item as soon as the Hook completes it →
+ * report. Cancelling the workflow cancels the Hook order; the deadline does the same and reports
+ * what did not finish as timed out.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  TimeoutFailure,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
+import type { HarvestActivities, OrderItemView, OrderSnapshot } from '../activities/contract';
+import { parseDuration } from '../shared/duration';
+import { type HarvestRequest, type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
+import {
+  FINAL_ITEM_STATES,
+  type HarvestPhase,
+  type HarvestReport,
+  type ItemReport,
+  outcomeOf,
+  summarize,
+} from '../shared/harvest-report';
+import { progressQuery } from '../shared/messages';
+import { HarvestCollection, HarvestName, HarvestOutcome } from '../shared/search-attributes';
+import { stableHash } from '../shared/stable-hash';
+
+const NON_RETRYABLE = ['InvalidRequest', 'HookRequestError', 'HookAuthError', 'HookForbiddenError'];
+
+/** Calls to the Hook's API: short, retried with backoff on 5xx/429/network errors. */
+const hook = proxyActivities<HarvestActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '2m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
+});
+
+/** Moving bytes: heartbeats every few seconds, so a dead worker is noticed in a minute and the retry resumes. */
+const transfer = proxyActivities<HarvestActivities>({
+  startToCloseTimeout: '12 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: [...NON_RETRYABLE, 'LinkExpiredError', 'IntegrityError'],
+  },
+});
+
+export async function harvest(input: HarvestRequestInput): Promise<HarvestReport> {
+  const parsed = parseHarvestRequest(input);
+  if (!parsed.ok) {
+    throw ApplicationFailure.create({
+      type: 'InvalidRequest',
+      nonRetryable: true,
+      message: `Invalid harvest request: ${parsed.problems.join('; ')}`,
+      details: [parsed.problems],
+    });
+  }
+  return new Harvest(parsed.request).run();
+}
+
+class Harvest {
+  private readonly info = workflowInfo();
+  private readonly items = new Map<string, ItemReport>();
+  private readonly itemIdentifiers = new Map<string, string>();
+  private readonly handled = new Set<string>();
+  private phase: HarvestPhase = 'validating';
+  private orderId?: string;
+  private orderName?: string;
+  private lastPolledAt?: string;
+  private running = 0;
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(private readonly request: HarvestRequest) {
+    for (const identifier of request.identifiers) this.items.set(identifier, { identifier, state: 'ordered' });
+    setHandler(progressQuery, () => ({ ...this.report(), phase: this.phase, lastPolledAt: this.lastPolledAt }));
+  }
+
+  async run(): Promise<HarvestReport> {
+    upsertSearchAttributes([
+      { key: HarvestName, value: this.request.name },
+      { key: HarvestCollection, value: this.request.collection },
+    ]);
+    upsertMemo({
+      name: this.request.name,
+      collection: this.request.collection,
+      items: this.request.identifiers.length,
+    });
+    try {
+      const { optionsHash } = await hook.validateHarvest(this.request);
+      await this.submit();
+      const deliveries = await this.pollAndDeliver(optionsHash);
+      await Promise.all(deliveries);
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      await CancellationScope.nonCancellable(() => this.onCancelled());
+      throw err;
+    }
+    return this.finish(false);
+  }
+
+  private async submit(): Promise<void> {
+    this.phase = 'submitting';
+    // Same workflow chain → same name → the submit activity adopts the order instead of creating a second one.
+    this.orderName = `${this.request.name} [dh-${stableHash(`${this.info.workflowId}/${this.info.firstExecutionRunId}`)}]`;
+    const order = await hook.submitOrder({ request: this.request, orderName: this.orderName });
+    this.orderId = order.orderId;
+    this.applySnapshot({ orderStatus: 'queued', items: order.items });
+    log.info('Order submitted', { orderId: order.orderId, adopted: order.adopted, items: order.items.length });
+  }
+
+  /** Polls until every item is terminal at the Hook (or the deadline passes); returns the deliveries under way. */
+  private async pollAndDeliver(optionsHash: string): Promise<Promise<void>[]> {
+    this.phase = 'polling';
+    const { polling } = this.request;
+    const deadline = Date.parse(this.startedAt) + parseDuration(polling.deadline)!;
+    const deliveries: Promise<void>[] = [];
+    while (this.handled.size < this.items.size) {
+      const remaining = deadline - Date.now();
+      let snapshot: OrderSnapshot;
+      try {
+        if (remaining <= 0) throw new DeadlinePassed();
+        const poll = proxyActivities<HarvestActivities>({
+          startToCloseTimeout: '1 minute',
+          scheduleToCloseTimeout: remaining,
+          retry: {
+            initialInterval: polling.initialInterval,
+            maximumInterval: polling.maxInterval,
+            backoffCoefficient: polling.backoff,
+            nonRetryableErrorTypes: NON_RETRYABLE,
+          },
+        });
+        snapshot = await poll.pollOrder({
+          orderId: this.orderId!,
+          handled: [...this.handled],
+          initialIntervalMs: parseDuration(polling.initialInterval)!,
+          maxIntervalMs: parseDuration(polling.maxInterval)!,
+          backoff: polling.backoff,
+        });
+      } catch (err) {
+        if (!(err instanceof DeadlinePassed) && !isScheduleToCloseTimeout(err)) throw err;
+        await this.onDeadline();
+        break;
+      }
+      this.lastPolledAt = new Date().toISOString();
+      const completed = this.applySnapshot(snapshot);
+      if (completed.length > 0) deliveries.push(this.deliver(completed, optionsHash));
+    }
+    return deliveries;
+  }
+
+  /** Records the Hook's view; returns items that just completed and need delivering. */
+  private applySnapshot(snapshot: OrderSnapshot): OrderItemView[] {
+    const completed: OrderItemView[] = [];
+    for (const view of snapshot.items) {
+      const item = this.items.get(view.identifier);
+      if (!item) continue;
+      this.itemIdentifiers.set(view.itemId, view.identifier);
+      item.itemId = view.itemId;
+      item.hookStatus = view.status;
+      if (this.handled.has(view.itemId)) continue;
+      if (view.status === 'completed') {
+        this.handled.add(view.itemId);
+        item.state = 'delivering';
+        item.completedAt = new Date().toISOString();
+        completed.push(view);
+      } else if (view.status === 'failed' || view.status === 'cancelled') {
+        this.handled.add(view.itemId);
+        item.state = view.status;
+        item.error = view.message ?? `the Hook reports the item ${view.status}`;
+      }
+    }
+    return completed;
+  }
+
+  private async deliver(views: OrderItemView[], optionsHash: string): Promise<void> {
+    const { output } = this.request;
+    if (output.storage === 'TEMPORARY') {
+      await Promise.all(views.map((view) => this.download(view, output.sink, output.sinkCredentials, optionsHash)));
+      return;
+    }
+    const results = await transfer.verifyPrivateOutput({ request: this.request, items: views });
+    await Promise.all(
+      results.map(async (result) => {
+        const item = this.items.get(result.identifier)!;
+        if (result.problem) return this.fail(item, result.problem);
+        item.objects = result.objects;
+        item.bytes = result.objects.reduce((sum, o) => sum + o.size, 0);
+        item.location = result.objects[0]?.location;
+        if (output.download) {
+          const view = views.find((v) => v.identifier === result.identifier)!;
+          return this.download(view, output.download, undefined, optionsHash);
+        }
+        item.state = 'delivered';
+        item.deliveredAt = new Date().toISOString();
+      }),
+    );
+  }
+
+  /** One product into the sink, with at most `maxParallelDownloads` running at once. */
+  private async download(view: OrderItemView, sink: string, sinkCredentials: string | undefined, optionsHash: string) {
+    const item = this.items.get(view.identifier)!;
+    await condition(() => this.running < this.request.maxParallelDownloads);
+    this.running++;
+    try {
+      const record = await transfer.deliverProduct({
+        harvestKey: this.orderName!,
+        orderId: this.orderId!,
+        item: view,
+        sink,
+        sinkCredentials,
+        workflow: this.request.workflow,
+        optionsHash,
+      });
+      Object.assign(item, {
+        state: 'delivered',
+        bytes: record.size,
+        sha256: record.sha256,
+        location: record.location,
+        deliveredAt: record.deliveredAt,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      this.fail(item, failureMessage(err));
+      await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
+    } finally {
+      this.running--;
+    }
+  }
+
+  private fail(item: ItemReport, error: string): void {
+    item.state = 'failed';
+    item.error = error;
+  }
+
+  private async onDeadline(): Promise<void> {
+    log.warn('Deadline passed: cancelling the order', { orderId: this.orderId });
+    await hook.cancelOrder({ orderId: this.orderId! });
+    for (const item of this.items.values()) {
+      if (item.itemId && this.handled.has(item.itemId)) continue;
+      item.state = 'timed_out';
+      item.error = `not finished by the Hook within the deadline (${this.request.polling.deadline})`;
+      if (item.itemId) this.handled.add(item.itemId);
+    }
+  }
+
+  private async onCancelled(): Promise<void> {
+    if (this.orderId) await hook.cancelOrder({ orderId: this.orderId });
+    for (const item of this.items.values()) {
+      if (!FINAL_ITEM_STATES.includes(item.state)) {
+        item.state = 'cancelled';
+        item.error = 'the harvest was cancelled';
+      }
+    }
+    await this.finish(true);
+  }
+
+  private async finish(cancelled: boolean): Promise<HarvestReport> {
+    this.phase = 'finishing';
+    const report = { ...this.report(), outcome: outcomeOf([...this.items.values()], cancelled) };
+    report.finishedAt = new Date().toISOString();
+    const sink = this.request.output.storage === 'TEMPORARY' ? this.request.output.sink : this.request.output.download;
+    if (sink) {
+      const sinkCredentials =
+        this.request.output.storage === 'TEMPORARY' ? this.request.output.sinkCredentials : undefined;
+      report.manifest = await hook.writeManifest({ sink, sinkCredentials, report });
+    }
+    upsertSearchAttributes([{ key: HarvestOutcome, value: report.outcome }]);
+    this.phase = 'done';
+    return report;
+  }
+
+  private report(): HarvestReport {
+    const items = [...this.items.values()].map((item) => ({ ...item }));
+    return {
+      name: this.request.name,
+      workflowId: this.info.workflowId,
+      orderId: this.orderId,
+      orderName: this.orderName,
+      collection: this.request.collection,
+      storage: this.request.output.storage,
+      outcome: outcomeOf(items, false),
+      items,
+      totals: summarize(items),
+      startedAt: this.startedAt,
+    };
+  }
+}
+
+class DeadlinePassed extends Error {}
+
+function isScheduleToCloseTimeout(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof TimeoutFailure &&
+    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE
+  );
+}
+
+/** The innermost message of an activity failure: what went wrong, not the wrapping. */
+function failureMessage(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

@@ -1,0 +1,36 @@
+import type { Agent } from 'undici';
+import { HookClient } from '../../src/hook/client';
+import { type DespCredentials, despTokenSource } from '../../src/hook/desp-login';
+import { endpointsAt } from '../../src/hook/endpoints';
+import { createHttpAgent } from '../../src/hook/http';
+import { RetryAfterGate } from '../../src/hook/retry-after-gate';
+
+/** A Hook client logged in to an emulator at `url` through the real DESP → DEDL flow. */
+export function emulatorHookClient(
+  url: string,
+  credentials: DespCredentials = { username: 'demo', password: 'demo' },
+  agent: Agent = createHttpAgent(),
+): HookClient {
+  const endpoints = endpointsAt(url);
+  return new HookClient({
+    endpoints,
+    dispatcher: agent,
+    tokens: despTokenSource(agent, credentials, { endpoints }),
+    gate: new RetryAfterGate(),
+  });
+}
+
+/** Polls `read` until `done` holds (bounded); what a client does while an order is processed. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
