@@ -16,6 +16,12 @@ import type {
   WriteManifestInput,
 } from './contract';
 import { translatingErrors } from './failures';
+import { fileURLToPath } from 'node:url';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { LocalSink } from '../storage/local-sink';
+import { type PrivateOutputReport, downloadPrivateOutput, verifyPrivateOutput } from '../storage/private-output';
+import { createS3Client } from '../storage/s3-client';
+import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import { type SinkTarget, openSinkTarget } from './sinks';
 
 export interface DeliveryActivityDeps {
@@ -28,6 +34,8 @@ interface DownloadCheckpoint {
   bytes: number;
   /** ETag (or Last-Modified) of the body being resumed, sent as If-Range. */
   validator?: string;
+  /** S3 sinks: the multipart upload and its stored parts. */
+  upload?: S3UploadCheckpoint;
 }
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
@@ -35,6 +43,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const target = (sink: string, sinkCredentials?: string): Promise<SinkTarget> =>
     openSinkTarget(sink, sinkCredentials ? credentials.s3(sinkCredentials) : undefined);
+  const withTarget = async <T>(
+    sink: string,
+    sinkCredentials: string | undefined,
+    use: (t: SinkTarget) => Promise<T>,
+  ) => {
+    const t = await target(sink, sinkCredentials);
+    try {
+      return await use(t);
+    } finally {
+      t.close();
+    }
+  };
 
   return {
     async deliverProduct(input: DeliverInput): Promise<DeliveryRecord> {
@@ -43,7 +63,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const sink = await target(input.sink, input.sinkCredentials);
         const name = productFileName(input.item.identifier);
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
-        const part = await sink.open(name, { resume: true });
+        const part = await sink.open(name, checkpoint?.upload);
         const url = input.item.downloadLink ?? hook.productValueUrl(input.orderId, input.item.itemId);
 
         // Cancellation by the workflow stops the transfer and removes the partial file; a worker
@@ -71,12 +91,16 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const validator = response.etag ?? response.lastModified;
         const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
 
-        const delivered = await part.fill(response.body, {
-          expect: { contentLength: response.totalSize, processedSize: input.item.processedSize },
-          signal: stop.signal,
-          keepPartialOnFailure: (err) => !lastAttempt && isRetryable(err),
-          onProgress: (bytes) => ctx.heartbeat({ bytes, validator } satisfies DownloadCheckpoint),
-        });
+        let upload = checkpoint?.upload;
+        const delivered = await part
+          .fill(response.body, {
+            expect: { contentLength: response.totalSize, processedSize: input.item.processedSize },
+            signal: stop.signal,
+            keepPartialOnFailure: (err) => !lastAttempt && isRetryable(err),
+            onCheckpoint: (state) => (upload = state),
+            onProgress: (bytes) => ctx.heartbeat({ bytes, validator, upload } satisfies DownloadCheckpoint),
+          })
+          .finally(() => sink.close());
         const { verification } = delivered;
         return {
           identifier: input.item.identifier,
@@ -92,25 +116,74 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async verifyPrivateOutput(input: VerifyPrivateInput): Promise<PrivateItemResult[]> {
       return guard(async () => {
-        void input;
-        throw new Error('not implemented');
+        const { output } = input.request;
+        if (output.storage !== 'PRIVATE') throw new Error('verifyPrivateOutput needs a PRIVATE request');
+        const keys = credentials.s3(output.credentials);
+        const s3 = createS3Client({ ...keys, endpoint: keys.endpoint ?? output.endpoint });
+        try {
+          const signal = Context.current().cancellationSignal;
+          const report = await verifyPrivateOutput({
+            s3,
+            target: output.target,
+            items: input.items.map((i) => ({
+              identifier: i.identifier,
+              itemId: i.itemId,
+              processedSize: i.processedSize,
+            })),
+            rules: output.keyTemplate ? [{ kind: 'template', template: output.keyTemplate }] : undefined,
+            signal,
+          });
+          const results = report.items.map((item) => ({
+            identifier: item.identifier,
+            objects: item.objects.map((o) => ({
+              key: o.key,
+              size: o.size,
+              location: `s3://${report.bucket}/${o.key}`,
+            })),
+            problem:
+              item.status === 'found'
+                ? undefined
+                : `no output for this item under ${output.target} (${item.status === 'empty' ? 'only empty objects' : 'no matching object'}; ${report.listedObjects} objects listed)`,
+          }));
+          if (output.download) await copyToLocal(s3, report, output.download, results, signal);
+          return results;
+        } finally {
+          s3.destroy();
+        }
       });
     },
 
     async discardPartial(input: DiscardPartialInput): Promise<void> {
-      return guard(async () => {
-        const sink = await target(input.sink, input.sinkCredentials);
-        await sink.removePartial(productFileName(input.identifier));
-      });
+      return guard(() =>
+        withTarget(input.sink, input.sinkCredentials, (t) => t.removePartial(productFileName(input.identifier))),
+      );
     },
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
-      return guard(async () => {
-        const sink = await target(input.sink, input.sinkCredentials);
-        return sink.writeJson('manifest.json', input.report);
-      });
+      return guard(() =>
+        withTarget(input.sink, input.sinkCredentials, (t) => t.writeJson('manifest.json', input.report)),
+      );
     },
   };
+}
+
+/**
+ * Streams the found PRIVATE objects into a local folder with the integrity checks; an object that
+ * fails them turns its item's result into a problem.
+ */
+async function copyToLocal(
+  s3: S3Client,
+  report: PrivateOutputReport,
+  sinkUrl: string,
+  results: PrivateItemResult[],
+  signal: AbortSignal,
+): Promise<void> {
+  const sink = await LocalSink.create(fileURLToPath(sinkUrl));
+  const downloads = await downloadPrivateOutput({ s3, report, sink, signal });
+  for (const download of downloads) {
+    const result = results.find((r) => r.identifier === download.identifier)!;
+    if (!download.ok) result.problem ??= `copy of ${download.key} failed: ${download.error.message}`;
+  }
 }
 
 /** The file a product lands in: its identifier plus `.zip` (made safe by the sink). */

@@ -7,9 +7,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { HookError, HookRateLimitError } from '../hook/errors';
 import { redactText } from '../hook/redact';
-
-/** Errors from the storage layer whose `name` ends like this mean the bytes are wrong, not the network. */
-const INTEGRITY_ERROR = /(Mismatch|ErrorPage|CorruptZip|TooSmall|Integrity)Error$/;
+import { isIntegrityError } from '../storage/errors';
 
 export function toApplicationFailure(err: unknown, secrets: readonly string[] = []): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
@@ -23,14 +21,12 @@ export function toApplicationFailure(err: unknown, secrets: readonly string[] = 
       nextRetryDelay: error instanceof HookRateLimitError ? error.retryAfterMs : undefined,
     });
   }
-  if (INTEGRITY_ERROR.test(error.name)) {
-    return ApplicationFailure.create({
-      type: 'IntegrityError',
-      message: `${error.name}: ${message}`,
-      nonRetryable: true,
-    });
+  // The bytes themselves are wrong (size, error page, corrupt zip): fetching them again will not help.
+  const name = error.name || 'Error';
+  if (isIntegrityError(err)) {
+    return ApplicationFailure.create({ type: 'IntegrityError', message: `${name}: ${message}`, nonRetryable: true });
   }
-  return ApplicationFailure.create({ type: error.name || 'Error', message, nonRetryable: false });
+  return ApplicationFailure.create({ type: name, message, nonRetryable: false });
 }
 
 /** Runs an activity body and converts whatever it throws (cancellation passes through untouched). */

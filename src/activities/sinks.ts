@@ -2,22 +2,29 @@
  * One face for the two kinds of sink a product can land in — a local folder (`file:///dir`) or an
  * S3 prefix (`s3://bucket/prefix`) — so the download activity does not care which it writes to.
  */
+import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from '../storage/integrity';
 import { LocalSink } from '../storage/local-sink';
-import { rename, writeFile } from 'node:fs/promises';
+import { createS3Client } from '../storage/s3-client';
+import { abortMultipartUpload } from '../storage/s3-multipart';
+import { S3Sink, type S3UploadCheckpoint } from '../storage/s3-sink';
 
 export interface SinkFillOptions {
   expect: { contentLength?: number; processedSize?: number };
   signal: AbortSignal;
   keepPartialOnFailure: (err: unknown) => boolean;
   onProgress: (bytes: number) => void;
+  /** S3 sinks: called with a resumable state after each stored part. */
+  onCheckpoint: (checkpoint: S3UploadCheckpoint) => void;
 }
 
 export interface SinkPart {
   /** Bytes already stored by an earlier attempt: resume from here. */
   readonly offset: number;
+  /** Drops what an earlier attempt stored, to start from the first byte. */
   truncate(): Promise<void>;
   close(): Promise<void>;
   fill(
@@ -27,25 +34,29 @@ export interface SinkPart {
 }
 
 export interface SinkTarget {
-  open(name: string, options: { resume: boolean }): Promise<SinkPart>;
+  /** Opens a product for writing; `checkpoint` is an S3 sink's saved upload state, if any. */
+  open(name: string, checkpoint?: S3UploadCheckpoint): Promise<SinkPart>;
+  /** Removes what a failed or cancelled transfer left (a `.part` file, unfinished multipart uploads). */
   removePartial(name: string): Promise<void>;
   /** Writes a small JSON document next to the products; returns its location. */
   writeJson(name: string, value: unknown): Promise<string>;
+  close(): void;
 }
 
-export async function openSinkTarget(sinkUrl: string, s3?: S3CredentialSet): Promise<SinkTarget> {
+export async function openSinkTarget(sinkUrl: string, s3?: S3CredentialSet, endpoint?: string): Promise<SinkTarget> {
   if (sinkUrl.startsWith('file://')) return localTarget(await LocalSink.create(fileURLToPath(sinkUrl)));
   if (sinkUrl.startsWith('s3://')) {
     if (!s3) throw new Error(`an s3:// sink needs credentials (${sinkUrl})`);
-    throw new Error('S3 sinks are not wired yet');
+    const client = createS3Client({ ...s3, endpoint: s3.endpoint ?? endpoint });
+    return s3Target(client, S3Sink.fromUrl(client, sinkUrl));
   }
   throw new Error(`unsupported sink ${JSON.stringify(sinkUrl)}`);
 }
 
 function localTarget(sink: LocalSink): SinkTarget {
   return {
-    async open(name, options) {
-      const part = await sink.open(name, options);
+    async open(name) {
+      const part = await sink.open(name, { resume: true });
       return {
         get offset() {
           return part.offset;
@@ -63,10 +74,62 @@ function localTarget(sink: LocalSink): SinkTarget {
     },
     async writeJson(name, value) {
       const { finalPath } = sink.paths(name);
-      // TODO(storage): use the manifest writer of src/storage once it lands.
       await writeFile(`${finalPath}.tmp`, JSON.stringify(value, null, 2));
       await rename(`${finalPath}.tmp`, finalPath);
       return pathToFileURL(finalPath).toString();
     },
+    close: () => undefined,
+  };
+}
+
+function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
+  return {
+    async open(name, checkpoint) {
+      const point = await sink.prepareResume(name, checkpoint);
+      let resume = point.checkpoint;
+      return {
+        get offset() {
+          return resume?.bytes ?? 0;
+        },
+        async truncate() {
+          if (resume) await sink.abort(resume);
+          resume = undefined;
+        },
+        close: async () => undefined,
+        async fill(body, options) {
+          const delivered = await sink.upload(name, body, {
+            expect: options.expect,
+            resume,
+            signal: options.signal,
+            keepForResume: options.keepPartialOnFailure,
+            onProgress: options.onProgress,
+            onCheckpoint: options.onCheckpoint,
+          });
+          return { location: delivered.location, verification: delivered.verification! };
+        },
+      };
+    },
+    async removePartial(name) {
+      // Without the attempt's checkpoint, find unfinished uploads of this key and abort them all.
+      const key = sink.keyFor(name);
+      const listing = await client.send(new ListMultipartUploadsCommand({ Bucket: sink.bucket, Prefix: key }));
+      for (const upload of listing.Uploads ?? []) {
+        if (upload.Key === key && upload.UploadId)
+          await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
+      }
+    },
+    async writeJson(name, value) {
+      const key = sink.keyFor(name);
+      await client.send(
+        new PutObjectCommand({
+          Bucket: sink.bucket,
+          Key: key,
+          Body: JSON.stringify(value, null, 2),
+          ContentType: 'application/json',
+        }),
+      );
+      return `s3://${sink.bucket}/${key}`;
+    },
+    close: () => client.destroy(),
   };
 }

@@ -75,8 +75,12 @@ const outputSchema = z.discriminatedUnion(
       credentials: credentialRef,
       /** Also copy the outputs here, with the same integrity checks. */
       download: sinkUrl.optional(),
-      /** How object keys match items: `{prefix}` and `{identifier}` are replaced. */
-      keyTemplate: z.string().min(1).default('{prefix}/{identifier}'),
+      /**
+       * How object keys match items, when the default (`{prefix}/{identifier}.zip`, else any key
+       * containing the identifier) does not fit: `{prefix}`, `{identifier}`, `{itemId}` are filled
+       * in; a template ending in `/` matches a folder of outputs.
+       */
+      keyTemplate: z.string().min(1).max(512).optional(),
     }),
   ],
   { error: 'must be { "storage": "TEMPORARY", "sink": … } or { "storage": "PRIVATE", "target": … }' },

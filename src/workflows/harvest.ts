@@ -55,7 +55,7 @@ const transfer = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '12 hours',
   heartbeatTimeout: '1 minute',
   retry: {
-    initialInterval: '5s',
+    initialInterval: '2s',
     backoffCoefficient: 2,
     maximumInterval: '5m',
     maximumAttempts: 8,
@@ -105,8 +105,8 @@ class Harvest {
     });
     try {
       const { optionsHash } = await hook.validateHarvest(this.request);
-      await this.submit();
-      const deliveries = await this.pollAndDeliver(optionsHash);
+      const alreadyCompleted = await this.submit();
+      const deliveries = await this.pollAndDeliver(optionsHash, alreadyCompleted);
       await Promise.all(deliveries);
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -116,22 +116,23 @@ class Harvest {
     return this.finish(false);
   }
 
-  private async submit(): Promise<void> {
+  /** Submits (or adopts) the order; returns items already completed, e.g. in an adopted order. */
+  private async submit(): Promise<OrderItemView[]> {
     this.phase = 'submitting';
     // Same workflow chain → same name → the submit activity adopts the order instead of creating a second one.
     this.orderName = `${this.request.name} [dh-${stableHash(`${this.info.workflowId}/${this.info.firstExecutionRunId}`)}]`;
     const order = await hook.submitOrder({ request: this.request, orderName: this.orderName });
     this.orderId = order.orderId;
-    this.applySnapshot({ orderStatus: 'queued', items: order.items });
     log.info('Order submitted', { orderId: order.orderId, adopted: order.adopted, items: order.items.length });
+    return this.applySnapshot({ orderStatus: 'queued', items: order.items });
   }
 
   /** Polls until every item is terminal at the Hook (or the deadline passes); returns the deliveries under way. */
-  private async pollAndDeliver(optionsHash: string): Promise<Promise<void>[]> {
+  private async pollAndDeliver(optionsHash: string, completed: OrderItemView[]): Promise<Promise<void>[]> {
     this.phase = 'polling';
     const { polling } = this.request;
     const deadline = Date.parse(this.startedAt) + parseDuration(polling.deadline)!;
-    const deliveries: Promise<void>[] = [];
+    const deliveries = completed.length > 0 ? [this.deliver(completed, optionsHash)] : [];
     while (this.handled.size < this.items.size) {
       const remaining = deadline - Date.now();
       let snapshot: OrderSnapshot;
@@ -160,8 +161,8 @@ class Harvest {
         break;
       }
       this.lastPolledAt = new Date().toISOString();
-      const completed = this.applySnapshot(snapshot);
-      if (completed.length > 0) deliveries.push(this.deliver(completed, optionsHash));
+      const justCompleted = this.applySnapshot(snapshot);
+      if (justCompleted.length > 0) deliveries.push(this.deliver(justCompleted, optionsHash));
     }
     return deliveries;
   }
@@ -196,22 +197,22 @@ class Harvest {
       await Promise.all(views.map((view) => this.download(view, output.sink, output.sinkCredentials, optionsHash)));
       return;
     }
+    // Lists the bucket once for these items (and copies them to `output.download` when asked).
     const results = await transfer.verifyPrivateOutput({ request: this.request, items: views });
-    await Promise.all(
-      results.map(async (result) => {
-        const item = this.items.get(result.identifier)!;
-        if (result.problem) return this.fail(item, result.problem);
-        item.objects = result.objects;
-        item.bytes = result.objects.reduce((sum, o) => sum + o.size, 0);
-        item.location = result.objects[0]?.location;
-        if (output.download) {
-          const view = views.find((v) => v.identifier === result.identifier)!;
-          return this.download(view, output.download, undefined, optionsHash);
-        }
-        item.state = 'delivered';
-        item.deliveredAt = new Date().toISOString();
-      }),
-    );
+    for (const result of results) {
+      const item = this.items.get(result.identifier)!;
+      if (result.problem) {
+        this.fail(item, result.problem);
+        continue;
+      }
+      Object.assign(item, {
+        state: 'delivered',
+        objects: result.objects,
+        bytes: result.objects.reduce((sum, o) => sum + o.size, 0),
+        location: result.objects[0]?.location,
+        deliveredAt: new Date().toISOString(),
+      });
+    }
   }
 
   /** One product into the sink, with at most `maxParallelDownloads` running at once. */

@@ -1,0 +1,162 @@
+/**
+ * How a harvest behaves when things are not simple: a lost order response, Hook-failed items,
+ * connections reset mid-download, cancellation, the deadline, and a long order's history size.
+ * Each scenario runs a real workflow against its own emulator.
+ */
+import { readdir } from 'node:fs/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { request as http } from 'undici';
+import type { EmulatorOptionsInput } from '../../src/emulator';
+import { productDigest } from '../../src/emulator/product';
+import type { HarvestReport } from '../../src/shared/harvest-report';
+import { progressQuery } from '../../src/shared/messages';
+import { eventually } from '../helpers/hook';
+import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
+
+const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
+const SIZE = 300_000;
+
+interface Stats {
+  ordersByName: Record<string, number>;
+  ordersCreated: number;
+  requestsByRoute: Record<string, number>;
+  itemsByState: Record<string, number>;
+}
+
+async function stats(env: HarvestEnv): Promise<Stats> {
+  return (await (await http(`${env.emulator.adminUrl}/stats`)).body.json()) as Stats;
+}
+
+async function withEnv(options: EmulatorOptionsInput, body: (env: HarvestEnv) => Promise<void>): Promise<void> {
+  const env = await startHarvestEnv({ productSize: SIZE, ...options });
+  try {
+    await body(env);
+  } finally {
+    await env.close();
+  }
+}
+
+function run(env: HarvestEnv, workflowId: string, overrides: Parameters<typeof request>[0]) {
+  return env.client.workflow.start('harvest', {
+    taskQueue: env.taskQueue,
+    workflowId,
+    args: [request(overrides)],
+  });
+}
+
+const unique = (label: string) => `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
+
+describe('harvest behaviour', () => {
+  it('submits exactly once when the order response is lost', () =>
+    withEnv({ timing: { queuedMs: 20, processingMs: 50 }, faults: { lostOrderResponseRate: 1 } }, async (env) => {
+      const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 2);
+      const handle = await run(env, unique('lost-response'), {
+        identifiers,
+        output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+      });
+      const report: HarvestReport = await handle.result();
+      expect(report.outcome).toBe('delivered');
+      const { ordersByName, ordersCreated } = await stats(env);
+      expect(ordersCreated).toBe(1);
+      expect(ordersByName[report.orderName!]).toBe(1);
+    }));
+
+  it('reports items the Hook fails with its message, and delivers the rest', () =>
+    withEnv({ timing: { queuedMs: 20, processingMs: 50 } }, async (env) => {
+      const [good] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+      const missing = 'S2B_MSIL1C_20990101T000000_N0509_R001_T00AAA_20990101T000000.SAFE';
+      const report: HarvestReport = await (
+        await run(env, unique('failed-item'), {
+          identifiers: [good!, missing],
+          output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+        })
+      ).result();
+      expect(report.outcome).toBe('partial');
+      expect(report.items.find((i) => i.identifier === good)).toMatchObject({ state: 'delivered' });
+      const failed = report.items.find((i) => i.identifier === missing)!;
+      expect(failed).toMatchObject({ state: 'failed', hookStatus: 'failed' });
+      expect(failed.error).toMatch(/not found|not in|collection/i);
+      expect(await readdir(env.sinkDir)).toEqual(expect.arrayContaining([`${good}.zip`, 'manifest.json']));
+    }));
+
+  it('resumes a download cut at 60 % with a Range request and ends with the right sha256', () =>
+    withEnv(
+      // A clean early close at 60 %: everything sent arrives, so the resume point is exact.
+      { timing: { queuedMs: 20, processingMs: 50 }, faults: { truncateRate: 1, truncateAfterBytes: 180_000 } },
+      async (env) => {
+        const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+        const report: HarvestReport = await (
+          await run(env, unique('resume'), {
+            identifiers: [identifier!],
+            output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+          })
+        ).result();
+        expect(report.items[0]).toMatchObject({
+          state: 'delivered',
+          bytes: SIZE,
+          sha256: (await productDigest({ identifier: identifier!, size: SIZE })).sha256,
+        });
+        // Two requests for the product: the cut one, and the resumed one. Only a Range request for
+        // the remaining 40 % can succeed here: a full request would be cut at 60 % again.
+        const storage = Object.entries((await stats(env)).requestsByRoute).filter(([route]) => route.includes('swift'));
+        expect(storage.reduce((sum, [, n]) => sum + n, 0)).toBe(2);
+        expect((await readdir(env.sinkDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+      },
+    ));
+
+  it('cancelling the harvest cancels the Hook order and leaves no partial file', () =>
+    withEnv({ timing: { queuedMs: 60_000, processingMs: 60_000 } }, async (env) => {
+      const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 2);
+      const handle = await run(env, unique('cancel'), {
+        identifiers,
+        output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+      });
+      await eventually(
+        () => handle.query(progressQuery),
+        (p) => p.phase === 'polling' && p.orderId !== undefined,
+      );
+      await handle.cancel();
+      const failure = await handle.result().catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause?.name).toBe('CancelledFailure');
+      expect((await stats(env)).itemsByState).toMatchObject({ cancelled: 2 });
+      const progress = await handle.query(progressQuery);
+      expect(progress.items.map((i) => i.state)).toEqual(['cancelled', 'cancelled']);
+      expect((await readdir(env.sinkDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+    }));
+
+  it('past the deadline cancels the order and reports unfinished items as timed out', () =>
+    withEnv({ timing: { queuedMs: 60_000, processingMs: 60_000 } }, async (env) => {
+      const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+      const report: HarvestReport = await (
+        await run(env, unique('deadline'), {
+          identifiers,
+          output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+          polling: { initialInterval: '100ms', maxInterval: '200ms', backoff: 1.5, deadline: '2s' },
+        })
+      ).result();
+      expect(report.outcome).toBe('timed_out');
+      expect(report.items[0]).toMatchObject({ state: 'timed_out' });
+      expect((await stats(env)).itemsByState).toMatchObject({ cancelled: 1 });
+    }));
+
+  it('keeps history small however many polls a long order takes', () =>
+    withEnv({ timing: { queuedMs: 0, processingMs: 8_000 } }, async (env) => {
+      const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+      const handle = await run(env, unique('history'), {
+        identifiers,
+        output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+        polling: { initialInterval: '50ms', maxInterval: '100ms', backoff: 1.2, deadline: '1m' },
+      });
+      const report: HarvestReport = await handle.result();
+      expect(report.outcome).toBe('delivered');
+      const polls = Object.entries((await stats(env)).requestsByRoute)
+        .filter(([route]) => route.includes('Products'))
+        .reduce((sum, [, n]) => sum + n, 0);
+      const events = (await handle.fetchHistory()).events?.length ?? 0;
+      // Dozens of polls, yet the history holds only the workflow's own steps: retries of the poll
+      // activity add no events. Stated bound: 40 events for a one-item order, whatever its duration.
+      expect(polls).toBeGreaterThanOrEqual(6);
+      expect(events).toBeLessThan(40);
+    }));
+});

@@ -1,0 +1,106 @@
+/**
+ * PRIVATE output end to end: the emulator writes each product into a bucket on the real S3 server
+ * (with the keys the order carries), and the harvest verifies the bucket by listing it.
+ */
+import { readdir } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { productDigest } from '../../src/emulator/product';
+import type { HarvestReport } from '../../src/shared/harvest-report';
+import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
+import { createTestBucket, stackS3Client } from '../helpers/s3';
+import { testStack } from '../helpers/stack';
+
+const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
+const SIZE = 200_000;
+
+describe('harvest into a private bucket (PRIVATE)', () => {
+  let env: HarvestEnv;
+  let s3: S3Client;
+  let bucket: string;
+
+  beforeAll(async () => {
+    const { s3: stackS3 } = testStack();
+    s3 = stackS3Client();
+    bucket = await createTestBucket(s3, 'private-harvest');
+    env = await startHarvestEnv(
+      { timing: { queuedMs: 20, processingMs: 50 }, productSize: SIZE },
+      {
+        DEDL_CREDENTIALS_LOCAL_ACCESS_KEY_ID: stackS3.accessKeyId,
+        DEDL_CREDENTIALS_LOCAL_SECRET_ACCESS_KEY: stackS3.secretAccessKey,
+        DEDL_CREDENTIALS_LOCAL_REGION: stackS3.region,
+      },
+    );
+  });
+  afterAll(async () => {
+    await env?.close();
+    s3?.destroy();
+  });
+
+  it('finds every product in the bucket, and copies them locally with the emulator sha256', async () => {
+    const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 2);
+    const copyDir = await mkdtemp(path.join(tmpdir(), 'dedl-private-copy-'));
+    try {
+      const report: HarvestReport = await env.client.workflow.execute('harvest', {
+        taskQueue: env.taskQueue,
+        workflowId: `e2e-private-${Date.now()}`,
+        args: [
+          request({
+            identifiers,
+            output: {
+              storage: 'PRIVATE',
+              target: `s3://${bucket}/harvest-1`,
+              endpoint: testStack().s3.endpoint,
+              credentials: 'local',
+              download: pathToFileURL(copyDir).toString(),
+            },
+          }),
+        ],
+      });
+      expect(report.outcome).toBe('delivered');
+      for (const identifier of identifiers) {
+        expect(report.items.find((i) => i.identifier === identifier)).toMatchObject({
+          state: 'delivered',
+          bytes: SIZE,
+          location: `s3://${bucket}/harvest-1/${identifier}.zip`,
+        });
+      }
+      expect((await readdir(copyDir)).sort()).toEqual(
+        [...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort(),
+      );
+      const digest = await productDigest({ identifier: identifiers[0]!, size: SIZE });
+      const { createHash } = await import('node:crypto');
+      const { readFile } = await import('node:fs/promises');
+      const copied = await readFile(path.join(copyDir, `${identifiers[0]}.zip`));
+      expect(createHash('sha256').update(copied).digest('hex')).toBe(digest.sha256);
+    } finally {
+      await rm(copyDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports items whose output is missing from the bucket', async () => {
+    const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+    const report: HarvestReport = await env.client.workflow.execute('harvest', {
+      taskQueue: env.taskQueue,
+      workflowId: `e2e-private-missing-${Date.now()}`,
+      args: [
+        request({
+          identifiers,
+          output: {
+            storage: 'PRIVATE',
+            target: `s3://${bucket}/harvest-2`,
+            endpoint: testStack().s3.endpoint,
+            credentials: 'local',
+            keyTemplate: '{prefix}/elsewhere/{identifier}.zip',
+          },
+        }),
+      ],
+    });
+    expect(report.outcome).toBe('failed');
+    expect(report.items[0]).toMatchObject({ state: 'failed' });
+    expect(report.items[0]!.error).toMatch(/no output for this item under s3:\/\/.*harvest-2 \(no matching object/);
+  });
+});
