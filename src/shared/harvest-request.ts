@@ -156,6 +156,11 @@ export const harvestRequestSchema = z
     polling: pollingSchema.default({ initialInterval: '15s', maxInterval: '10m', backoff: 1.6, deadline: '48h' }),
     /** Downloads running at once for this harvest. */
     maxParallelDownloads: z.number().int().min(1).max(16).default(4),
+    /**
+     * How soon a download whose worker died is noticed and resumed by another worker: the
+     * download's heartbeat timeout (it heartbeats every few seconds while bytes flow).
+     */
+    downloadHeartbeatTimeout: duration('downloadHeartbeatTimeout').default('1m'),
   })
   .refine((r) => r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || r.output.sinkCredentials, {
     message: 'an s3:// sink needs "sinkCredentials"',

@@ -15,7 +15,7 @@ export abstract class IntegrityError extends Error {
 }
 
 /** Where an expected size came from. */
-export type SizeSource = 'Content-Length' | 'ProcessedSize' | 'object size';
+export type SizeSource = 'Content-Length' | 'ProcessedSize';
 
 /**
  * Thrown by the product verifier when the number of bytes received differs from a size announced

@@ -291,7 +291,10 @@ export class ZipStreamVerifier {
       case SIG_DIGITAL_SIGNATURE: {
         if (this.#phase !== 'central') throw this.#unexpected(signature);
         if (buf.length - pos < 6) return 0;
-        this.#state = { kind: 'skip', remaining: buf.readUInt16LE(pos + 4) };
+        const size = buf.readUInt16LE(pos + 4);
+        // The signature record is the last part of the central directory and counts in its size.
+        this.#centralEnd = this.#offset + 6 + size;
+        this.#state = { kind: 'skip', remaining: size };
         return 6;
       }
       case SIG_ARCHIVE_EXTRA:

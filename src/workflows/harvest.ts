@@ -50,18 +50,20 @@ const hook = proxyActivities<HarvestActivities>({
   },
 });
 
-/** Moving bytes: heartbeats every few seconds, so a dead worker is noticed in a minute and the retry resumes. */
-const transfer = proxyActivities<HarvestActivities>({
-  startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '1 minute',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '5m',
-    maximumAttempts: 8,
-    nonRetryableErrorTypes: [...NON_RETRYABLE, 'LinkExpiredError', 'IntegrityError'],
-  },
-});
+/** Moving bytes: a retry resumes where the last attempt's heartbeat says it stopped. */
+function transferActivities(heartbeatTimeout: string) {
+  return proxyActivities<HarvestActivities>({
+    startToCloseTimeout: '12 hours',
+    heartbeatTimeout,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '5m',
+      maximumAttempts: 8,
+      nonRetryableErrorTypes: [...NON_RETRYABLE, 'LinkExpiredError', 'IntegrityError'],
+    },
+  });
+}
 
 export async function harvest(input: HarvestRequestInput): Promise<HarvestReport> {
   const parsed = parseHarvestRequest(input);
@@ -87,8 +89,10 @@ class Harvest {
   private lastPolledAt?: string;
   private running = 0;
   private readonly startedAt = new Date().toISOString();
+  private readonly transfer: HarvestActivities;
 
   constructor(private readonly request: HarvestRequest) {
+    this.transfer = transferActivities(request.downloadHeartbeatTimeout);
     for (const identifier of request.identifiers) this.items.set(identifier, { identifier, state: 'ordered' });
     setHandler(progressQuery, () => ({ ...this.report(), phase: this.phase, lastPolledAt: this.lastPolledAt }));
   }
@@ -198,7 +202,7 @@ class Harvest {
       return;
     }
     // Lists the bucket once for these items (and copies them to `output.download` when asked).
-    const results = await transfer.verifyPrivateOutput({ request: this.request, items: views });
+    const results = await this.transfer.verifyPrivateOutput({ request: this.request, items: views });
     for (const result of results) {
       const item = this.items.get(result.identifier)!;
       if (result.problem) {
@@ -221,7 +225,7 @@ class Harvest {
     await condition(() => this.running < this.request.maxParallelDownloads);
     this.running++;
     try {
-      const record = await transfer.deliverProduct({
+      const record = await this.transfer.deliverProduct({
         harvestKey: this.orderName!,
         orderId: this.orderId!,
         item: view,

@@ -1,0 +1,83 @@
+/**
+ * The ledger in a local directory (one machine, any number of writers). Each record is its own
+ * file, written to a temporary name, fsynced, then hard-linked into place: `link` fails instead
+ * of overwriting, so a record file is either absent or complete, and two writers never touch the
+ * same file's content. Readers ignore temporary files and anything that does not parse.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { link, mkdir, open, readFile, readdir, realpath, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  type Ledger,
+  type LedgerRecord,
+  type ProductKey,
+  byNewest,
+  lookupAll,
+  newestRecordNames,
+  parseRecord,
+  productKeyDigest,
+  recordPath,
+  validateRecord,
+} from './ledger';
+import { fsyncDirectory } from './local-sink';
+
+export class FileLedger implements Ledger {
+  readonly dir: string;
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  static async open(dir: string): Promise<FileLedger> {
+    await mkdir(dir, { recursive: true });
+    return new FileLedger(await realpath(dir));
+  }
+
+  async record(input: LedgerRecord): Promise<void> {
+    const record = validateRecord(input);
+    const { folder, fileName } = recordPath(record);
+    const folderPath = path.join(this.dir, folder);
+    await mkdir(folderPath, { recursive: true });
+    const finalPath = path.join(folderPath, fileName);
+    // A leading dot keeps half-written files out of readers' sight.
+    const tempPath = path.join(folderPath, `.tmp-${randomBytes(8).toString('hex')}`);
+    const handle = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+    try {
+      await handle.writeFile(`${JSON.stringify(record)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(tempPath, finalPath);
+    } catch (err) {
+      // The same record (same content, same name) was stored already: recording is idempotent.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    } finally {
+      await unlink(tempPath);
+    }
+    await fsyncDirectory(folderPath);
+  }
+
+  async lookup(key: ProductKey): Promise<LedgerRecord[]> {
+    const folderPath = path.join(this.dir, productKeyDigest(key));
+    let names: string[];
+    try {
+      names = await readdir(folderPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const records = await Promise.all(
+      newestRecordNames(names).map(async (name) =>
+        parseRecord(await readFile(path.join(folderPath, name), 'utf8'), key),
+      ),
+    );
+    return records.filter((record): record is LedgerRecord => record !== undefined).sort(byNewest);
+  }
+
+  async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
+    return lookupAll(keys, (key) => this.lookup(key));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Writes a harvest or campaign report as `manifest.json` next to the products: in a local sink
+ * directory (temporary file, fsync, atomic rename, directory fsync, so a reader sees the old
+ * manifest or the new one, never half of one) or under an S3 prefix (a single PutObject, which
+ * S3 applies atomically, with a SHA-256 checksum the server verifies).
+ *
+ * Signed URL parameters are removed from every string in the report on the way out: a report may
+ * carry an item's DownloadLink, and a TempURL is a credential until it expires.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fsyncDirectory } from './local-sink';
+import { redactUrls } from './redact';
+import { parseS3Url } from './s3-client';
+import { safeFileName } from './safe-name';
+
+export const MANIFEST_NAME = 'manifest.json';
+
+export interface ManifestWritten {
+  /** `s3://bucket/key` or an absolute file path. */
+  location: string;
+  size: number;
+  sha256: string;
+}
+
+export interface WriteManifestOptions {
+  /** Needed for `s3://` targets. */
+  s3?: S3Client;
+  /** Default `manifest.json`; made safe like any file name. */
+  fileName?: string;
+}
+
+/**
+ * Writes `report` as JSON into `target`: `s3://bucket/prefix`, `file:///dir` or a directory path.
+ */
+export async function writeManifest(
+  target: string,
+  report: unknown,
+  options: WriteManifestOptions = {},
+): Promise<ManifestWritten> {
+  const fileName = safeFileName(options.fileName ?? MANIFEST_NAME);
+  if (target.startsWith('s3://')) {
+    if (!options.s3) throw new Error(`an S3 client is needed to write a manifest to ${target}`);
+    const { bucket, prefix } = parseS3Url(target);
+    return writeManifestToS3(options.s3, bucket, prefix ? `${prefix}/${fileName}` : fileName, report);
+  }
+  const dir = target.startsWith('file:') ? fileURLToPath(target) : path.resolve(target);
+  return writeManifestToDirectory(dir, report, fileName);
+}
+
+/** The bytes of a manifest: indented JSON with signed URL parameters redacted, newline-terminated. */
+export function serializeManifest(report: unknown): Buffer {
+  const json = JSON.stringify(
+    report,
+    (_key, value: unknown) => (typeof value === 'string' ? redactUrls(value) : value),
+    2,
+  );
+  if (json === undefined) throw new TypeError('a manifest must be a JSON value');
+  return Buffer.from(`${json}\n`);
+}
+
+export async function writeManifestToDirectory(
+  dir: string,
+  report: unknown,
+  fileName = MANIFEST_NAME,
+): Promise<ManifestWritten> {
+  const body = serializeManifest(report);
+  await mkdir(dir, { recursive: true });
+  const finalPath = path.join(dir, safeFileName(fileName));
+  const tempPath = path.join(dir, `.${path.basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tempPath, finalPath);
+  } catch (err) {
+    await unlink(tempPath).catch(() => undefined);
+    throw err;
+  }
+  await fsyncDirectory(dir);
+  return { location: finalPath, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
+export async function writeManifestToS3(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  report: unknown,
+): Promise<ManifestWritten> {
+  const body = serializeManifest(report);
+  const digest = createHash('sha256').update(body);
+  const sha256 = digest.copy().digest('hex');
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentLength: body.length,
+      ContentType: 'application/json',
+      ChecksumSHA256: digest.digest('base64'),
+    }),
+  );
+  return { location: `s3://${bucket}/${key}`, size: body.length, sha256 };
+}
