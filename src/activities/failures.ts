@@ -6,7 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { HookError, HookRateLimitError } from '../hook/errors';
-import { redactText } from '../hook/redact';
+import { redactText } from '../shared/redact';
 import { isIntegrityError } from '../storage/errors';
 
 export function toApplicationFailure(err: unknown, secrets: readonly string[] = []): ApplicationFailure {

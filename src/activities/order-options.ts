@@ -3,10 +3,10 @@
  * Hook workflow's own option definitions before anything is ordered. Secrets are filled in only
  * when `credentials` is given (at submit time); validation works on placeholders.
  */
-import { createHash } from 'node:crypto';
 import type { CredentialStore } from '../config/credentials';
 import type { OptionValue, WorkflowOptionDef } from '../hook/schemas';
 import type { HarvestRequest } from '../shared/harvest-request';
+import { optionsHash as ledgerOptionsHash } from '../storage/ledger';
 
 /** Marks where a secret goes when options are built for validation only. */
 const PLACEHOLDER = '<secret>';
@@ -93,12 +93,6 @@ export function checkOptions(request: HarvestRequest, definitions: readonly Work
 
 /** A stable fingerprint of what was ordered, without secrets: part of the ledger's key. */
 export function optionsHash(request: HarvestRequest): string {
-  const options = buildOrderOptions(request)
-    .filter((o) => o.Value !== PLACEHOLDER)
-    .map((o) => [o.Name, o.Value] as const)
-    .sort(([a], [b]) => a.localeCompare(b));
-  return createHash('sha256')
-    .update(JSON.stringify({ workflow: request.workflow, options }))
-    .digest('hex')
-    .slice(0, 16);
+  const options = buildOrderOptions(request).filter((o) => o.Value !== PLACEHOLDER);
+  return ledgerOptionsHash(options.map((o) => ({ name: o.Name, value: o.Value })));
 }

@@ -10,7 +10,7 @@ import { type Clock } from './clock';
 import { bearerToken, parseCookies, readForm, sendHtml, sendJson } from './http-util';
 import { type Account } from './options';
 import { type RequestContext, type Route } from './router';
-import { checkTotp } from './totp';
+import { checkTotp } from '../hook/totp';
 import { type TokenService } from './tokens';
 
 const REALM_PATH = '/realms/desp';

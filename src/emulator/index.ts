@@ -50,7 +50,7 @@ export { createManualClock, systemClock } from './clock';
 export type { Clock, ManualClock } from './clock';
 export type { AdminReport } from './admin';
 export type { RateLimitRecord, StatsReport } from './stats';
-export { totp } from './totp';
+export { totp } from '../hook/totp';
 export { workflowsFixture } from './workflows-fixture';
 export type { WorkflowDef, WorkflowOptionDef } from './workflows-fixture';
 

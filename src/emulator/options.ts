@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { type Clock } from './clock';
 import { faultsSchema } from './faults';
-import { isBase32Secret } from './totp';
+import { isBase32Secret } from '../hook/totp';
 
 /** Quota roles and what they grant (hook-api.md §10). */
 export const QUOTA_ROLES = {

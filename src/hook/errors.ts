@@ -4,7 +4,7 @@
  * type matched by `nonRetryableErrorTypes`, so names are part of the wire contract — and says
  * whether retrying can help. Messages are redacted: they end up in workflow history.
  */
-import { redactText, redactUrl } from './redact';
+import { redactText, redactUrl } from '../shared/redact';
 
 export interface HookErrorContext {
   method?: string;

@@ -16,7 +16,7 @@ import {
   SizeMismatchError,
   TooSmallError,
 } from './errors';
-import { redactUrls } from './redact';
+import { redactText } from '../shared/redact';
 import { ZipStreamVerifier } from './zip-verify';
 
 /** Below this many bytes a body is not a product (an empty zip is 22 bytes, an error page a few hundred). */
@@ -302,5 +302,5 @@ function excerpt(head: Buffer): string {
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  return redactUrls(text).slice(0, 160);
+  return redactText(text).slice(0, 160);
 }

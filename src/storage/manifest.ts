@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { fsyncDirectory } from './local-sink';
-import { redactUrls } from './redact';
+import { redactText } from '../shared/redact';
 import { parseS3Url } from './s3-client';
 import { safeFileName } from './safe-name';
 
@@ -56,7 +56,7 @@ export async function writeManifest(
 export function serializeManifest(report: unknown): Buffer {
   const json = JSON.stringify(
     report,
-    (_key, value: unknown) => (typeof value === 'string' ? redactUrls(value) : value),
+    (_key, value: unknown) => (typeof value === 'string' ? redactText(value) : value),
     2,
   );
   if (json === undefined) throw new TypeError('a manifest must be a JSON value');

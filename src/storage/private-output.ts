@@ -14,7 +14,7 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { ProductExpectations, VerificationRecord } from './integrity';
 import { LocalSink } from './local-sink';
-import { redactUrls } from './redact';
+import { redactText } from '../shared/redact';
 import { parseS3Url } from './s3-client';
 import { safeFileName } from './safe-name';
 
@@ -312,7 +312,7 @@ export async function downloadPrivateOutput(options: DownloadPrivateOutputOption
         ok: false,
         identifier: item.identifier,
         key: object.key,
-        error: { name: error.name, message: redactUrls(error.message) },
+        error: { name: error.name, message: redactText(error.message) },
       };
     }
   });

@@ -2,7 +2,7 @@
  * Builds, once per worker process, everything the activities share: the HTTP agent, the Hook
  * client with its token source, and the credential sets. `close()` releases them.
  */
-import { totp } from '../emulator/totp';
+import { totp } from '../hook/totp';
 import { type CredentialStore, loadCredentialStore } from '../config/credentials';
 import type { WorkerConfig } from '../config/worker-config';
 import { HookClient } from '../hook/client';

@@ -112,8 +112,7 @@ describe('ProductVerifier', () => {
       '<html><body>Redirecting to https://s3.example/swift/v1/tmp-storage/x.zip?temp_url_sig=0123456789abcdef&temp_url_expires=1700000000</body></html>';
     const err = (await verifyBytes(Buffer.from(page.padEnd(2000)), {}).catch((e: unknown) => e)) as Error;
     expect(err).toBeInstanceOf(ErrorPageError);
-    expect(err.message).toContain('https://s3.example/swift/v1/tmp-storage/x.zip?<redacted>');
-    expect(err.message).not.toContain('temp_url_sig');
+    expect(err.message).toContain('https://s3.example/swift/v1/tmp-storage/x.zip?temp_url_sig=***');
     expect(err.message).not.toContain('0123456789abcdef');
   });
 

@@ -33,7 +33,9 @@ describe('manifest writer (local)', () => {
       sha256: createHash('sha256').update(text).digest('hex'),
     });
     const parsed = JSON.parse(text) as typeof report;
-    expect(parsed.items[0]!.downloadLink).toBe('https://s3.example/swift/v1/tmp-storage/x.zip?<redacted>');
+    expect(parsed.items[0]!.downloadLink).toBe(
+      'https://s3.example/swift/v1/tmp-storage/x.zip?temp_url_sig=***&temp_url_expires=1700000000',
+    );
     expect(text).not.toContain('deadbeef');
     expect(parsed.items[0]!.sha256).toBe(report.items[0]!.sha256);
   });
