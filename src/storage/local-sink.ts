@@ -232,25 +232,48 @@ export class PartFile {
 /**
  * A Writable that writes at explicit positions of an open file and never closes it (the sink
  * fsyncs and closes it itself). `onWritten` gets the new end position after each write lands.
+ * Chunks that arrive while a write is in flight are written together with one `writev`: network
+ * bodies come in small chunks, and one system call per chunk would cap throughput well below the
+ * network's.
  */
 function fileWriter(handle: FileHandle, start: number, onWritten: (position: number) => void): Writable {
   let position = start;
+  const land = (chunks: Buffer[], callback: (err?: Error | null) => void) => {
+    const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    writeAllV(handle, chunks, position).then(() => {
+      position += size;
+      onWritten(position);
+      callback();
+    }, callback);
+  };
   return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      writeFully(handle, chunk, position).then(() => {
-        position += chunk.length;
-        onWritten(position);
-        callback();
-      }, callback);
-    },
+    highWaterMark: 4 * 1024 * 1024,
+    write: (chunk: Buffer, _encoding, callback) => land([chunk], callback),
+    writev: (entries, callback) =>
+      land(
+        entries.map((entry) => entry.chunk as Buffer),
+        callback,
+      ),
   });
 }
 
-/** pwrite may write less than asked; loop until the whole chunk is in the file. */
-async function writeFully(handle: FileHandle, chunk: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < chunk.length;) {
-    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
+/** writev may write less than asked; continue with what is left until every byte is in the file. */
+async function writeAllV(handle: FileHandle, chunks: Buffer[], position: number): Promise<void> {
+  let pending = chunks;
+  let at = position;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, at);
+    at += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const chunk of pending) {
+      if (skip >= chunk.length) skip -= chunk.length;
+      else {
+        rest.push(skip > 0 ? chunk.subarray(skip) : chunk);
+        skip = 0;
+      }
+    }
+    pending = rest;
   }
 }
 

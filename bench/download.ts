@@ -1,0 +1,129 @@
+/**
+ * Download benchmark (issue: Hook client, performance): a TEMPORARY product from the emulator to a
+ * local file, three ways, side by side in one run on loopback:
+ * - `curl -o` (the baseline),
+ * - the harvester's streaming path with every integrity check,
+ * - the tutorial's whole-body-in-memory approach.
+ * Each method runs BENCH_RUNS times (median reported); peak RSS is each child's maxRSS.
+ * Aims: harvester ≥ 0.9 × curl throughput, peak RSS ≤ 256 MiB.
+ *
+ * Run: `npm run bench:download` (BENCH_SIZE bytes, default 2 GiB; BENCH_RUNS, default 3).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startEmulator } from '../src/emulator';
+import { productDigest } from '../src/emulator/product';
+import { endpointsAt } from '../src/hook/endpoints';
+import { HookClient } from '../src/hook/client';
+import { createHttpAgent } from '../src/hook/http';
+import { despTokenSource } from '../src/hook/desp-login';
+
+const run = promisify(execFile);
+const SIZE = Number(process.env.BENCH_SIZE ?? 2 * 1024 ** 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
+
+interface Sample {
+  seconds: number;
+  maxRssMb?: number;
+}
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator({ productSize: SIZE, timing: { queuedMs: 0, processingMs: 0 } });
+  const dir = await mkdtemp(path.join(tmpdir(), 'dedl-bench-download-'));
+  const agent = createHttpAgent();
+  try {
+    const endpoints = endpointsAt(emulator.url);
+    const hook = new HookClient({
+      endpoints,
+      dispatcher: agent,
+      tokens: despTokenSource(agent, { username: 'demo', password: 'demo' }, { endpoints }),
+    });
+    const order = await hook.createBatchOrder({
+      Name: 'bench-download',
+      WorkflowName: 'data-harvest',
+      IdentifierList: [ID],
+      WorkflowOptions: [
+        { Name: 'output_storage', Value: 'TEMPORARY' },
+        { Name: 'source_type', Value: 'DESP' },
+        { Name: 'desp_source_username', Value: 'demo' },
+        { Name: 'desp_source_password', Value: 'demo' },
+        { Name: 'desp_source_collection', Value: 'EO.ESA.DAT.SENTINEL-2.MSI.L1C' },
+      ],
+    });
+    let link: string | undefined;
+    while (!link) link = (await hook.getOrderItems(order.Id))[0]?.DownloadLink ?? undefined;
+    const expected = (await productDigest({ identifier: ID, size: SIZE })).sha256;
+
+    const samples: Record<'curl' | 'harvester' | 'unverified' | 'tutorial', Sample[]> = {
+      curl: [],
+      harvester: [],
+      unverified: [],
+      tutorial: [],
+    };
+    for (let i = 0; i < RUNS; i++) {
+      // Interleaved, so machine noise hits every method alike.
+      const target = path.join(dir, `run-${i}.zip`);
+      const curl = await run('curl', ['-sS', '-o', target, '-w', '%{time_total}', link]);
+      samples.curl.push({ seconds: Number(curl.stdout) });
+      await rm(target, { force: true });
+      for (const method of ['harvester', 'unverified', 'tutorial'] as const) {
+        if (method === 'tutorial' && SIZE >= 2 ** 31) {
+          // Node refuses buffers of 2 GiB and more: the tutorial's approach cannot download this at all.
+          samples.tutorial.push({ seconds: Number.NaN });
+          continue;
+        }
+        const child = await run('npx', ['tsx', path.join(__dirname, 'download-one.ts'), method, link, target], {
+          maxBuffer: 1 << 20,
+        });
+        const result = JSON.parse(child.stdout) as Sample & { sha256?: string; bytes: number };
+        if (result.bytes !== SIZE || (result.sha256 && result.sha256 !== expected)) {
+          throw new Error(
+            `${method} delivered ${result.bytes} bytes with sha256 ${result.sha256}, expected ${expected}`,
+          );
+        }
+        samples[method].push(result);
+        await rm(target, { force: true });
+      }
+    }
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const mbps = (s: number) => SIZE / 1e6 / s;
+    const curlSeconds = median(samples.curl.map((s) => s.seconds));
+    const row = (method: keyof typeof samples) => {
+      const seconds = median(samples[method].map((s) => s.seconds));
+      const rss = samples[method].map((s) => s.maxRssMb ?? 0);
+      return {
+        method,
+        medianSeconds: Number(seconds.toFixed(2)),
+        MBps: Number.isNaN(seconds) ? null : Math.round(mbps(seconds)),
+        ratioToCurl: Number.isNaN(seconds) ? null : Number((curlSeconds / seconds).toFixed(2)),
+        peakRssMb: method === 'curl' ? null : Math.max(...rss),
+      };
+    };
+    const rows = [row('curl'), row('harvester'), row('unverified'), row('tutorial')];
+    console.table(rows);
+    const harvester = rows[1]!;
+    console.log(
+      JSON.stringify({
+        bench: 'download',
+        sizeBytes: SIZE,
+        runs: RUNS,
+        rows,
+        aims: { ratioToCurl: '>= 0.9', peakRssMb: '<= 256' },
+        met: { ratio: (harvester.ratioToCurl ?? 0) >= 0.9, rss: (harvester.peakRssMb ?? Infinity) <= 256 },
+      }),
+    );
+  } finally {
+    await agent.close();
+    await emulator.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
