@@ -17,6 +17,8 @@ const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;
 
 interface Stats {
+  rateLimited: { cameBackEarly: boolean }[];
+  anyEarlyReturn: boolean;
   ordersByName: Record<string, number>;
   ordersCreated: number;
   requestsByRoute: Record<string, number>;
@@ -103,6 +105,39 @@ describe('harvest behaviour', () => {
         expect((await readdir(env.sinkDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
       },
     ));
+
+  it('obeys Retry-After: no request comes back before the time a 429 named', () =>
+    withEnv(
+      {
+        timing: { queuedMs: 20, processingMs: 100 },
+        faults: { rateLimitRate: 0.3, retryAfterSec: 1, scopes: ['odata', 'storage'] },
+      },
+      async (env) => {
+        const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 3);
+        const report: HarvestReport = await (
+          await run(env, unique('retry-after'), { identifiers, output: { storage: 'TEMPORARY', sink: env.sinkUrl } })
+        ).result();
+        expect(report.outcome).toBe('delivered');
+        const { rateLimited, anyEarlyReturn } = await stats(env);
+        expect(rateLimited.length).toBeGreaterThan(0);
+        expect(anyEarlyReturn).toBe(false);
+      },
+    ));
+
+  it('reports an expired download link as such, without retrying it for ever', () =>
+    withEnv({ timing: { queuedMs: 20, processingMs: 50 }, faults: { linksExpireAfterMs: 0 } }, async (env) => {
+      const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+      const report: HarvestReport = await (
+        await run(env, unique('expired'), { identifiers, output: { storage: 'TEMPORARY', sink: env.sinkUrl } })
+      ).result();
+      expect(report.items[0]).toMatchObject({ state: 'failed', hookStatus: 'completed' });
+      expect(report.items[0]!.error).toMatch(/signed download link was refused \(expired or invalid\)/);
+      expect(report.items[0]!.error).not.toMatch(/temp_url_sig=[0-9a-f]/);
+      const downloads = Object.entries((await stats(env)).requestsByRoute)
+        .filter(([route]) => route.includes('swift'))
+        .reduce((sum, [, n]) => sum + n, 0);
+      expect(downloads).toBe(1);
+    }));
 
   it('cancelling the harvest cancels the Hook order and leaves no partial file', () =>
     withEnv({ timing: { queuedMs: 60_000, processingMs: 60_000 } }, async (env) => {
