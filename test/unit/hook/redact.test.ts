@@ -1,4 +1,4 @@
-import { redactText, redactUrl } from '../../../src/hook/redact';
+import { redactText, redactUrl } from '../../../src/shared/redact';
 
 describe('redactUrl', () => {
   it('masks signed-link parameters and keeps the rest readable', () => {
