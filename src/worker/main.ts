@@ -41,10 +41,9 @@ export interface RunningWorker {
 export async function startWorker(env: NodeJS.ProcessEnv, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const config = loadWorkerConfig(env);
   const connectionOptions = temporalConnectionOptions(env, options.cwd);
-  let deps: WorkerDependencies | undefined;
-  const secrets = () => [...configSecrets(config), ...(deps?.credentials.secrets() ?? [])];
+  const deps: WorkerDependencies = buildDependencies(config, env);
+  const secrets = () => [...configSecrets(config), ...deps.credentials.secrets()];
   installLogging(config.env.LOG_LEVEL, secrets, options.logSink);
-  deps = buildDependencies(config, env);
 
   let connection: NativeConnection | undefined;
   let worker: Worker;
@@ -74,10 +73,9 @@ export async function startWorker(env: NodeJS.ProcessEnv, options: StartWorkerOp
     if (worker.getState() === 'RUNNING') worker.shutdown();
   };
   options.signal?.addEventListener('abort', stopWorker, { once: true });
-  const openDeps = deps;
   const done = worker.run().finally(async () => {
     options.signal?.removeEventListener('abort', stopWorker);
-    await Promise.allSettled([connection.close(), openDeps.close()]);
+    await Promise.allSettled([connection.close(), deps.close()]);
     logger.info('dedl-harvest worker stopped', { taskQueue: config.env.DEDL_TASK_QUEUE });
   });
   return {
@@ -110,7 +108,13 @@ export function installLogging(
 ): boolean {
   const logger = new DefaultLogger(level, (entry: LogEntry) => sink(redactText(logLine(entry), secrets())));
   try {
-    Runtime.install({ logger });
+    Runtime.install({
+      logger,
+      // The SDK core's own messages come through the same logger (else it prints to the console itself).
+      telemetryOptions: {
+        logging: { filter: { core: level === 'INFO' ? 'WARN' : level, other: 'ERROR' }, forward: {} },
+      },
+    });
     return true;
   } catch {
     return false;

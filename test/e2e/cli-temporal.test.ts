@@ -1,16 +1,13 @@
 /**
- * The README's Temporal CLI commands, exactly as written (plus `--address` of the test stack), with
- * the stack's own `temporal` binary against a worker started by `dedl-harvest worker` on task
- * queue `dedl-harvest` — the only test file that uses that queue:
- *
- *   temporal workflow start --task-queue dedl-harvest --type harvest --input-file examples/harvest-temporary.json --workflow-id <id>
- *   temporal workflow result --workflow-id <id>
- *
- * and the same with an invalid request file, which the workflow refuses without ordering anything.
+ * The README's Temporal CLI commands, exactly as the README writes them (read from it, plus the
+ * test stack's `--address`), run from the project root with the stack's own `temporal` binary
+ * against a worker started by `dedl-harvest worker` on task queue `dedl-harvest` — the only test
+ * file that uses that queue. Then the same start command with an invalid request file: the
+ * workflow refuses it, naming the fields, and nothing is ordered.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, readdir, rename, stat } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { runCli } from '../../src/client/cli';
@@ -24,6 +21,26 @@ import { captureIO, emulatorStats, scratchDir } from './cli-helpers';
 const run = promisify(execFile);
 const EXAMPLE = 'examples/harvest-temporary.json';
 const SIZE = 200_000;
+
+/** Every `temporal workflow …` command of the README's shell blocks, continuation lines joined, as argv. */
+async function readmeTemporalCommands(): Promise<string[][]> {
+  const readme = await readFile(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  const commands: string[][] = [];
+  for (const block of readme.matchAll(/```(?:bash|sh|shell)\n([\s\S]*?)```/g)) {
+    const joined = block[1]!.replace(/\\\n\s*/g, ' ');
+    for (const text of joined.split('\n')) {
+      const command = text.replace(/\s+#.*$/, '').trim();
+      if (command.startsWith('temporal workflow ')) commands.push(command.split(/\s+/).slice(1));
+    }
+  }
+  return commands;
+}
+
+/** The value after `--flag` in argv. */
+function flagValue(argv: string[], flag: string): string | undefined {
+  const at = argv.indexOf(flag);
+  return at >= 0 ? argv[at + 1] : undefined;
+}
 
 interface CommandResult {
   code: number;
@@ -87,47 +104,47 @@ describe('the README Temporal CLI commands', () => {
 
   afterAll(async () => {
     stopWorker?.abort();
-    expect(await worker).toBe(0);
+    await worker;
     await emulator?.close();
-    const { rm } = await import('node:fs/promises');
     if (exampleDir) await rm(exampleDir, { recursive: true, force: true });
     if (setAside) await rename(setAside, exampleDir);
     await scratch?.cleanup();
   });
 
-  it('harvests examples/harvest-temporary.json: start, then result', async () => {
-    const workflowId = `readme-example-${randomUUID().slice(0, 8)}`;
-    const start = await temporalCli([
-      'workflow',
-      'start',
-      '--task-queue',
-      'dedl-harvest',
-      '--type',
-      'harvest',
-      '--input-file',
-      EXAMPLE,
-      '--workflow-id',
-      workflowId,
-    ]);
-    expect(start.stderr).toBe('');
-    expect(start.code).toBe(0);
-    expect(start.stdout).toContain(workflowId);
+  it('harvests examples/harvest-temporary.json with the README commands, in order', async () => {
+    const commands = await readmeTemporalCommands();
+    const start = commands.find((argv) => argv[1] === 'start');
+    expect(start).toBeDefined();
+    expect([flagValue(start!, '--task-queue'), flagValue(start!, '--type'), flagValue(start!, '--input-file')]).toEqual(
+      ['dedl-harvest', 'harvest', EXAMPLE],
+    );
+    const workflowId = flagValue(start!, '--workflow-id')!;
+    const forThisHarvest = commands.filter((argv) => flagValue(argv, '--workflow-id') === workflowId);
+    expect(forThisHarvest.map((argv) => argv[1])).toEqual(expect.arrayContaining(['start', 'result']));
 
-    const result = await temporalCli(['workflow', 'result', '--workflow-id', workflowId]);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/Status\s+COMPLETED/);
-    expect(result.stdout).toContain('"outcome":"delivered"');
-
+    const outputs = new Map<string, CommandResult>();
+    for (const argv of forThisHarvest) {
+      const result = await temporalCli(argv);
+      expect({ command: argv.join(' '), code: result.code, stderr: result.stderr }).toEqual({
+        command: argv.join(' '),
+        code: 0,
+        stderr: '',
+      });
+      outputs.set(argv[1]!, result);
+    }
+    const result = outputs.get('result')!.stdout;
+    expect(result).toMatch(/Status\s+COMPLETED/);
+    expect(result).toContain('"outcome":"delivered"');
     const files = (await readdir(exampleDir)).sort();
     expect(files).toEqual([...example.identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
     for (const identifier of example.identifiers) {
       const { sha256 } = await productDigest({ identifier, size: SIZE });
-      expect(result.stdout).toContain(`"sha256":"${sha256}"`);
+      expect(result).toContain(`"sha256":"${sha256}"`);
     }
     expect((await emulatorStats(emulator.adminUrl)).ordersCreated).toBe(1);
   });
 
-  it('refuses an invalid request file: the result names the fields, nothing is ordered', async () => {
+  it('refuses an invalid request file given to the same commands: the result names the fields, nothing is ordered', async () => {
     const before = (await emulatorStats(emulator.adminUrl)).ordersCreated;
     const invalid = await scratch.write('invalid-request.json', {
       name: 'readme invalid',
@@ -140,22 +157,27 @@ describe('the README Temporal CLI commands', () => {
         credentials: 'islet',
       },
     });
+    const commands = await readmeTemporalCommands();
     const workflowId = `readme-invalid-${randomUUID().slice(0, 8)}`;
-    const start = await temporalCli([
-      'workflow',
-      'start',
-      '--task-queue',
-      'dedl-harvest',
-      '--type',
-      'harvest',
-      '--input-file',
-      invalid,
+    const replace = (argv: string[], flag: string, value: string) =>
+      argv.map((arg, i) => (argv[i - 1] === flag ? value : arg));
+    const start = replace(
+      replace(
+        commands.find((argv) => argv[1] === 'start')!,
+        '--input-file',
+        invalid,
+      ),
       '--workflow-id',
       workflowId,
-    ]);
-    expect(start.code).toBe(0);
+    );
+    const resultCommand = replace(
+      commands.find((argv) => argv[1] === 'result')!,
+      '--workflow-id',
+      workflowId,
+    );
 
-    const result = await temporalCli(['workflow', 'result', '--workflow-id', workflowId]);
+    expect((await temporalCli(start)).code).toBe(0); // the Temporal CLI does not look inside the input
+    const result = await temporalCli(resultCommand);
     expect(result.code).not.toBe(0);
     const output = result.stdout + result.stderr;
     expect(output).toMatch(/Status\s+FAILED/);
@@ -163,5 +185,10 @@ describe('the README Temporal CLI commands', () => {
     expect(output).toContain('identifiers: must list at least one identifier');
     expect(output).toContain('output.target: must be an s3://bucket/prefix URL');
     expect((await emulatorStats(emulator.adminUrl)).ordersCreated).toBe(before);
+  });
+
+  it('stops the worker cleanly when asked (as on SIGINT): exit 0', async () => {
+    stopWorker.abort();
+    expect(await worker).toBe(0);
   });
 });

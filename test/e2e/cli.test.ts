@@ -143,6 +143,29 @@ describe('dedl-harvest CLI against a real worker and the emulator', () => {
     expect(unknown.stderr).toContain('the Hook has no workflow "no-such-workflow"');
   });
 
+  it('warns when no worker picks the harvest up; Ctrl-C stops following and leaves it running (exit 130)', async () => {
+    const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+    const file = await scratch.write('no-worker.json', {
+      name: 'cli no worker',
+      collection: COLLECTION,
+      identifiers: [identifier],
+      output: { storage: 'TEMPORARY', sink: './no-worker-output' },
+    });
+    const workflowId = unique('no-worker');
+    const stop = new AbortController();
+    const follower = captureIO({ ...cliEnv }, scratch.dir, { signal: stop.signal });
+    const following = runCli(['run', file, '--id', workflowId, '--task-queue', `nobody-${workflowId}`], follower.io);
+    await follower.stdoutMatching(/no worker has picked up the work for \d+ s/);
+    stop.abort();
+    expect(await following).toBe(130);
+    expect(follower.stderr()).toContain(`the harvest goes on. Follow it again with: dedl-harvest watch ${workflowId}`);
+    expect(follower.stdout()).toContain(`task queue "nobody-${workflowId}"`);
+
+    const status = await cli(['status', workflowId, '--json'], cliEnv, scratch.dir);
+    expect((JSON.parse(status.stdout) as { status: string }).status).toBe('RUNNING');
+    expect((await cli(['cancel', workflowId, '--no-wait'], cliEnv, scratch.dir)).code).toBe(0);
+  });
+
   it('says clearly when a workflow id is unknown (exit 1, no stack trace)', async () => {
     const result = await cli(['status', 'no-such-harvest'], cliEnv, scratch.dir);
     expect(result.code).toBe(1);
