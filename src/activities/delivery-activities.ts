@@ -161,7 +161,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
       return guard(() =>
-        withTarget(input.sink, input.sinkCredentials, (t) => t.writeJson('manifest.json', input.report)),
+        withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report)),
       );
     },
   };

@@ -2,12 +2,12 @@
  * One face for the two kinds of sink a product can land in — a local folder (`file:///dir`) or an
  * S3 prefix (`s3://bucket/prefix`) — so the download activity does not care which it writes to.
  */
-import { rename, writeFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ListMultipartUploadsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from '../storage/integrity';
 import { LocalSink } from '../storage/local-sink';
+import { writeManifest } from '../storage/manifest';
 import { createS3Client } from '../storage/s3-client';
 import { abortMultipartUpload } from '../storage/s3-multipart';
 import { S3Sink, type S3UploadCheckpoint } from '../storage/s3-sink';
@@ -38,8 +38,8 @@ export interface SinkTarget {
   open(name: string, checkpoint?: S3UploadCheckpoint): Promise<SinkPart>;
   /** Removes what a failed or cancelled transfer left (a `.part` file, unfinished multipart uploads). */
   removePartial(name: string): Promise<void>;
-  /** Writes a small JSON document next to the products; returns its location. */
-  writeJson(name: string, value: unknown): Promise<string>;
+  /** Writes the report as manifest.json next to the products; returns its location. */
+  writeManifest(report: unknown): Promise<string>;
   close(): void;
 }
 
@@ -72,11 +72,8 @@ function localTarget(sink: LocalSink): SinkTarget {
     async removePartial(name) {
       await sink.removePartial(name);
     },
-    async writeJson(name, value) {
-      const { finalPath } = sink.paths(name);
-      await writeFile(`${finalPath}.tmp`, JSON.stringify(value, null, 2));
-      await rename(`${finalPath}.tmp`, finalPath);
-      return pathToFileURL(finalPath).toString();
+    async writeManifest(report) {
+      return pathToFileURL((await writeManifest(sink.dir, report)).location).toString();
     },
     close: () => undefined,
   };
@@ -118,17 +115,9 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
           await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
       }
     },
-    async writeJson(name, value) {
-      const key = sink.keyFor(name);
-      await client.send(
-        new PutObjectCommand({
-          Bucket: sink.bucket,
-          Key: key,
-          Body: JSON.stringify(value, null, 2),
-          ContentType: 'application/json',
-        }),
-      );
-      return `s3://${sink.bucket}/${key}`;
+    async writeManifest(report) {
+      const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
+      return (await writeManifest(prefix, report, { s3: client })).location;
     },
     close: () => client.destroy(),
   };

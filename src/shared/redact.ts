@@ -30,7 +30,10 @@ export function redactUrl(url: string | URL): string {
 
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+// `name=value` / `"name": "value"` pairs whose name ends like a secret (desp_source_password,
+// client_secret, access_token, temp_url_sig, …); words that merely contain one are left alone.
 const KEY_VALUE =
+  /\b([A-Za-z_]*(?:password|passwd|secret|token|signature|otp|api_?key|access_?key|_sig)|sig)(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi;
   /\b([A-Za-z_]*(?:password|secret|token|signature|sig|code|otp)[A-Za-z_]*)(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi;
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/g;
 

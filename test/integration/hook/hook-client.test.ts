@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { type EmulatorHandle, createManualClock, startEmulator, totp } from '../../../src/emulator';
 import { productDigest } from '../../../src/emulator/product';
+import { HookClient } from '../../../src/hook/client';
+import { dedlTokenUrl, endpointsAt } from '../../../src/hook/endpoints';
 import { HookAuthError, HookRequestError, LinkExpiredError } from '../../../src/hook/errors';
+import { clientCredentialsTokenSource } from '../../../src/hook/tokens';
 import { createHttpAgent } from '../../../src/hook/http';
 import { emulatorHookClient, eventually } from '../../helpers/hook';
 
@@ -40,6 +43,7 @@ describe('HookClient against the emulator', () => {
       timing: { queuedMs: 20, processingMs: 50 },
       productSize: 200_000,
       accounts: [{ username: 'otp-user', password: 'pw-otp-123', otpSecret: OTP_SECRET }],
+      serviceAccounts: [{ clientId: 'svc-harvester', clientSecret: 'svc-secret-123' }],
     });
   });
   afterAll(async () => {
@@ -82,6 +86,24 @@ describe('HookClient against the emulator', () => {
       agent,
     );
     await expect(wrongOtp.listWorkflows()).rejects.toThrow(/one-time code refused/);
+  });
+
+  it('authenticates a service account with client credentials, and refuses a wrong secret', async () => {
+    const endpoints = endpointsAt(emulator.url);
+    const client = (clientSecret: string) =>
+      new HookClient({
+        endpoints,
+        dispatcher: agent,
+        tokens: clientCredentialsTokenSource(agent, {
+          tokenUrl: dedlTokenUrl(endpoints),
+          clientId: 'svc-harvester',
+          clientSecret,
+        }),
+      });
+    expect((await client('svc-secret-123').listWorkflows()).length).toBeGreaterThan(0);
+    const refused = client('not-the-secret').listWorkflows();
+    await expect(refused).rejects.toBeInstanceOf(HookAuthError);
+    await expect(refused).rejects.not.toThrow(/not-the-secret/);
   });
 
   it('renews a token the server no longer accepts (401) once, and the call succeeds', async () => {

@@ -35,4 +35,9 @@ describe('redactText', () => {
     }
     expect(out).toContain('username=demo');
   });
+
+  it('leaves ordinary words alone', () => {
+    const text = 'HTTP status code: 404; design: v2; tokens used=3 for S2A_MSIL1C_20230910T050701.SAFE';
+    expect(redactText(text)).toBe(text);
+  });
 });
