@@ -34,7 +34,6 @@ const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 // client_secret, access_token, temp_url_sig, …); words that merely contain one are left alone.
 const KEY_VALUE =
   /\b([A-Za-z_]*(?:password|passwd|secret|token|signature|otp|api_?key|access_?key|_sig)|sig)(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi;
-  /\b([A-Za-z_]*(?:password|secret|token|signature|sig|code|otp)[A-Za-z_]*)(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi;
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/g;
 
 /**
