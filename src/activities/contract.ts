@@ -4,6 +4,7 @@
  */
 import type { HarvestRequest } from '../shared/harvest-request';
 import type { HarvestReport } from '../shared/harvest-report';
+import type { CampaignActivities } from './campaign-contract';
 
 export interface SubmitOrderInput {
   request: HarvestRequest;
@@ -102,7 +103,7 @@ export const NON_RETRYABLE_TYPES = [
 ] as const;
 
 /** The activity functions the workflows call; `createActivities(deps)` returns exactly this. */
-export interface HarvestActivities {
+export interface HarvestActivities extends CampaignActivities {
   /** Checks the request against the Hook workflow's option definitions and the worker's credential sets. */
   validateHarvest(request: HarvestRequest): Promise<{ optionsHash: string }>;
   submitOrder(input: SubmitOrderInput): Promise<SubmittedOrder>;

@@ -160,9 +160,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     },
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
-      return guard(() =>
-        withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report)),
-      );
+      return guard(() => withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report)));
     },
   };
 }

@@ -10,12 +10,14 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../config/worker-config';
 import { redactText } from '../shared/redact';
 import type { Command, FlagSpec, FlagValues } from './command';
+import { campaignCommand } from './campaign-commands';
 import { cancelCommand } from './commands/cancel';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { emulatorCommand } from './commands/emulator';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
+import { scheduleCommand } from './schedule-commands';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
 import { watchCommand } from './commands/watch';
@@ -32,6 +34,8 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   resultCommand,
   cancelCommand,
+  campaignCommand,
+  scheduleCommand,
   workflowsCommand,
   workerCommand,
   emulatorCommand,
@@ -191,7 +195,9 @@ function secretsOf(env: NodeJS.ProcessEnv): string[] {
 
 export function mainHelp(): string {
   const row = (c: Command) => `  ${c.usage.split(' | ')[0]!.split(' [-')[0]!.padEnd(30)}${c.summary}`;
-  const harvest = COMMANDS.filter((c) => ['run', 'start', 'status', 'watch', 'result', 'cancel'].includes(c.name));
+  const harvest = COMMANDS.filter((c) =>
+    ['run', 'start', 'status', 'watch', 'result', 'cancel', 'campaign', 'schedule'].includes(c.name),
+  );
   const setup = COMMANDS.filter((c) => !harvest.includes(c));
   return [
     'dedl-harvest: durable harvests of Earth-observation products from the DestinE Data Lake Hook, on Temporal',

@@ -24,10 +24,15 @@ export async function followHarvest(client: Client, workflowId: string, options:
   const handle = client.workflow.getHandle(workflowId);
   const watcher = new HarvestWatcher(client, workflowId);
   let settled = false;
-  const ending = awaitHarvestEnd(client, handle).then(
-    (end) => ({ ok: true as const, end }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
+  // The long poll for the result is aborted when we stop following, so no call outlives the
+  // connection (a call still retrying after close() fails with "Channel has been shut down").
+  const stopWaiting = new AbortController();
+  const ending = client
+    .withAbortSignal(stopWaiting.signal, () => awaitHarvestEnd(client, handle))
+    .then(
+      (end) => ({ ok: true as const, end }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
   void ending.then(() => (settled = true));
   const interval = options.intervalMs ?? 500;
   let last: HarvestSnapshot | undefined;
@@ -45,6 +50,7 @@ export async function followHarvest(client: Client, workflowId: string, options:
     await Promise.race([ending, delay(interval, undefined, { signal: options.signal }).catch(() => undefined)]);
   }
   if (!settled && options.signal?.aborted) {
+    stopWaiting.abort();
     options.renderer.finish();
     return { kind: 'detached' };
   }

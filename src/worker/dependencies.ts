@@ -10,6 +10,7 @@ import { despTokenSource } from '../hook/desp-login';
 import { dedlTokenUrl } from '../hook/endpoints';
 import { createHttpAgent } from '../hook/http';
 import { RetryAfterGate } from '../hook/retry-after-gate';
+import { StacClient } from '../hook/stac';
 import { type TokenSource, clientCredentialsTokenSource, staticTokenSource } from '../hook/tokens';
 import type { ActivityDeps } from '../activities';
 
@@ -24,13 +25,12 @@ export function buildDependencies(config: WorkerConfig, env: NodeJS.ProcessEnv =
     headersTimeoutMs: config.env.HOOK_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: config.env.HOOK_BODY_TIMEOUT_MS,
   });
-  const hook = new HookClient({
-    endpoints: config.endpoints,
-    dispatcher: agent,
-    tokens: hookTokens(config, agent),
-    gate: new RetryAfterGate(),
-  });
-  return { hook, credentials, close: () => agent.close() };
+  // One token source and one Retry-After gate for the ODP API and the STAC catalogue alike.
+  const tokens = hookTokens(config, agent);
+  const gate = new RetryAfterGate();
+  const hook = new HookClient({ endpoints: config.endpoints, dispatcher: agent, tokens, gate });
+  const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher: agent, tokens, gate });
+  return { hook, stac, credentials, close: () => agent.close() };
 }
 
 function hookTokens(config: WorkerConfig, agent: ReturnType<typeof createHttpAgent>): TokenSource {

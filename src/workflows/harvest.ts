@@ -11,7 +11,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   TimeoutFailure,
-  condition,
   isCancellation,
   log,
   proxyActivities,
@@ -33,6 +32,7 @@ import {
   summarize,
 } from '../shared/harvest-report';
 import { progressQuery } from '../shared/messages';
+import { Semaphore } from './semaphore';
 import { HarvestCollection, HarvestName, HarvestOutcome } from '../shared/search-attributes';
 import { stableHash } from '../shared/stable-hash';
 
@@ -87,12 +87,13 @@ class Harvest {
   private orderId?: string;
   private orderName?: string;
   private lastPolledAt?: string;
-  private running = 0;
   private readonly startedAt = new Date().toISOString();
   private readonly transfer: HarvestActivities;
+  private readonly downloadSlots: Semaphore;
 
   constructor(private readonly request: HarvestRequest) {
     this.transfer = transferActivities(request.downloadHeartbeatTimeout);
+    this.downloadSlots = new Semaphore(request.maxParallelDownloads);
     for (const identifier of request.identifiers) this.items.set(identifier, { identifier, state: 'ordered' });
     setHandler(progressQuery, () => ({ ...this.report(), phase: this.phase, lastPolledAt: this.lastPolledAt }));
   }
@@ -222,18 +223,18 @@ class Harvest {
   /** One product into the sink, with at most `maxParallelDownloads` running at once. */
   private async download(view: OrderItemView, sink: string, sinkCredentials: string | undefined, optionsHash: string) {
     const item = this.items.get(view.identifier)!;
-    await condition(() => this.running < this.request.maxParallelDownloads);
-    this.running++;
     try {
-      const record = await this.transfer.deliverProduct({
-        harvestKey: this.orderName!,
-        orderId: this.orderId!,
-        item: view,
-        sink,
-        sinkCredentials,
-        workflow: this.request.workflow,
-        optionsHash,
-      });
+      const record = await this.downloadSlots.with(() =>
+        this.transfer.deliverProduct({
+          harvestKey: this.orderName!,
+          orderId: this.orderId!,
+          item: view,
+          sink,
+          sinkCredentials,
+          workflow: this.request.workflow,
+          optionsHash,
+        }),
+      );
       Object.assign(item, {
         state: 'delivered',
         bytes: record.size,
@@ -245,8 +246,6 @@ class Harvest {
       if (isCancellation(err)) throw err;
       this.fail(item, failureMessage(err));
       await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
-    } finally {
-      this.running--;
     }
   }
 

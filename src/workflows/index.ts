@@ -3,3 +3,7 @@
  * orchestration only: no I/O, no Node built-ins (lint-enforced); it calls activities by type.
  */
 export { harvest } from './harvest';
+export { harvestCampaign } from './campaign';
+export { planHarvestCampaign } from './campaign-plan';
+export { scheduledHarvest } from './scheduled-harvest';
+export { hookAccountLimiter } from './account-limiter';

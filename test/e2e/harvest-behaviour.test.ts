@@ -139,6 +139,33 @@ describe('harvest behaviour', () => {
       expect(downloads).toBe(1);
     }));
 
+  it('never runs more downloads at once than maxParallelDownloads', () =>
+    withEnv({ timing: { queuedMs: 0, processingMs: 10 } }, async (env) => {
+      const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 4);
+      const handle = await run(env, unique('parallel'), {
+        identifiers,
+        output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+        maxParallelDownloads: 2,
+      });
+      expect((await handle.result()).outcome).toBe('delivered');
+      // Walk the history: a download is running from its scheduling to its completion.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const downloads = new Set<string>();
+      let running = 0;
+      let most = 0;
+      for (const event of events) {
+        const scheduled = event.activityTaskScheduledEventAttributes;
+        if (scheduled?.activityType?.name === 'deliverProduct') {
+          downloads.add(String(event.eventId));
+          most = Math.max(most, ++running);
+        }
+        const closed = event.activityTaskCompletedEventAttributes ?? event.activityTaskFailedEventAttributes;
+        if (closed && downloads.has(String(closed.scheduledEventId))) running--;
+      }
+      expect(downloads.size).toBe(4);
+      expect(most).toBe(2);
+    }));
+
   it('cancelling the harvest cancels the Hook order and leaves no partial file', () =>
     withEnv({ timing: { queuedMs: 60_000, processingMs: 60_000 } }, async (env) => {
       const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 2);

@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { HarvestRequestInput } from '../../shared/harvest-request';
 import type { Command } from '../command';
@@ -208,7 +207,8 @@ async function harvest(
       const handle = client.workflow.getHandle(started.workflowId);
       await handle.cancel();
       // Let the workflow cancel its Hook order before the demo takes the stack down.
-      await Promise.race([awaitHarvestEnd(client, handle), delay(10_000, undefined, { ref: false })]);
+      const grace = AbortSignal.timeout(10_000);
+      await client.withAbortSignal(grace, () => awaitHarvestEnd(client, handle)).catch(() => undefined);
       return { label, workflowId: started.workflowId, end: { kind: 'over-budget', message }, exitCode: EXIT.ERROR };
     }
     const exitCode = json ? exitCodeOf(end) : presentEnd(io, false, end, started.workflowId);

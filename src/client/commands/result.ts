@@ -21,7 +21,9 @@ export const resultCommand: Command = {
       const detached = new Promise<{ kind: 'detached' }>((resolve) =>
         stop.signal.addEventListener('abort', () => resolve({ kind: 'detached' }), { once: true }),
       );
-      const end = await Promise.race([awaitHarvestEnd(temporal.client, handle), detached]);
+      const ending = temporal.client.withAbortSignal(stop.signal, () => awaitHarvestEnd(temporal.client, handle));
+      ending.catch(() => undefined); // after Ctrl-C the aborted long poll rejects; nobody waits for it
+      const end = await Promise.race([ending, detached]);
       return presentEnd(ctx.io, ctx.json, end, workflowId);
     } finally {
       stop.dispose();

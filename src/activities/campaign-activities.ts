@@ -1,0 +1,241 @@
+/**
+ * Activities of campaigns and of the account limiter: resolve a campaign's products (catalogue
+ * search with paging, ledger look-ups), record verified products in the ledger, write the
+ * campaign manifest and its STAC ItemCollection, and talk to the account limiter workflow through
+ * the worker's own Temporal client (signal-with-start, query, describe).
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { CredentialStore } from '../config/credentials';
+import type { StacClient, StacFeature } from '../hook/stac';
+import {
+  ACCOUNT_LIMITER_WORKFLOW,
+  type AccountStatus,
+  type LimiterInput,
+  accountLimiterId,
+  accountStatusQuery,
+  acquirePermitSignal,
+} from '../shared/account-limiter';
+import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import { identifier as identifierSchema } from '../shared/harvest-request';
+import { type Ledger, type ProductKey, productKeyId } from '../storage/ledger';
+import { MANIFEST_NAME, writeManifest } from '../storage/manifest';
+import { createS3Client } from '../storage/s3-client';
+import type {
+  CampaignManifestInput,
+  PermitRequestInput,
+  RecordDeliveriesInput,
+  ResolveCampaignInput,
+  ResolvedCampaign,
+} from './campaign-contract';
+import { translatingErrors } from './failures';
+import { buildItemCollection } from './item-collection';
+import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
+
+export interface CampaignActivityDeps {
+  credentials: CredentialStore;
+  /** The catalogue; without it, STAC-query campaigns are refused and ItemCollections carry no geometry. */
+  stac?: StacClient;
+}
+
+export const ITEM_COLLECTION_NAME = 'items.json';
+/** Ledger records written or catalogue ids looked up at once. */
+const CONCURRENCY = 16;
+const STAC_PAGE = 100;
+
+export function createCampaignActivities(deps: CampaignActivityDeps) {
+  const { credentials, stac } = deps;
+  const openLedger = createLedgerAccess(credentials);
+  const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
+  const signal = () => Context.current().cancellationSignal;
+
+  return {
+    async resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign> {
+      return guard(async () => {
+        let identifiers = input.identifiers ?? [];
+        let truncated = false;
+        if (input.query) {
+          if (!stac) {
+            throw ApplicationFailure.nonRetryable('this worker has no STAC catalogue configured', 'InvalidRequest');
+          }
+          const { query } = input;
+          const found = await stac.searchAll(
+            {
+              collections: [input.collection],
+              bbox: query.bbox,
+              datetime: query.datetime,
+              filter: query.filter,
+              limit: STAC_PAGE,
+            },
+            { maxItems: query.maxItems, signal: signal() },
+          );
+          truncated = found.truncated;
+          identifiers = found.items.map((item) => item.id).filter((id) => identifierSchema.safeParse(id).success);
+          const refused = found.items.length - identifiers.length;
+          if (refused > 0)
+            Context.current().log.warn('Catalogue ids that are not orderable identifiers left out', { refused });
+        }
+        const skipped = new Set<string>();
+        if (input.ledger && identifiers.length > 0) {
+          const ledger = await openLedger(input.ledger);
+          const keys = identifiers.map((identifier) => productKey(input, identifier));
+          const records = await ledger.lookupMany(keys);
+          for (const key of keys) if ((records.get(productKeyId(key)) ?? []).length > 0) skipped.add(key.identifier);
+        }
+        return {
+          found: identifiers.length,
+          toOrder: identifiers.filter((id) => !skipped.has(id)),
+          skipped: [...skipped],
+          truncated,
+        };
+      });
+    },
+
+    async recordDeliveries(input: RecordDeliveriesInput): Promise<{ recorded: number }> {
+      return guard(async () => {
+        const ledger = await openLedger(input.ledger);
+        await inBatches(input.products, CONCURRENCY, (product) =>
+          ledger.record({
+            identifier: product.identifier,
+            workflow: input.workflow,
+            optionsHash: input.optionsHash,
+            location: toLedgerLocation(product.location),
+            size: product.size,
+            sha256: product.sha256,
+            verifiedAt: product.verifiedAt,
+            orderId: input.orderId ?? null,
+          }),
+        );
+        return { recorded: input.products.length };
+      });
+    },
+
+    async writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport> {
+      return guard(async () => {
+        const items = input.items.map((item) => ({ ...item }));
+        const verified = items.filter((i) => i.state === 'delivered' || i.state === 'skipped');
+        if (input.ledger && verified.length > 0) await fillFromLedger(await openLedger(input.ledger), input, verified);
+        const catalogue = await catalogueItems(stac, input.report.collection, verified, signal());
+        const { target } = input;
+        const keys = target.credentials ? credentials.s3(target.credentials) : undefined;
+        const s3 = keys ? createS3Client({ ...keys, endpoint: keys.endpoint ?? target.endpoint }) : undefined;
+        try {
+          const collection = buildItemCollection(items, catalogue, input.report.collection);
+          const itemsWritten = await writeManifest(target.url, collection, { s3, fileName: ITEM_COLLECTION_NAME });
+          const report: CampaignReport = {
+            ...input.report,
+            itemCollection: fromLedgerLocation(itemsWritten.location),
+            items,
+          };
+          const manifest = await writeManifest(target.url, report, { s3, fileName: MANIFEST_NAME });
+          report.manifest = fromLedgerLocation(manifest.location);
+          if (items.length > input.inlineItems) {
+            // Too many to return: keep what needs attention (retry-failed reads it), the manifest has the rest.
+            report.items = items.filter((i) => i.state !== 'delivered' && i.state !== 'skipped');
+            report.itemsOmitted = true;
+          }
+          return report;
+        } finally {
+          s3?.destroy();
+        }
+      });
+    },
+
+    async requestAccountPermit(input: PermitRequestInput): Promise<void> {
+      return guard(async () => {
+        const { client, info } = Context.current();
+        const limiterInput: LimiterInput = {
+          account: input.account.name,
+          limits: { maxItemsInFlight: input.account.maxItemsInFlight, monthlyOrders: input.account.monthlyOrders },
+          ...input.limiter,
+        };
+        await client.workflow.signalWithStart(ACCOUNT_LIMITER_WORKFLOW, {
+          workflowId: accountLimiterId(input.account.name),
+          taskQueue: info.taskQueue,
+          args: [limiterInput],
+          signal: acquirePermitSignal,
+          signalArgs: [input.request],
+        });
+      });
+    },
+
+    async accountStatus(input: { account: string }): Promise<AccountStatus | undefined> {
+      return guard(async () => {
+        const handle = Context.current().client.workflow.getHandle(accountLimiterId(input.account));
+        try {
+          const description = await handle.describe();
+          if (description.status.name !== 'RUNNING') return undefined;
+          return await handle.query(accountStatusQuery);
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }
+      });
+    },
+
+    async closedWorkflows(input: { workflowIds: string[] }): Promise<string[]> {
+      return guard(async () => {
+        const { client } = Context.current();
+        const closed: string[] = [];
+        await inBatches(input.workflowIds, CONCURRENCY, async (workflowId) => {
+          try {
+            const description = await client.workflow.getHandle(workflowId).describe();
+            if (description.status.name !== 'RUNNING') closed.push(workflowId);
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+            closed.push(workflowId);
+          }
+        });
+        return closed;
+      });
+    },
+  };
+}
+
+function productKey(input: { workflow: string; optionsHash: string }, identifier: string): ProductKey {
+  return { identifier, workflow: input.workflow, optionsHash: input.optionsHash };
+}
+
+/** Sha256, location and size of verified products, from the ledger (the record at the item's location first). */
+async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, items: CampaignItem[]): Promise<void> {
+  const records = await ledger.lookupMany(items.map((item) => productKey(input, item.identifier)));
+  for (const item of items) {
+    const found = records.get(productKeyId(productKey(input, item.identifier))) ?? [];
+    const record =
+      found.find((r) => item.location !== undefined && fromLedgerLocation(r.location) === item.location) ?? found[0];
+    if (!record) continue;
+    item.sha256 ??= record.sha256;
+    item.location ??= fromLedgerLocation(record.location);
+    item.bytes ??= record.size;
+  }
+}
+
+/** The catalogue's items for these products, 100 ids per search; none when there is no catalogue. */
+async function catalogueItems(
+  stac: StacClient | undefined,
+  collection: string,
+  items: CampaignItem[],
+  signal: AbortSignal,
+): Promise<Map<string, StacFeature>> {
+  const found = new Map<string, StacFeature>();
+  if (!stac) return found;
+  for (let i = 0; i < items.length; i += STAC_PAGE) {
+    const ids = items.slice(i, i + STAC_PAGE).map((item) => item.identifier);
+    const page = await stac.searchAll({ collections: [collection], ids, limit: STAC_PAGE }, { signal });
+    for (const feature of page.items) found.set(feature.id, feature);
+    Context.current().heartbeat({ looked: i + ids.length });
+  }
+  return found;
+}
+
+async function inBatches<T>(
+  values: readonly T[],
+  concurrency: number,
+  each: (value: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < values.length) await each(values[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, values.length) }, worker));
+}

@@ -1,0 +1,81 @@
+/**
+ * Inputs and outputs of the campaign and account-limiter activities: plain, serialisable,
+ * secret-free data (stored in workflow history).
+ */
+import type { AccountStatus, LimiterInput, PermitRequest } from '../shared/account-limiter';
+import type { AccountSettings, LedgerRef, StacQuery } from '../shared/campaign-request';
+import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+
+export interface ResolveCampaignInput {
+  collection: string;
+  /** The products, or a catalogue search that finds them (exactly one). */
+  identifiers?: string[];
+  query?: StacQuery;
+  /** Checked for verified copies; none: nothing is skipped. */
+  ledger?: LedgerRef;
+  workflow: string;
+  optionsHash: string;
+}
+
+export interface ResolvedCampaign {
+  /** Products found: the identifiers given, or the query's matches (up to its maxItems). */
+  found: number;
+  /** Identifiers to order, in the order found. */
+  toOrder: string[];
+  /** Identifiers the ledger holds as verified. */
+  skipped: string[];
+  /** The query matched more than its maxItems. */
+  truncated: boolean;
+}
+
+export interface DeliveredProduct {
+  identifier: string;
+  /** `file:///…` or `s3://…` */
+  location: string;
+  size: number;
+  sha256: string;
+  verifiedAt: string;
+}
+
+export interface RecordDeliveriesInput {
+  ledger: LedgerRef;
+  workflow: string;
+  optionsHash: string;
+  orderId?: string;
+  products: DeliveredProduct[];
+}
+
+export interface CampaignManifestInput {
+  /** Where manifest.json and items.json go (next to the products). */
+  target: { url: string; credentials?: string; endpoint?: string };
+  ledger?: LedgerRef;
+  workflow: string;
+  optionsHash: string;
+  /** The report without items; the activity adds them (with sha256 and locations from the ledger). */
+  report: CampaignReport;
+  items: CampaignItem[];
+  /** Items are returned in the result only up to this many (the manifest always has them all). */
+  inlineItems: number;
+}
+
+export interface PermitRequestInput {
+  account: AccountSettings;
+  request: PermitRequest;
+  limiter?: Pick<LimiterInput, 'reapEvery' | 'continueAsNewAfterEvents'>;
+}
+
+/** Activities of campaigns, schedules and the account limiter (added to HarvestActivities). */
+export interface CampaignActivities {
+  /** Identifiers (given or searched in the catalogue, with paging) minus those verified in the ledger. */
+  resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign>;
+  /** Records an order's verified products in the ledger. Idempotent. */
+  recordDeliveries(input: RecordDeliveriesInput): Promise<{ recorded: number }>;
+  /** Writes manifest.json and the STAC ItemCollection next to the products; returns the full report. */
+  writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport>;
+  /** Asks the account's limiter for a permit (starting the limiter if it does not run yet). */
+  requestAccountPermit(input: PermitRequestInput): Promise<void>;
+  /** The account limiter's status, or undefined when it does not run. */
+  accountStatus(input: { account: string }): Promise<AccountStatus | undefined>;
+  /** Of these workflow ids, those whose latest run is not running (or that do not exist). */
+  closedWorkflows(input: { workflowIds: string[] }): Promise<string[]>;
+}

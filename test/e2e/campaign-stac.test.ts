@@ -1,0 +1,72 @@
+/**
+ * A campaign defined by a STAC query (collection, bbox, datetime) instead of identifiers: the dry
+ * run finds the matching items (through the search's paging) and orders nothing; the campaign
+ * harvests exactly those items; the dry run afterwards finds them all verified in the ledger.
+ */
+import { planCampaign, startCampaign } from '../../src/client/campaign-api';
+import type { CampaignPlan, CampaignReport } from '../../src/shared/campaign-report';
+import {
+  COLLECTION,
+  type CampaignEnv,
+  campaignRequest,
+  catalogueSearch,
+  orderCounts,
+  startCampaignEnv,
+} from '../helpers/campaign-env';
+
+describe('a campaign from a STAC query', () => {
+  let env: CampaignEnv;
+
+  beforeAll(async () => {
+    env = await startCampaignEnv({ timing: { queuedMs: 0, processingMs: 10 }, productSize: 4096 });
+  });
+  afterAll(() => env?.close());
+
+  it('plans, then harvests exactly the matching items', async () => {
+    const bbox: [number, number, number, number] = [0, 40, 20, 55];
+    const expected = catalogueSearch(env.emulator, {
+      collections: [COLLECTION],
+      bbox,
+      datetime: { start: Date.UTC(2023, 0, 1), end: Date.UTC(2023, 5, 30, 23, 59, 59) },
+    }).map((item) => item.id);
+    // A real selection: some items, not the whole collection.
+    expect(expected.length).toBeGreaterThan(10);
+    expect(expected.length).toBeLessThan(catalogueSearch(env.emulator, { collections: [COLLECTION] }).length);
+
+    const input = campaignRequest({
+      name: 'stac-query',
+      query: { bbox, datetime: '2023-01-01T00:00:00Z/2023-06-30T23:59:59Z' },
+      orderSize: 10,
+      output: { storage: 'TEMPORARY', sink: env.freshSink('stac').url },
+    });
+
+    const plan: CampaignPlan = await planCampaign(env.client, input, { taskQueue: env.taskQueue });
+    expect(plan).toMatchObject({
+      found: expected.length,
+      alreadyVerified: 0,
+      toOrder: expected.length,
+      orderSize: 10,
+      ordersNeeded: Math.ceil(expected.length / 10),
+      fitsMonthlyBudget: true,
+    });
+    expect(await env.hookOrders()).toHaveLength(0);
+
+    const handle = await startCampaign(env.client, input, { taskQueue: env.taskQueue, workflowId: 'e2e-stac-query' });
+    const report: CampaignReport = await handle.result();
+    expect(report.counts).toMatchObject({ items: expected.length, delivered: expected.length });
+    expect(report.items!.map((i) => i.identifier).sort()).toEqual([...expected].sort());
+
+    const ordered = orderCounts(await env.hookOrders());
+    expect([...ordered.keys()].sort()).toEqual([...expected].sort());
+    expect([...ordered.values()].every((n) => n === 1)).toBe(true);
+
+    const after: CampaignPlan = await planCampaign(env.client, input, { taskQueue: env.taskQueue });
+    expect(after).toMatchObject({
+      found: expected.length,
+      alreadyVerified: expected.length,
+      toOrder: 0,
+      ordersNeeded: 0,
+    });
+    expect(after.account.ordersThisMonth).toBe(Math.ceil(expected.length / 10));
+  });
+});
