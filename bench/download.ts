@@ -100,7 +100,7 @@ async function main(): Promise<void> {
         medianSeconds: Number(seconds.toFixed(2)),
         MBps: Number.isNaN(seconds) ? null : Math.round(mbps(seconds)),
         ratioToCurl: Number.isNaN(seconds) ? null : Number((curlSeconds / seconds).toFixed(2)),
-        peakRssMb: method === 'curl' ? null : Math.max(...rss),
+        peakRssMb: method === 'curl' || Number.isNaN(seconds) ? null : Math.max(...rss),
       };
     };
     const rows = [row('curl'), row('harvester'), row('unverified'), row('tutorial')];
