@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { HookEndpoints } from './endpoints';
 import { LinkExpiredError, hookErrorFromStatus } from './errors';
-import { type HttpRequest, type HttpResponse, ensureOk, readJson, send } from './http';
+import { type HttpRequest, type HttpResponse, ensureOk, readJson } from './http';
 import {
   type HookOrder,
   type HookOrderItem,
@@ -19,7 +19,8 @@ import {
   singleOf,
   workflowSchema,
 } from './schemas';
-import { RetryAfterGate } from './retry-after-gate';
+import { BearerTransport } from './bearer-transport';
+import type { RetryAfterGate } from './retry-after-gate';
 import type { TokenSource } from './tokens';
 
 export interface BatchOrderRequest {
@@ -65,11 +66,11 @@ export interface HookClientOptions {
 
 export class HookClient {
   private readonly odata: string;
-  private readonly gate: RetryAfterGate;
+  private readonly transport: BearerTransport;
 
-  constructor(private readonly options: HookClientOptions) {
+  constructor(options: HookClientOptions) {
     this.odata = options.endpoints.odata.endsWith('/') ? options.endpoints.odata : `${options.endpoints.odata}/`;
-    this.gate = options.gate ?? new RetryAfterGate();
+    this.transport = new BearerTransport(options);
   }
 
   /** Every workflow the account may run, without option definitions. */
@@ -107,7 +108,7 @@ export class HookClient {
 
   async cancelOrder(orderId: string, signal?: AbortSignal): Promise<void> {
     const req = { method: 'POST' as const, url: `${this.odata}BatchOrder(${key(orderId)})/OData.CSC.Cancel` };
-    const res = await this.authorized({ ...req, body: '{}', signal });
+    const res = await this.transport.authorized({ ...req, body: '{}', signal });
     await ensureOk(res, req);
     await res.body.dump();
   }
@@ -128,7 +129,7 @@ export class HookClient {
       // production, another path on the emulator) authenticate by their signature.
       const withBearer = url.startsWith(this.odata);
       const req: HttpRequest = { method: 'GET', url, headers: productHeaders(request), signal: request.signal };
-      const res = withBearer ? await this.authorized(req) : await this.send(req);
+      const res = withBearer ? await this.transport.authorized(req) : await this.transport.send(req);
       const location = firstHeader(res, 'location');
       if (res.statusCode >= 300 && res.statusCode < 400 && location) {
         await res.body.dump();
@@ -168,32 +169,10 @@ export class HookClient {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     };
-    const res = await this.authorized(req);
+    const res = await this.transport.authorized(req);
     await ensureOk(res, req);
     return readJson(res, req, schema);
   }
-
-  /** Sends with the bearer; on a 401, renews the token once and sends again. */
-  private async authorized(req: HttpRequest): Promise<HttpResponse> {
-    const { tokens } = this.options;
-    const token = await tokens.token(req.signal);
-    const res = await this.send(withAuth(req, token));
-    if (res.statusCode !== 401) return res;
-    await res.body.dump();
-    tokens.invalidate(token);
-    return this.send(withAuth(req, await tokens.token(req.signal)));
-  }
-
-  private async send(req: HttpRequest): Promise<HttpResponse> {
-    this.gate.check(req);
-    const res = await send(this.options.dispatcher, req);
-    this.gate.observe(req, res);
-    return res;
-  }
-}
-
-function withAuth(req: HttpRequest, token: string): HttpRequest {
-  return { ...req, headers: { accept: 'application/json', ...req.headers, authorization: `Bearer ${token}` } };
 }
 
 function productHeaders(request: ProductRequest): Record<string, string> {

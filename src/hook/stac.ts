@@ -7,7 +7,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { HookResponseError } from './errors';
-import { type HttpRequest, type HttpResponse, ensureOk, readJson, send } from './http';
+import { BearerTransport } from './bearer-transport';
+import { type HttpRequest, ensureOk, readJson } from './http';
 import type { RetryAfterGate } from './retry-after-gate';
 import type { TokenSource } from './tokens';
 
@@ -76,16 +77,21 @@ const MAX_PAGES = 10_000;
 
 export class StacClient {
   private readonly root: string;
+  private readonly transport: BearerTransport;
 
-  constructor(private readonly options: StacClientOptions) {
+  constructor(options: StacClientOptions) {
     this.root = options.stacUrl.replace(/\/+$/, '');
+    this.transport = new BearerTransport(options);
   }
 
   /** Every page of a search, in the server's order. */
   async *pages(search: StacSearch, signal?: AbortSignal): AsyncGenerator<StacPage> {
     let request: HttpRequest | undefined = post(`${this.root}/search`, searchBody(search), signal);
     for (let page = 0; request && page < MAX_PAGES; page++) {
-      const res = await this.authorized(request);
+      const res = await this.transport.authorized({
+        ...request,
+        headers: { accept: 'application/geo+json, application/json', ...request.headers },
+      });
       await ensureOk(res, request);
       const body: z.infer<typeof pageSchema> = await readJson(res, request, pageSchema);
       yield { items: body.features, matched: body.numberMatched ?? body.context?.matched };
@@ -113,24 +119,6 @@ export class StacClient {
       }
     }
     return { items, matched, truncated: false };
-  }
-
-  /** Sends with the bearer; on a 401, renews the token once and sends again. */
-  private async authorized(req: HttpRequest): Promise<HttpResponse> {
-    const { tokens } = this.options;
-    const token = await tokens.token(req.signal);
-    const res = await this.send(withAuth(req, token));
-    if (res.statusCode !== 401) return res;
-    await res.body.dump();
-    tokens.invalidate(token);
-    return this.send(withAuth(req, await tokens.token(req.signal)));
-  }
-
-  private async send(req: HttpRequest): Promise<HttpResponse> {
-    this.options.gate?.check(req);
-    const res = await send(this.options.dispatcher, req);
-    this.options.gate?.observe(req, res);
-    return res;
   }
 }
 
@@ -164,11 +152,4 @@ function nextRequest(link: z.infer<typeof linkSchema>, previous: HttpRequest, si
     });
   }
   return { method: 'GET', url: link.href, signal };
-}
-
-function withAuth(req: HttpRequest, token: string): HttpRequest {
-  return {
-    ...req,
-    headers: { accept: 'application/geo+json, application/json', ...req.headers, authorization: `Bearer ${token}` },
-  };
 }
