@@ -5,24 +5,19 @@
  * it has queued or in progress.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
 import { request as httpRequest } from 'undici';
-import { loadWorkerConfig } from '../../src/config/worker-config';
-import { type EmulatorHandle, type EmulatorOptionsInput, startEmulator } from '../../src/emulator';
+import type { EmulatorHandle, EmulatorOptionsInput } from '../../src/emulator';
 import type { StacSearchParams } from '../../src/emulator/stac';
 import { despTokenSource } from '../../src/hook/desp-login';
+import { endpointsAt } from '../../src/hook/endpoints';
 import { createHttpAgent } from '../../src/hook/http';
-import { StacClient } from '../../src/hook/stac';
 import type { TokenSource } from '../../src/hook/tokens';
 import type { CampaignRequestInput } from '../../src/shared/campaign-request';
-import { createHarvestWorker, loadWorkflowBundle } from '../../src/worker/create-worker';
-import { buildDependencies } from '../../src/worker/dependencies';
-import { testStack } from './stack';
+import { startHarvestEnv } from './harvest-env';
 
 export const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 
@@ -47,8 +42,6 @@ export interface HookOrderView {
   IdentifierList: string[];
 }
 
-let bundle: WorkerOptions['workflowBundle'] | undefined;
-
 /** Fast, unthrottled settings for tests: activities are not rate limited, downloads finish in ms. */
 export const FAST_WORKER_ENV = { DEDL_MAX_ACTIVITIES_PER_SECOND: '1000', DEDL_MAX_CONCURRENT_ACTIVITIES: '50' };
 
@@ -56,59 +49,24 @@ export async function startCampaignEnv(
   emulatorOptions: EmulatorOptionsInput = {},
   extraEnv: Record<string, string> = {},
 ): Promise<CampaignEnv> {
-  const { address, namespace } = testStack().temporal;
-  bundle ??= await loadWorkflowBundle();
-  const emulator = await startEmulator(emulatorOptions);
-  const env = {
-    TEMPORAL_ADDRESS: address,
-    TEMPORAL_NAMESPACE: namespace,
-    HOOK_BASE_URL: emulator.url,
-    DESP_USERNAME: 'demo',
-    DESP_PASSWORD: 'demo',
-    DEDL_SHUTDOWN_GRACE_TIME: '1s',
-    ...FAST_WORKER_ENV,
-    ...extraEnv,
-  };
-  const config = loadWorkerConfig(env);
-  const deps = buildDependencies(config, env);
+  const env = await startHarvestEnv(emulatorOptions, { ...FAST_WORKER_ENV, ...extraEnv });
+  // The test's own view of the Hook, as the worker's account.
   const agent = createHttpAgent();
   const tokens = despTokenSource(
     agent,
-    { username: env.DESP_USERNAME, password: env.DESP_PASSWORD },
-    { endpoints: config.endpoints },
+    { username: extraEnv.DESP_USERNAME ?? 'demo', password: extraEnv.DESP_PASSWORD ?? 'demo' },
+    { endpoints: endpointsAt(env.emulator.url) },
   );
-  const stac = new StacClient({ stacUrl: config.endpoints.stac, tokens, dispatcher: agent });
-  const nativeConnection = await NativeConnection.connect({ address });
-  const taskQueue = `campaign-${randomUUID()}`;
-  const worker = await createHarvestWorker({
-    config,
-    connection: nativeConnection,
-    deps: { stac, ...deps },
-    workflowBundle: bundle,
-    taskQueue,
-  });
-  const running = worker.run();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
-  const sinkDir = await mkdtemp(path.join(tmpdir(), 'dedl-campaign-'));
-
   return {
-    emulator,
-    client,
-    taskQueue,
-    sinkDir,
-    sinkUrl: pathToFileURL(sinkDir).toString(),
-    worker,
+    ...env,
     freshSink(name) {
-      const dir = path.join(sinkDir, name);
+      const dir = path.join(env.sinkDir, name);
       return { dir, url: pathToFileURL(dir).toString() };
     },
-    hookOrders: () => listOrders(emulator.odataUrl, tokens),
+    hookOrders: () => listOrders(env.emulator.odataUrl, tokens),
     async close() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await Promise.all([nativeConnection.close(), connection.close(), deps.close(), agent.close(), emulator.close()]);
-      await rm(sinkDir, { recursive: true, force: true });
+      await agent.close();
+      await env.close();
     },
   };
 }
@@ -188,13 +146,5 @@ export function campaignRequest(
   };
 }
 
-/** Polls `read` until `done` holds (bounded): watching a workflow from outside, as a client does. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Polls until a condition holds (bounded): watching a workflow from outside, as a client does. */
+export { eventually as until } from './hook';
