@@ -4,8 +4,6 @@
  * progress bar (redrawn in place on a terminal, a line per change otherwise) until the campaign
  * ends; exit codes follow the harvest's (0 all delivered, 3 some failed, 4 cancelled).
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { CampaignPlan, CampaignProgress, CampaignReport } from '../shared/campaign-report';
@@ -31,7 +29,7 @@ import { CliError, InvalidInputError, UsageError } from './errors';
 import { EXIT } from './exit-codes';
 import { type OutputStream, line, printJson, stopSignal } from './io';
 import { formatBytes } from './render';
-import { resolveSinks } from './request-input';
+import { readJsonFile, resolveSinks } from './request-input';
 import { taskQueueFor } from './start-harvest';
 
 const SUBCOMMANDS = [
@@ -253,24 +251,11 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
 
 /** Reads a campaign JSON file, makes local sinks absolute, and validates it before anything starts. */
 export async function loadCampaign(file: string, cwd: string): Promise<CampaignRequestInput> {
-  let raw: string;
-  try {
-    raw = await readFile(path.resolve(cwd, file), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read it (${code ?? 'error'})`,
-      EXIT.INVALID,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new InvalidInputError(`the campaign ${file} was refused; nothing was started`, [
-      `(request): not valid JSON: ${(err as Error).message}`,
-    ]);
-  }
+  const json = await readJsonFile(
+    file,
+    cwd,
+    (problems) => new InvalidInputError(`the campaign ${file} was refused; nothing was started`, problems),
+  );
   const input = resolveSinks(json, cwd);
   const parsed = parseCampaignRequest(input);
   if (!parsed.ok) throw new InvalidInputError(`the campaign ${file} was refused; nothing was started`, parsed.problems);

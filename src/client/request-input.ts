@@ -58,14 +58,7 @@ export function resolveSinks(input: unknown, cwd: string): unknown {
 export async function loadRequest(from: RequestSource, cwd: string): Promise<LoadedRequest> {
   if (from.fromEnv) return loadTutorialRequest(from, cwd);
   if (!from.file) throw new CliError('no request given: pass a request JSON file or --from-env <file>', EXIT.INVALID);
-  const file = path.resolve(cwd, from.file);
-  const raw = await readText(file, from.file);
-  let parsedJson: unknown;
-  try {
-    parsedJson = JSON.parse(raw);
-  } catch (err) {
-    throw new InvalidRequestError([`(request): not valid JSON: ${(err as Error).message}`], from.file);
-  }
+  const parsedJson = await readJsonFile(from.file, cwd, (problems) => new InvalidRequestError(problems, from.file));
   const input = resolveSinks(parsedJson, cwd);
   const parsed = parseHarvestRequest(input);
   if (!parsed.ok) throw new InvalidRequestError(parsed.problems, from.file);
@@ -84,6 +77,23 @@ async function loadTutorialRequest(from: RequestSource, cwd: string): Promise<Lo
   const parsed = parseHarvestRequest(input);
   if (!parsed.ok) throw new InvalidRequestError(annotateProblems(parsed.problems, mapping.origins), from.fromEnv);
   return { input, request: parsed.request, notes: mapping.notes };
+}
+
+/**
+ * Reads a JSON input file: a missing or unreadable file is a one-line CLI error, and text that is
+ * not JSON is refused through `refused` (so each command words its own refusal).
+ */
+export async function readJsonFile(
+  file: string,
+  cwd: string,
+  refused: (problems: string[]) => Error,
+): Promise<unknown> {
+  const raw = await readText(path.resolve(cwd, file), file);
+  try {
+    return JSON.parse(raw);
+  } catch (err) {
+    throw refused([`(request): not valid JSON: ${(err as Error).message}`]);
+  }
 }
 
 async function readText(file: string, shown: string): Promise<string> {

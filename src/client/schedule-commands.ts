@@ -2,17 +2,15 @@
  * `dedl-harvest schedule <create|list|describe|pause|unpause|trigger|backfill|delete>`: scheduled
  * harvests (Temporal Schedules running `scheduledHarvest`) over schedule-api.ts.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { parseDuration } from '../shared/duration';
 import { type ScheduledHarvestInput, parseScheduledHarvest } from '../shared/scheduled-harvest';
 import { type Command, type CommandContext, stringFlag } from './command';
 import { connectClient } from './connect';
-import { CliError, InvalidInputError, UsageError } from './errors';
+import { InvalidInputError, UsageError } from './errors';
 import { EXIT } from './exit-codes';
 import { line, printJson } from './io';
-import { resolveSinks } from './request-input';
+import { readJsonFile, resolveSinks } from './request-input';
 import {
   backfillHarvestSchedule,
   createHarvestSchedule,
@@ -184,24 +182,11 @@ function timeFlag(ctx: CommandContext, name: string): Date {
 }
 
 async function loadScheduled(file: string, cwd: string, every: string): Promise<ScheduledHarvestInput> {
-  let raw: string;
-  try {
-    raw = await readFile(path.resolve(cwd, file), 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read it (${code ?? 'error'})`,
-      EXIT.INVALID,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (err) {
-    throw new InvalidInputError(`the scheduled harvest ${file} was refused`, [
-      `(request): not valid JSON: ${(err as Error).message}`,
-    ]);
-  }
+  const json = await readJsonFile(
+    file,
+    cwd,
+    (problems) => new InvalidInputError(`the scheduled harvest ${file} was refused`, problems),
+  );
   const input = { every, ...(resolveSinks(json, cwd) as object) };
   const parsed = parseScheduledHarvest(input);
   if (!parsed.ok)

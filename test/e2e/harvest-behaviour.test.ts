@@ -81,30 +81,39 @@ describe('harvest behaviour', () => {
       expect(await readdir(env.sinkDir)).toEqual(expect.arrayContaining([`${good}.zip`, 'manifest.json']));
     }));
 
-  it('resumes a download cut at 60 % with a Range request and ends with the right sha256', () =>
-    withEnv(
-      // A clean early close at 60 %: everything sent arrives, so the resume point is exact.
-      { timing: { queuedMs: 20, processingMs: 50 }, faults: { truncateRate: 1, truncateAfterBytes: 180_000 } },
-      async (env) => {
-        const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
-        const report: HarvestReport = await (
-          await run(env, unique('resume'), {
-            identifiers: [identifier!],
-            output: { storage: 'TEMPORARY', sink: env.sinkUrl },
-          })
-        ).result();
-        expect(report.items[0]).toMatchObject({
-          state: 'delivered',
-          bytes: SIZE,
-          sha256: (await productDigest({ identifier: identifier!, size: SIZE })).sha256,
-        });
-        // Two requests for the product: the cut one, and the resumed one. Only a Range request for
-        // the remaining 40 % can succeed here: a full request would be cut at 60 % again.
-        const storage = Object.entries((await stats(env)).requestsByRoute).filter(([route]) => route.includes('swift'));
-        expect(storage.reduce((sum, [, n]) => sum + n, 0)).toBe(2);
-        expect((await readdir(env.sinkDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
-      },
-    ));
+  it(
+    'resumes a download cut part-way with a Range request and ends with the right sha256',
+    () =>
+      withEnv(
+        // Every response is cut cleanly after 200,000 of the 300,000 bytes. A retry that sent a full
+        // request would be cut again, for ever; only Range requests for what is missing can finish.
+        { timing: { queuedMs: 20, processingMs: 50 }, faults: { truncateRate: 1, truncateAfterBytes: 200_000 } },
+        async (env) => {
+          const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+          const report: HarvestReport = await (
+            await run(env, unique('resume'), {
+              identifiers: [identifier!],
+              output: { storage: 'TEMPORARY', sink: env.sinkUrl },
+            })
+          ).result();
+          expect(report.items[0]).toMatchObject({
+            state: 'delivered',
+            bytes: SIZE,
+            sha256: (await productDigest({ identifier: identifier!, size: SIZE })).sha256,
+          });
+          // The cut request, then one resumed request (two if the first attempt had not yet written
+          // everything it received when the connection ended).
+          const storage = Object.entries((await stats(env)).requestsByRoute).filter(([route]) =>
+            route.includes('swift'),
+          );
+          const requests = storage.reduce((sum, [, n]) => sum + n, 0);
+          expect(requests).toBeGreaterThanOrEqual(2);
+          expect(requests).toBeLessThanOrEqual(3);
+          expect((await readdir(env.sinkDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
+        },
+      ),
+    120_000,
+  );
 
   it('obeys Retry-After: no request comes back before the time a 429 named', () =>
     withEnv(
