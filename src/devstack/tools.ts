@@ -69,13 +69,13 @@ export async function ensureTool(spec: ToolSpec, options: EnsureToolOptions = {}
     throw new ToolUnavailableError(`${spec.envVar} points at ${fromEnv}, which is not an executable file.`);
   }
 
+  const onPath = await findOnPath(spec.name, env);
+  if (onPath) return onPath;
+
   const built = path.join(toolsDir, 'bin', spec.name);
   const stampFile = `${built}.version`;
   const wanted = `${spec.goPackage}@${spec.version}`;
   if ((await isExecutable(built)) && (await readText(stampFile)) === wanted) return built;
-
-  const onPath = await findOnPath(spec.name, env);
-  if (onPath) return onPath;
 
   const go = await findOnPath('go', env);
   if (!go) {

@@ -48,8 +48,10 @@ describe('ensureTool', () => {
     await expect(ensureTool(spec, { toolsDir: dir, env: { PATH: '' }, log: quiet })).resolves.toBe(built);
   });
 
-  it('takes a binary on PATH when no build of the pinned version exists', async () => {
+  it('prefers a binary on PATH to an earlier build', async () => {
     const onPath = await executable(path.join(dir, 'path-bin', 'fake-tool'));
+    const built = await executable(path.join(dir, 'bin', 'fake-tool'));
+    await writeFile(`${built}.version`, 'example.com/fake/cmd/fake-tool@v0.0.1');
     await expect(ensureTool(spec, { toolsDir: dir, env: { PATH: path.dirname(onPath) }, log: quiet })).resolves.toBe(
       onPath,
     );
