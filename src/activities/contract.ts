@@ -46,14 +46,10 @@ export interface OrderSnapshot {
 }
 
 export interface DeliverInput {
-  harvestKey: string;
   orderId: string;
   item: OrderItemView;
   sink: string;
   sinkCredentials?: string;
-  /** Extra context for the ledger and the manifest. */
-  workflow: string;
-  optionsHash: string;
 }
 
 export interface DeliveryRecord {
@@ -63,8 +59,6 @@ export interface DeliveryRecord {
   sha256: string;
   zipEntries: number;
   deliveredAt: string;
-  /** True when the sink already held this verified product (a retried activity found its own work). */
-  reused: boolean;
 }
 
 export interface VerifyPrivateInput {

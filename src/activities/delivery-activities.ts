@@ -109,7 +109,6 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           sha256: verification.sha256,
           zipEntries: verification.zipEntries ?? 0,
           deliveredAt: verification.verifiedAt,
-          reused: false,
         };
       });
     },

@@ -109,9 +109,9 @@ class Harvest {
       items: this.request.identifiers.length,
     });
     try {
-      const { optionsHash } = await hook.validateHarvest(this.request);
+      await hook.validateHarvest(this.request);
       const alreadyCompleted = await this.submit();
-      const deliveries = await this.pollAndDeliver(optionsHash, alreadyCompleted);
+      const deliveries = await this.pollAndDeliver(alreadyCompleted);
       await Promise.all(deliveries);
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -133,11 +133,11 @@ class Harvest {
   }
 
   /** Polls until every item is terminal at the Hook (or the deadline passes); returns the deliveries under way. */
-  private async pollAndDeliver(optionsHash: string, completed: OrderItemView[]): Promise<Promise<void>[]> {
+  private async pollAndDeliver(completed: OrderItemView[]): Promise<Promise<void>[]> {
     this.phase = 'polling';
     const { polling } = this.request;
     const deadline = Date.parse(this.startedAt) + parseDuration(polling.deadline)!;
-    const deliveries = completed.length > 0 ? [this.deliver(completed, optionsHash)] : [];
+    const deliveries = completed.length > 0 ? [this.deliver(completed)] : [];
     while (this.handled.size < this.items.size) {
       const remaining = deadline - Date.now();
       let snapshot: OrderSnapshot;
@@ -167,7 +167,7 @@ class Harvest {
       }
       this.lastPolledAt = new Date().toISOString();
       const justCompleted = this.applySnapshot(snapshot);
-      if (justCompleted.length > 0) deliveries.push(this.deliver(justCompleted, optionsHash));
+      if (justCompleted.length > 0) deliveries.push(this.deliver(justCompleted));
     }
     return deliveries;
   }
@@ -196,10 +196,10 @@ class Harvest {
     return completed;
   }
 
-  private async deliver(views: OrderItemView[], optionsHash: string): Promise<void> {
+  private async deliver(views: OrderItemView[]): Promise<void> {
     const { output } = this.request;
     if (output.storage === 'TEMPORARY') {
-      await Promise.all(views.map((view) => this.download(view, output.sink, output.sinkCredentials, optionsHash)));
+      await Promise.all(views.map((view) => this.download(view, output.sink, output.sinkCredentials)));
       return;
     }
     // Lists the bucket once for these items (and copies them to `output.download` when asked).
@@ -221,18 +221,15 @@ class Harvest {
   }
 
   /** One product into the sink, with at most `maxParallelDownloads` running at once. */
-  private async download(view: OrderItemView, sink: string, sinkCredentials: string | undefined, optionsHash: string) {
+  private async download(view: OrderItemView, sink: string, sinkCredentials: string | undefined) {
     const item = this.items.get(view.identifier)!;
     try {
       const record = await this.downloadSlots.with(() =>
         this.transfer.deliverProduct({
-          harvestKey: this.orderName!,
           orderId: this.orderId!,
           item: view,
           sink,
           sinkCredentials,
-          workflow: this.request.workflow,
-          optionsHash,
         }),
       );
       Object.assign(item, {
