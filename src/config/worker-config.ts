@@ -56,6 +56,22 @@ export const workerEnvSchema = z
     /** Prebuilt workflow bundle (from `npm run build`); bundled at start when absent. */
     DEDL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    /** host:port of the worker's Prometheus endpoint (`/metrics`); no endpoint when absent. */
+    DEDL_METRICS_ADDRESS: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+      .optional(),
+    /**
+     * Payload encryption keys, `keyId:base64key[,keyId:base64key…]` (AES-256: 32-byte keys). The
+     * first encrypts; every listed key decrypts, so a key is rotated by putting the new one first.
+     */
+    DEDL_PAYLOAD_KEYS: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/=]+(,[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/=]+)*$/,
+        'must be keyId:base64key[,keyId:base64key…]',
+      )
+      .optional(),
   })
   .superRefine((env, ctx) => {
     const need = (keys: (keyof typeof env)[], why: string) => {

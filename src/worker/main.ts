@@ -133,7 +133,12 @@ export function logLine(entry: LogEntry): string {
 
 function configSecrets(config: WorkerConfig): string[] {
   const e = config.env;
-  return [e.DESP_PASSWORD, e.DESP_OTP_SECRET, e.HOOK_TOKEN, e.DEDL_CLIENT_SECRET, e.TEMPORAL_API_KEY].filter(
-    (v): v is string => !!v,
-  );
+  return [
+    e.DESP_PASSWORD,
+    e.DESP_OTP_SECRET,
+    e.HOOK_TOKEN,
+    e.DEDL_CLIENT_SECRET,
+    e.TEMPORAL_API_KEY,
+    e.DEDL_PAYLOAD_KEYS,
+  ].filter((v): v is string => !!v);
 }
