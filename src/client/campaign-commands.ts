@@ -29,6 +29,7 @@ import { CliError, InvalidInputError, UsageError } from './errors';
 import { EXIT } from './exit-codes';
 import { type OutputStream, line, printJson, stopSignal } from './io';
 import { formatBytes } from './render';
+import { findInvalidRequest } from './harvest-end';
 import { readJsonFile, resolveSinks } from './request-input';
 import { taskQueueFor } from './start-harvest';
 
@@ -108,6 +109,11 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
     const input = await loadCampaign(file, ctx.io.cwd);
     const plan = await planCampaign(client, input, {
       taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
+    }).catch((err: unknown) => {
+      // What only the worker can check (Hook workflow and options, credential sets): exit 2 like a harvest.
+      const problems = findInvalidRequest(err);
+      if (problems) throw new InvalidInputError(`the worker refused the campaign ${file}; nothing was ordered`, problems);
+      throw err;
     });
     if (ctx.json) printJson(ctx.io.stdout, plan);
     else for (const text of formatPlan(plan)) line(ctx.io.stdout, text);

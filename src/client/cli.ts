@@ -12,6 +12,7 @@ import { redactText } from '../shared/redact';
 import type { Command, FlagSpec, FlagValues } from './command';
 import { campaignCommand } from './campaign-commands';
 import { cancelCommand } from './commands/cancel';
+import { codecServerCommand } from './commands/codec-server';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { emulatorCommand } from './commands/emulator';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   workflowsCommand,
   workerCommand,
   emulatorCommand,
+  codecServerCommand,
   devCommand,
   demoCommand,
 ];
@@ -189,7 +191,7 @@ function withoutLiterals(text: string, secrets: readonly string[]): string {
 /** Values of variables that hold secrets, so no error message repeats one. */
 function secretsOf(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env)
-    .filter(([key, value]) => value && /PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY/.test(key))
+    .filter(([key, value]) => value && /PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PAYLOAD_KEYS/.test(key))
     .map(([, value]) => value!);
 }
 

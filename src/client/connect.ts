@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
+import { EncryptedPayloadGuard, dataConverterFromEnv } from '../codec/data-converter';
 import { ConfigError, workerEnvSchema } from '../config/worker-config';
 
 const temporalEnvSchema = z.object({
@@ -86,6 +87,9 @@ export interface ConnectedClient {
 /** A Temporal client for the CLI's commands; `close()` releases the connection. */
 export async function connectClient(env: NodeJS.ProcessEnv, cwd?: string): Promise<ConnectedClient> {
   const options = temporalConnectionOptions(env, cwd);
+  // With DEDL_PAYLOAD_KEYS the client reads and writes encrypted payloads as the worker does;
+  // without, encrypted data is refused with a message saying what to set.
+  const dataConverter = dataConverterFromEnv(env) ?? { payloadCodecs: [new EncryptedPayloadGuard()] };
   let connection: Connection;
   try {
     connection = await Connection.connect({
@@ -99,6 +103,6 @@ export async function connectClient(env: NodeJS.ProcessEnv, cwd?: string): Promi
       `cannot reach Temporal at ${options.address} (${(err as Error).message}); set TEMPORAL_ADDRESS or start one with \`dedl-harvest dev\``,
     );
   }
-  const client = new Client({ connection, namespace: options.namespace });
+  const client = new Client({ connection, namespace: options.namespace, dataConverter });
   return { client, namespace: options.namespace, address: options.address, close: () => connection.close() };
 }

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { TASK_QUEUE, WORKFLOW_TYPES } from '../shared/constants';
-import type { HarvestRequestInput } from '../shared/harvest-request';
-import { CliError } from './errors';
+import { type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
+import { CliError, InvalidRequestError } from './errors';
 
 /** `harvest-s2-alps-2023-09-3f9a1c`: readable in the UI, unique enough to start the same request again. */
 export function defaultWorkflowId(name: string, random: () => string = () => randomBytes(3).toString('hex')): string {
@@ -34,6 +34,9 @@ export async function startHarvest(
   input: HarvestRequestInput,
   options: { workflowId?: string; taskQueue: string },
 ): Promise<StartedHarvest> {
+  // Checked here too, so a program using this API gets the same refusal as the CLI, before anything starts.
+  const parsed = parseHarvestRequest(input);
+  if (!parsed.ok) throw new InvalidRequestError(parsed.problems);
   const workflowId = options.workflowId || defaultWorkflowId(input.name);
   try {
     const handle = await client.workflow.start(WORKFLOW_TYPES.harvest, {

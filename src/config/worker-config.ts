@@ -3,6 +3,10 @@
  * the CLI), validated at start with every problem listed at once. Temporal connection variables
  * are the Temporal CLI's own (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`,
  * `TEMPORAL_TLS_*`), so one environment serves both. Pure: reading it has no side effect.
+ *
+ * Every variable carries its description (`.describe()`, last in each chain so it sits on the
+ * schema the object holds): the README's configuration table is generated from this schema
+ * (`src/config/config-reference.ts`), so this file is the one place a variable is documented.
  */
 import { z } from 'zod';
 import { type HookEndpoints, REAL_ENDPOINTS, endpointsAt } from '../hook/endpoints';
@@ -13,80 +17,142 @@ const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => [
 const positiveInt = z.coerce.number().int().positive();
 const duration = z.string().refine((v) => parseDuration(v) !== undefined, 'must be a duration like 30s or 5m');
 
+export const HOOK_AUTH_MODES = ['desp', 'token', 'client-credentials'] as const;
+export type HookAuthMode = (typeof HOOK_AUTH_MODES)[number];
+
+/** Variables each `HOOK_AUTH` mode needs; the schema enforces it and the reference lists it. */
+export const AUTH_REQUIREMENTS = {
+  desp: ['DESP_USERNAME', 'DESP_PASSWORD'],
+  token: ['HOOK_TOKEN'],
+  'client-credentials': ['DEDL_CLIENT_ID', 'DEDL_CLIENT_SECRET'],
+} as const satisfies Record<HookAuthMode, readonly string[]>;
+
+/** Variables that are given both or neither. */
+export const REQUIRED_TOGETHER = [['TEMPORAL_TLS_CLIENT_CERT_PATH', 'TEMPORAL_TLS_CLIENT_KEY_PATH']] as const;
+
 export const workerEnvSchema = z
   .object({
-    TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-    TEMPORAL_API_KEY: z.string().min(1).optional(),
-    TEMPORAL_TLS: bool.optional(),
-    TEMPORAL_TLS_CLIENT_CERT_PATH: z.string().min(1).optional(),
-    TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional(),
-    TEMPORAL_TLS_SERVER_CA_CERT_PATH: z.string().min(1).optional(),
-    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-    DEDL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .min(1)
+      .default('localhost:7233')
+      .describe('host:port of the Temporal frontend (gRPC).'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default').describe('Temporal namespace of every harvest.'),
+    TEMPORAL_API_KEY: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('API key for Temporal Cloud; switches TLS on unless `TEMPORAL_TLS=false`.'),
+    TEMPORAL_TLS: bool
+      .optional()
+      .describe('Force TLS on or off. Unset: on when an API key or a TLS file/server name is given, off otherwise.'),
+    TEMPORAL_TLS_CLIENT_CERT_PATH: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Client certificate (PEM) for mTLS; a relative path is resolved from the working directory.'),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: z.string().min(1).optional().describe('Private key (PEM) of the client certificate.'),
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("CA certificate (PEM) to verify the server with, instead of the system's roots."),
+    TEMPORAL_TLS_SERVER_NAME: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Server name expected in the server certificate, when it differs from the address host.'),
+    DEDL_TASK_QUEUE: z
+      .string()
+      .min(1)
+      .default(TASK_QUEUE)
+      .describe('Task queue the worker polls; clients must start harvests on the same queue.'),
 
-    /** One origin serving every Hook service under its real path (the emulator); overrides the four below. */
-    HOOK_BASE_URL: z.url().optional(),
-    HOOK_ODATA_URL: z.url().default(REAL_ENDPOINTS.odata),
-    DESP_IAM_URL: z.url().default(REAL_ENDPOINTS.despIam),
-    DEDL_IAM_URL: z.url().default(REAL_ENDPOINTS.dedlIam),
-    STAC_URL: z.url().default(REAL_ENDPOINTS.stac),
+    HOOK_BASE_URL: z
+      .url()
+      .optional()
+      .describe(
+        'One origin serving every Hook service under its real path (the emulator); overrides the four URLs below.',
+      ),
+    HOOK_ODATA_URL: z.url().default(REAL_ENDPOINTS.odata).describe("The Hook's OData order API."),
+    DESP_IAM_URL: z.url().default(REAL_ENDPOINTS.despIam).describe('DESP identity provider (login form, OTP).'),
+    DEDL_IAM_URL: z
+      .url()
+      .default(REAL_ENDPOINTS.dedlIam)
+      .describe('DEDL identity provider (token exchange, client credentials).'),
+    STAC_URL: z.url().default(REAL_ENDPOINTS.stac).describe('STAC catalogue that campaigns search.'),
 
-    /** How the worker gets its Hook bearer. */
-    HOOK_AUTH: z.enum(['desp', 'token', 'client-credentials']).default('desp'),
-    DESP_USERNAME: z.string().min(1).optional(),
-    DESP_PASSWORD: z.string().min(1).optional(),
-    /** Base32 TOTP secret, for DESP accounts with 2FA. */
-    DESP_OTP_SECRET: z.string().min(16).optional(),
-    HOOK_TOKEN: z.string().min(1).optional(),
-    DEDL_CLIENT_ID: z.string().min(1).optional(),
-    DEDL_CLIENT_SECRET: z.string().min(1).optional(),
+    HOOK_AUTH: z
+      .enum(HOOK_AUTH_MODES)
+      .default('desp')
+      .describe(
+        'How the worker gets its Hook bearer: DESP login exchanged for a DEDL token, a fixed token, or a DEDL service account.',
+      ),
+    DESP_USERNAME: z.string().min(1).optional().describe('DESP account name (also the `desp` credential set).'),
+    DESP_PASSWORD: z.string().min(1).optional().describe('DESP account password.'),
+    DESP_OTP_SECRET: z.string().min(16).optional().describe('Base32 TOTP secret, for DESP accounts with 2FA.'),
+    HOOK_TOKEN: z.string().min(1).optional().describe('A DEDL bearer token used as is (not renewed).'),
+    DEDL_CLIENT_ID: z.string().min(1).optional().describe('DEDL service-account client id.'),
+    DEDL_CLIENT_SECRET: z.string().min(1).optional().describe('DEDL service-account client secret.'),
 
-    HOOK_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
-    HOOK_HEADERS_TIMEOUT_MS: positiveInt.default(60_000),
-    HOOK_BODY_TIMEOUT_MS: positiveInt.default(60_000),
+    HOOK_CONNECT_TIMEOUT_MS: positiveInt
+      .default(10_000)
+      .describe('Milliseconds to open a connection to a Hook service.'),
+    HOOK_HEADERS_TIMEOUT_MS: positiveInt.default(60_000).describe("Milliseconds to wait for a response's headers."),
+    HOOK_BODY_TIMEOUT_MS: positiveInt
+      .default(60_000)
+      .describe('Milliseconds a response body may stay silent (between two chunks).'),
 
-    /** Activities running at once on this worker (downloads are further bounded per harvest). */
-    DEDL_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(20),
-    /** Activity starts per second on this worker: the request rate limit towards the Hook. */
-    DEDL_MAX_ACTIVITIES_PER_SECOND: z.coerce.number().positive().default(10),
-    DEDL_MAX_CACHED_WORKFLOWS: positiveInt.default(500),
-    /** How long running downloads get to checkpoint on SIGINT/SIGTERM before they are cancelled. */
-    DEDL_SHUTDOWN_GRACE_TIME: duration.default('30s'),
-    /** Prebuilt workflow bundle (from `npm run build`); bundled at start when absent. */
-    DEDL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
-    LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
-    /** host:port of the worker's Prometheus endpoint (`/metrics`); no endpoint when absent. */
+    DEDL_MAX_CONCURRENT_ACTIVITIES: positiveInt
+      .default(20)
+      .describe('Activities running at once on this worker (downloads are further bounded per harvest).'),
+    DEDL_MAX_ACTIVITIES_PER_SECOND: z.coerce
+      .number()
+      .positive()
+      .default(10)
+      .describe('Activity starts per second on this worker: the request rate limit towards the Hook.'),
+    DEDL_MAX_CACHED_WORKFLOWS: positiveInt
+      .default(500)
+      .describe('Workflow executions kept in memory (sticky cache); fewer means more replays.'),
+    DEDL_SHUTDOWN_GRACE_TIME: duration
+      .default('30s')
+      .describe('How long running downloads get to checkpoint on SIGINT/SIGTERM before they are cancelled.'),
+    DEDL_WORKFLOW_BUNDLE: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Prebuilt workflow bundle (`npm run bundle:workflows`); the workflows are bundled at start when unset.',
+      ),
+    LOG_LEVEL: z
+      .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])
+      .default('INFO')
+      .describe('Lowest level of the JSON log lines on stderr.'),
     DEDL_METRICS_ADDRESS: z
       .string()
       .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
-      .optional(),
-    /**
-     * Payload encryption keys, `keyId:base64key[,keyId:base64key…]` (AES-256: 32-byte keys). The
-     * first encrypts; every listed key decrypts, so a key is rotated by putting the new one first.
-     */
+      .optional()
+      .describe("host:port of the worker's Prometheus endpoint (`/metrics`); no endpoint when unset."),
     DEDL_PAYLOAD_KEYS: z
       .string()
       .regex(
         /^[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/=]+(,[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/=]+)*$/,
         'must be keyId:base64key[,keyId:base64key…]',
       )
-      .optional(),
+      .optional()
+      .describe(
+        'Payload encryption keys, `keyId:base64key[,…]` (AES-256: 32-byte keys). The first encrypts; every listed key decrypts, so a key is rotated by putting the new one first. Payloads are not encrypted when unset.',
+      ),
   })
   .superRefine((env, ctx) => {
-    const need = (keys: (keyof typeof env)[], why: string) => {
+    const need = (keys: readonly (keyof typeof env)[], why: string) => {
       for (const key of keys) if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
     };
-    if (env.HOOK_AUTH === 'desp') need(['DESP_USERNAME', 'DESP_PASSWORD'], 'when HOOK_AUTH=desp');
-    if (env.HOOK_AUTH === 'token') need(['HOOK_TOKEN'], 'when HOOK_AUTH=token');
-    if (env.HOOK_AUTH === 'client-credentials')
-      need(['DEDL_CLIENT_ID', 'DEDL_CLIENT_SECRET'], 'when HOOK_AUTH=client-credentials');
-    if (!!env.TEMPORAL_TLS_CLIENT_CERT_PATH !== !!env.TEMPORAL_TLS_CLIENT_KEY_PATH) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TEMPORAL_TLS_CLIENT_KEY_PATH'],
-        message: 'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together',
-      });
+    need(AUTH_REQUIREMENTS[env.HOOK_AUTH], `when HOOK_AUTH=${env.HOOK_AUTH}`);
+    for (const [first, second] of REQUIRED_TOGETHER) {
+      if (!!env[first] !== !!env[second]) {
+        ctx.addIssue({ code: 'custom', path: [second], message: `${first} and ${second} go together` });
+      }
     }
   });
 

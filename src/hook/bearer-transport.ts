@@ -4,7 +4,7 @@
  * server may retire a token before its `exp`). Shared by the ODP client and the STAC client.
  */
 import type { Dispatcher } from 'undici';
-import { type HttpRequest, type HttpResponse, send } from './http';
+import { type HttpObserver, type HttpRequest, type HttpResponse, send } from './http';
 import { RetryAfterGate } from './retry-after-gate';
 import type { TokenSource } from './tokens';
 
@@ -13,6 +13,8 @@ export interface BearerTransportOptions {
   dispatcher: Dispatcher;
   /** Shared by every client of one worker, so a Retry-After holds for all of them. */
   gate?: RetryAfterGate;
+  /** Told the operation, status and latency of every request sent (the worker's metrics). */
+  observer?: HttpObserver;
 }
 
 export class BearerTransport {
@@ -36,9 +38,21 @@ export class BearerTransport {
   /** Sends without credentials (signed links), still under the Retry-After gate. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     this.gate.check(req);
-    const res = await send(this.options.dispatcher, req);
-    this.gate.observe(req, res);
-    return res;
+    const started = performance.now();
+    let status: number | undefined;
+    try {
+      const res = await send(this.options.dispatcher, req);
+      status = res.statusCode;
+      this.gate.observe(req, res);
+      return res;
+    } finally {
+      this.options.observer?.exchange({
+        operation: req.operation ?? 'other',
+        method: req.method,
+        status,
+        durationMs: performance.now() - started,
+      });
+    }
   }
 }
 

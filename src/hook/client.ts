@@ -7,7 +7,7 @@ import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { HookEndpoints } from './endpoints';
 import { LinkExpiredError, hookErrorFromStatus } from './errors';
-import { type HttpRequest, type HttpResponse, ensureOk, readJson } from './http';
+import { type HookOperation, type HttpObserver, type HttpRequest, type HttpResponse, ensureOk, readJson } from './http';
 import {
   type HookOrder,
   type HookOrderItem,
@@ -62,6 +62,8 @@ export interface HookClientOptions {
   dispatcher: Dispatcher;
   /** Shared by every client of one worker, so a Retry-After holds for all of them. */
   gate?: RetryAfterGate;
+  /** Told the operation, status and latency of every request (the worker's metrics). */
+  observer?: HttpObserver;
 }
 
 export class HookClient {
@@ -75,39 +77,49 @@ export class HookClient {
 
   /** Every workflow the account may run, without option definitions. */
   async listWorkflows(signal?: AbortSignal): Promise<HookWorkflow[]> {
-    const body = await this.getJson(`Workflows?${query({ $orderby: 'Id asc' })}`, listOf(workflowSchema), signal);
+    const body = await this.getJson(
+      'list-workflows',
+      `Workflows?${query({ $orderby: 'Id asc' })}`,
+      listOf(workflowSchema),
+      signal,
+    );
     return body.value;
   }
 
   /** One workflow with its option definitions, or undefined when no workflow has that name. */
   async getWorkflow(name: string, signal?: AbortSignal): Promise<HookWorkflow | undefined> {
     const path = `Workflows?${query({ $expand: 'WorkflowOptions', $filter: `Name eq ${literal(name)}` })}`;
-    const body = await this.getJson(path, listOf(workflowSchema), signal);
+    const body = await this.getJson('get-workflow', path, listOf(workflowSchema), signal);
     return body.value.find((w) => w.Name === name);
   }
 
   async createBatchOrder(order: BatchOrderRequest, signal?: AbortSignal): Promise<HookOrder> {
-    return this.json('POST', 'BatchOrder/OData.CSC.Order', singleOf(orderSchema), signal, order);
+    return this.json('create-order', 'POST', 'BatchOrder/OData.CSC.Order', singleOf(orderSchema), signal, order);
   }
 
   /** Orders whose Name is exactly `name` (the submit step's idempotency lookup). */
   async findOrdersByName(name: string, signal?: AbortSignal): Promise<HookOrder[]> {
     const path = `BatchOrder?${query({ $filter: `Name eq ${literal(name)}` })}`;
-    const body = await this.getJson(path, listOf(orderSchema), signal);
+    const body = await this.getJson('find-orders', path, listOf(orderSchema), signal);
     return body.value.filter((o) => o.Name === name);
   }
 
   async getOrder(orderId: string, signal?: AbortSignal): Promise<HookOrder> {
-    return this.getJson(`BatchOrder(${key(orderId)})`, singleOf(orderSchema), signal);
+    return this.getJson('get-order', `BatchOrder(${key(orderId)})`, singleOf(orderSchema), signal);
   }
 
   async getOrderItems(orderId: string, signal?: AbortSignal): Promise<HookOrderItem[]> {
-    const body = await this.getJson(`BatchOrder(${key(orderId)})/Products`, listOf(orderItemSchema), signal);
+    const path = `BatchOrder(${key(orderId)})/Products`;
+    const body = await this.getJson('get-order-items', path, listOf(orderItemSchema), signal);
     return body.value;
   }
 
   async cancelOrder(orderId: string, signal?: AbortSignal): Promise<void> {
-    const req = { method: 'POST' as const, url: `${this.odata}BatchOrder(${key(orderId)})/OData.CSC.Cancel` };
+    const req: HttpRequest = {
+      method: 'POST',
+      url: `${this.odata}BatchOrder(${key(orderId)})/OData.CSC.Cancel`,
+      operation: 'cancel-order',
+    };
     const res = await this.transport.authorized({ ...req, body: '{}', signal });
     await ensureOk(res, req);
     await res.body.dump();
@@ -128,7 +140,13 @@ export class HookClient {
       // The bearer goes only to the ODP API itself; signed storage links (another origin in
       // production, another path on the emulator) authenticate by their signature.
       const withBearer = url.startsWith(this.odata);
-      const req: HttpRequest = { method: 'GET', url, headers: productHeaders(request), signal: request.signal };
+      const req: HttpRequest = {
+        method: 'GET',
+        url,
+        headers: productHeaders(request),
+        signal: request.signal,
+        operation: withBearer ? 'product' : 'product-link',
+      };
       const res = withBearer ? await this.transport.authorized(req) : await this.transport.send(req);
       const location = firstHeader(res, 'location');
       if (res.statusCode >= 300 && res.statusCode < 400 && location) {
@@ -151,11 +169,17 @@ export class HookClient {
     throw hookErrorFromStatus(310, { method: 'GET', url: request.url, detail: `more than ${MAX_REDIRECTS} redirects` });
   }
 
-  private async getJson<S extends z.ZodType>(path: string, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
-    return this.json('GET', path, schema, signal);
+  private async getJson<S extends z.ZodType>(
+    operation: HookOperation,
+    path: string,
+    schema: S,
+    signal?: AbortSignal,
+  ): Promise<z.infer<S>> {
+    return this.json(operation, 'GET', path, schema, signal);
   }
 
   private async json<S extends z.ZodType>(
+    operation: HookOperation,
     method: 'GET' | 'POST',
     path: string,
     schema: S,
@@ -168,6 +192,7 @@ export class HookClient {
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
+      operation,
     };
     const res = await this.transport.authorized(req);
     await ensureOk(res, req);

@@ -31,6 +31,36 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /** Which Hook call this is, for an HttpObserver (a fixed name: never the URL, which holds ids and signatures). */
+  operation?: HookOperation;
+}
+
+/** The Hook calls by name: a closed set, so metrics labelled with it stay small. */
+export type HookOperation =
+  | 'list-workflows'
+  | 'get-workflow'
+  | 'create-order'
+  | 'find-orders'
+  | 'get-order'
+  | 'get-order-items'
+  | 'cancel-order'
+  | 'product'
+  | 'product-link'
+  | 'stac-search';
+
+/** One request as an observer sees it (metrics): no URL, no header, nothing secret. */
+export interface HttpExchange {
+  operation: HookOperation | 'other';
+  method: Dispatcher.HttpMethod;
+  /** The response status; undefined when no response came (connection failure, timeout, abort). */
+  status?: number;
+  /** Until the response headers arrived (or the request failed); a body is streamed afterwards. */
+  durationMs: number;
+}
+
+/** Told about every request a BearerTransport sends; implemented outside this layer (the worker's metrics). */
+export interface HttpObserver {
+  exchange(exchange: HttpExchange): void;
 }
 
 export type HttpResponse = Dispatcher.ResponseData;

@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { HookResponseError } from './errors';
 import { BearerTransport } from './bearer-transport';
-import { type HttpRequest, ensureOk, readJson } from './http';
+import { type HttpObserver, type HttpRequest, ensureOk, readJson } from './http';
 import type { RetryAfterGate } from './retry-after-gate';
 import type { TokenSource } from './tokens';
 
@@ -70,6 +70,8 @@ export interface StacClientOptions {
   tokens: TokenSource;
   dispatcher: Dispatcher;
   gate?: RetryAfterGate;
+  /** Told the status and latency of every search request (the worker's metrics). */
+  observer?: HttpObserver;
 }
 
 /** Pages followed at most, whatever the server's links say (a loop guard). */
@@ -91,6 +93,7 @@ export class StacClient {
       const res = await this.transport.authorized({
         ...request,
         headers: { accept: 'application/geo+json, application/json', ...request.headers },
+        operation: 'stac-search',
       });
       await ensureOk(res, request);
       const body: z.infer<typeof pageSchema> = await readJson(res, request, pageSchema);

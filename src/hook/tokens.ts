@@ -1,6 +1,6 @@
 /**
- * Bearer tokens for the Hook: a cache that renews a token 60 s before it expires with one
- * refresh in flight at a time, and the simple sources (a fixed token, OAuth client credentials).
+ * Bearer tokens for the Hook: a cache that renews a token 60 s before it expires (or halfway
+ * through its life, for tokens shorter than 2 minutes) with one refresh in flight at a time, and the simple sources (a fixed token, OAuth client credentials).
  * The DESP login lives in desp-login.ts.
  */
 import type { Dispatcher } from 'undici';
@@ -21,7 +21,7 @@ export interface TokenSource {
 }
 
 export interface TokenCacheOptions {
-  /** Renew this long before expiry (default 60 s, as eodag does). */
+  /** Renew this long before expiry (default 60 s, as eodag does), at most half the token's lifetime. */
   renewBeforeMs?: number;
   now?: () => number;
 }
@@ -33,14 +33,23 @@ export function cachedTokenSource(
 ): TokenSource {
   const renewBeforeMs = options.renewBeforeMs ?? 60_000;
   const now = options.now ?? Date.now;
-  let current: IssuedToken | undefined;
-  let inFlight: Promise<IssuedToken> | undefined;
+  let current: (IssuedToken & { renewAt: number }) | undefined;
+  let inFlight: Promise<IssuedToken & { renewAt: number }> | undefined;
+
+  // A short-lived token (60 s) renewed 60 s early would mean one login per request: renew such a
+  // token halfway through its life instead.
+  const withRenewal = (issued: IssuedToken, issuedAt: number) => ({
+    ...issued,
+    renewAt: issued.expiresAt - Math.min(renewBeforeMs, Math.max(0, issued.expiresAt - issuedAt) / 2),
+  });
 
   return {
     async token(signal) {
-      if (current && now() < current.expiresAt - renewBeforeMs) return current.accessToken;
+      if (current && now() < current.renewAt) return current.accessToken;
       // Every caller waiting for a renewal shares one request to the identity provider.
-      inFlight ??= issue(signal).finally(() => (inFlight = undefined));
+      inFlight ??= issue(signal)
+        .then((issued) => withRenewal(issued, now()))
+        .finally(() => (inFlight = undefined));
       current = await inFlight;
       return current.accessToken;
     },

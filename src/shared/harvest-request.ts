@@ -21,10 +21,20 @@ export const s3Url = z
   .string()
   .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/, 'must be an s3://bucket/prefix URL');
 
+/** The URL percent-decoded, or undefined for a malformed escape (decodeURI would throw, in workflow code too). */
+function decoded(url: string): string | undefined {
+  try {
+    return decodeURI(url);
+  } catch {
+    return undefined;
+  }
+}
+
 export const fileUrl = z
   .string()
   .regex(/^file:\/\/\/[^\0]*$/, 'must be an absolute file:///path URL')
-  .refine((url) => !decodeURI(url).split('/').includes('..'), 'must not contain ".." segments');
+  .refine((url) => decoded(url) !== undefined, 'must be a correctly percent-encoded URL')
+  .refine((url) => !decoded(url)?.split('/').includes('..'), 'must not contain ".." segments');
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 

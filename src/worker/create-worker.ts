@@ -3,7 +3,9 @@
  */
 import path from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions, bundleWorkflowCode } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
 import { createActivities } from '../activities';
+import { assertBundleEncryptsFailures, dataConverterFromEnv } from '../codec/data-converter';
 import { parseDuration } from '../shared/duration';
 import type { WorkerConfig } from '../config/worker-config';
 import type { WorkerDependencies } from './dependencies';
@@ -19,16 +21,24 @@ export interface CreateWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Override the task queue (tests use one per test). */
   taskQueue?: string;
+  /** Worker interceptors (the worker process passes its metrics interceptor). */
+  interceptors?: WorkerOptions['interceptors'];
 }
 
 export async function createHarvestWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { env } = options.config;
+  // Payload encryption when DEDL_PAYLOAD_KEYS is set; the SDK's default converter otherwise.
+  const dataConverter = dataConverterFromEnv(env);
+  const workflowBundle = options.workflowBundle ?? (await loadWorkflowBundle(env.DEDL_WORKFLOW_BUNDLE, dataConverter));
+  if (dataConverter) await assertBundleEncryptsFailures(workflowBundle);
   return Worker.create({
     connection: options.connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: options.taskQueue ?? env.DEDL_TASK_QUEUE,
-    workflowBundle: options.workflowBundle ?? (await loadWorkflowBundle(env.DEDL_WORKFLOW_BUNDLE)),
+    workflowBundle,
+    dataConverter,
     activities: createActivities(options.deps),
+    interceptors: options.interceptors,
     maxConcurrentActivityTaskExecutions: env.DEDL_MAX_CONCURRENT_ACTIVITIES,
     maxActivitiesPerSecond: env.DEDL_MAX_ACTIVITIES_PER_SECOND,
     maxCachedWorkflows: env.DEDL_MAX_CACHED_WORKFLOWS,
@@ -37,10 +47,21 @@ export async function createHarvestWorker(options: CreateWorkerOptions): Promise
   });
 }
 
-/** The prebuilt bundle when configured, else one built now from the workflow sources. */
-export async function loadWorkflowBundle(codePath?: string): Promise<WorkerOptions['workflowBundle']> {
+/**
+ * The prebuilt bundle when configured, else one built now from the workflow sources. Workflow
+ * failures are converted inside the bundle, so it gets the data converter's failure converter
+ * (payload encryption: see src/codec); a prebuilt one must have been built the same way.
+ */
+export async function loadWorkflowBundle(
+  codePath?: string,
+  dataConverter?: DataConverter,
+): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   if (codePath) return { codePath };
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: dataConverter?.failureConverterPath,
+    logger: quietBundlerLogger,
+  });
 }
 
 const quietBundlerLogger = {

@@ -8,7 +8,7 @@ import type { WorkerConfig } from '../config/worker-config';
 import { HookClient } from '../hook/client';
 import { despTokenSource } from '../hook/desp-login';
 import { dedlTokenUrl } from '../hook/endpoints';
-import { createHttpAgent } from '../hook/http';
+import { type HttpObserver, createHttpAgent } from '../hook/http';
 import { RetryAfterGate } from '../hook/retry-after-gate';
 import { StacClient } from '../hook/stac';
 import { type TokenSource, clientCredentialsTokenSource, staticTokenSource } from '../hook/tokens';
@@ -18,7 +18,16 @@ export interface WorkerDependencies extends ActivityDeps {
   close(): Promise<void>;
 }
 
-export function buildDependencies(config: WorkerConfig, env: NodeJS.ProcessEnv = process.env): WorkerDependencies {
+export interface DependencyOptions {
+  /** Told about every Hook and STAC request (the worker's metrics); nothing observes them when absent. */
+  hookObserver?: HttpObserver;
+}
+
+export function buildDependencies(
+  config: WorkerConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  options: DependencyOptions = {},
+): WorkerDependencies {
   const credentials: CredentialStore = loadCredentialStore(env);
   const agent = createHttpAgent({
     connectTimeoutMs: config.env.HOOK_CONNECT_TIMEOUT_MS,
@@ -28,8 +37,9 @@ export function buildDependencies(config: WorkerConfig, env: NodeJS.ProcessEnv =
   // One token source and one Retry-After gate for the ODP API and the STAC catalogue alike.
   const tokens = hookTokens(config, agent);
   const gate = new RetryAfterGate();
-  const hook = new HookClient({ endpoints: config.endpoints, dispatcher: agent, tokens, gate });
-  const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher: agent, tokens, gate });
+  const observer = options.hookObserver;
+  const hook = new HookClient({ endpoints: config.endpoints, dispatcher: agent, tokens, gate, observer });
+  const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher: agent, tokens, gate, observer });
   return { hook, stac, credentials, close: () => agent.close() };
 }
 

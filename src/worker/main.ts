@@ -8,7 +8,12 @@
  * `DEDL_SHUTDOWN_GRACE_TIME` to finish or heartbeat their checkpoint before they are cancelled (a
  * download keeps its partial file and the next attempt resumes it). `run()` then resolves and the
  * connection and HTTP agent are closed here. A second signal ends the process at once.
+ *
+ * Metrics: with `DEDL_METRICS_ADDRESS` the Runtime serves Prometheus `/metrics` there: the SDK's
+ * own `temporal_*` metrics and ours (`dedl_*`, metrics.ts), which are made with the same Runtime
+ * meter. The Runtime is installed once per process, so logging and metrics go in one install.
  */
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { temporalConnectionOptions } from '../client/connect';
 import { type WorkerConfig, loadWorkerConfig } from '../config/worker-config';
@@ -16,6 +21,8 @@ import { redactText } from '../shared/redact';
 import { createHarvestWorker } from './create-worker';
 import { type WorkerDependencies, buildDependencies } from './dependencies';
 import type { CreateWorkerOptions } from './create-worker';
+import { createHarvestMetrics, prometheusExporter } from './metrics';
+import { activityMetricsInterceptor } from './metrics-interceptor';
 
 export interface StartWorkerOptions {
   /** Stops the worker as SIGINT does (in-process runs of the CLI, tests). */
@@ -41,9 +48,22 @@ export interface RunningWorker {
 export async function startWorker(env: NodeJS.ProcessEnv, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const config = loadWorkerConfig(env);
   const connectionOptions = temporalConnectionOptions(env, options.cwd);
-  const deps: WorkerDependencies = buildDependencies(config, env);
-  const secrets = () => [...configSecrets(config), ...deps.credentials.secrets()];
-  installLogging(config.env.LOG_LEVEL, secrets, options.logSink);
+  // The Runtime comes first: the Hook clients' metrics are made with its meter.
+  let credentialSecrets: () => readonly string[] = () => [];
+  const metricsAddress = config.env.DEDL_METRICS_ADDRESS;
+  const installed = installRuntime({
+    level: config.env.LOG_LEVEL,
+    secrets: () => [...configSecrets(config), ...credentialSecrets()],
+    sink: options.logSink,
+    metricsAddress,
+  });
+  const logger = Runtime.instance().logger;
+  if (metricsAddress && !installed) {
+    logger.warn('DEDL_METRICS_ADDRESS ignored: the Temporal Runtime of this process was set up before the worker');
+  }
+  const metrics = createHarvestMetrics(Runtime.instance().metricMeter);
+  const deps: WorkerDependencies = buildDependencies(config, env, { hookObserver: metrics.hookObserver });
+  credentialSecrets = () => deps.credentials.secrets();
 
   let connection: NativeConnection | undefined;
   let worker: Worker;
@@ -53,13 +73,18 @@ export async function startWorker(env: NodeJS.ProcessEnv, options: StartWorkerOp
       tls: connectionOptions.tls,
       apiKey: connectionOptions.apiKey,
     });
-    worker = await createHarvestWorker({ config, connection, deps, workflowBundle: options.workflowBundle });
+    worker = await createHarvestWorker({
+      config,
+      connection,
+      deps,
+      workflowBundle: options.workflowBundle,
+      interceptors: { activity: [activityMetricsInterceptor(metrics)] },
+    });
   } catch (err) {
     await Promise.allSettled([connection?.close(), deps.close()]);
     throw err;
   }
 
-  const logger = Runtime.instance().logger;
   logger.info('dedl-harvest worker ready', {
     temporal: connectionOptions.address,
     namespace: config.env.TEMPORAL_NAMESPACE,
@@ -67,6 +92,7 @@ export async function startWorker(env: NodeJS.ProcessEnv, options: StartWorkerOp
     hook: config.endpoints.odata,
     auth: config.env.HOOK_AUTH,
     credentialSets: deps.credentials.names(),
+    metrics: metricsAddress && installed ? `http://${metricsAddress}/metrics` : undefined,
   });
 
   const stopWorker = () => {
@@ -95,29 +121,40 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env, options: S
   await running.done;
 }
 
+export interface RuntimeSetup {
+  level: WorkerConfig['env']['LOG_LEVEL'];
+  /** Every secret to scrub from log lines (read at each line: credential sets load later). */
+  secrets: () => readonly string[];
+  /** Where log lines go (default stderr). */
+  sink?: (line: string) => void;
+  /** host:port for the Prometheus `/metrics` endpoint; none when absent. */
+  metricsAddress?: string;
+}
+
 /**
  * Installs the SDK Runtime with a JSON-lines logger (one object per line: time, level, message,
- * metadata) whose lines are scrubbed of every configured secret. Returns false when a Runtime
- * was already installed (e.g. by a test harness or an earlier worker in this process): its logger
- * is kept.
+ * metadata) whose lines are scrubbed of every configured secret, and the Prometheus endpoint when
+ * an address is given. Returns false when a Runtime was already installed (e.g. by a test harness
+ * or an earlier worker in this process): its logger and metrics settings are kept.
  */
-export function installLogging(
-  level: WorkerConfig['env']['LOG_LEVEL'],
-  secrets: () => readonly string[],
-  sink: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-): boolean {
+export function installRuntime(setup: RuntimeSetup): boolean {
+  const { level, secrets, metricsAddress } = setup;
+  const sink = setup.sink ?? ((line: string) => process.stderr.write(`${line}\n`));
   const logger = new DefaultLogger(level, (entry: LogEntry) => sink(redactText(logLine(entry), secrets())));
   try {
     Runtime.install({
       logger,
-      // The SDK core's own messages come through the same logger (else it prints to the console itself).
       telemetryOptions: {
+        // The SDK core's own messages come through the same logger (else it prints to the console itself).
         logging: { filter: { core: level === 'INFO' ? 'WARN' : level, other: 'ERROR' }, forward: {} },
+        metrics: metricsAddress ? prometheusExporter(metricsAddress) : undefined,
       },
     });
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    // Anything else (an address already in use) is a real start-up error.
+    if (err instanceof IllegalStateError) return false;
+    throw err;
   }
 }
 

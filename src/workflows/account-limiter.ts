@@ -16,6 +16,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  metricMeter,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -41,9 +42,23 @@ const ops = proxyActivities<HarvestActivities>({
 
 export async function hookAccountLimiter(input: LimiterInput, carried?: PermitBookState): Promise<void> {
   const book = carried ? new PermitBook(carried) : PermitBook.empty(input.account, input.limits, new Date());
+  // Items held under permits, on the worker's Prometheus endpoint (the SDK emits nothing while replaying).
+  const itemsInFlight = metricMeter.createGauge(
+    'dedl_account_items_in_flight',
+    'int',
+    undefined,
+    'Hook items held under the account limiter permits (queued or in progress at the Hook), by account',
+  );
+  const report = () => itemsInFlight.set(book.inUse, { account: input.account });
   setHandler(acquirePermitSignal, (request) => void book.request(request));
-  setHandler(releasePermitSignal, ({ key, unused }) => book.release(key, unused));
-  setHandler(releaseHolderSignal, ({ holder }) => void book.releaseHolder(holder));
+  setHandler(releasePermitSignal, ({ key, unused }) => {
+    book.release(key, unused);
+    report();
+  });
+  setHandler(releaseHolderSignal, ({ holder }) => {
+    book.releaseHolder(holder);
+    report();
+  });
   setHandler(accountStatusQuery, () => book.status());
   setHandler(
     setAccountLimitsUpdate,
@@ -67,6 +82,7 @@ export async function hookAccountLimiter(input: LimiterInput, carried?: PermitBo
       await reap(book);
       nextReap = Date.now() + reapEveryMs;
     }
+    report();
     // Idle: sleep on signals alone (no timer, no history). Busy: wake for the next holder check,
     // and at the start of next month when the budget is spent.
     const wakeAt = Math.min(

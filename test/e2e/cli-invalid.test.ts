@@ -8,7 +8,10 @@ import { runCli } from '../../src/client/cli';
 import { type HarvestEnv, startHarvestEnv } from '../helpers/harvest-env';
 import { testStack } from '../helpers/stack';
 import { captureIO, cli, emulatorStats, scratchDir } from './cli-helpers';
-import { CASES, good } from './invalid-requests';
+import { CASES, good } from '../helpers/invalid-inputs';
+
+/** The harvest requests of the shared table (campaign inputs go through test/chaos/bad-input.test.ts). */
+const HARVEST_CASES = CASES.filter((c) => c.type === 'harvest');
 
 describe('invalid requests are refused before anything is ordered', () => {
   let env: HarvestEnv;
@@ -27,13 +30,13 @@ describe('invalid requests are refused before anything is ordered', () => {
   });
 
   it('covers at least 15 kinds, from both checks', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(15);
-    expect(new Set(CASES.map((c) => c.kind)).size).toBe(CASES.length);
-    expect(CASES.filter((c) => c.by === 'worker').length).toBeGreaterThanOrEqual(5);
+    expect(HARVEST_CASES.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(HARVEST_CASES.map((c) => c.kind)).size).toBe(HARVEST_CASES.length);
+    expect(HARVEST_CASES.filter((c) => c.by === 'worker').length).toBeGreaterThanOrEqual(5);
   });
 
-  it.each(CASES)('$kind → exit 2, naming $field', async (c) => {
-    const file = await scratch.write(`${c.kind.replace(/\W+/g, '-')}.json`, c.request);
+  it.each(HARVEST_CASES)('$kind → exit 2, naming $field', async (c) => {
+    const file = await scratch.write(`${c.kind.replace(/\W+/g, '-')}.json`, c.input);
     const result = await cli(['run', file], cliEnv, scratch.dir);
 
     expect(result.code).toBe(2);
@@ -42,7 +45,7 @@ describe('invalid requests are refused before anything is ordered', () => {
     expect(naming.length).toBeGreaterThan(0);
     expect(naming.join('\n')).toContain(c.says);
     const header =
-      c.by === 'cli'
+      c.by === 'schema'
         ? /^dedl-harvest: the harvest request .* was refused; nothing was started:/
         : /^dedl-harvest: the worker refused the harvest request \(harvest-invalid-case-[0-9a-f]{6}\); nothing was ordered:/;
     expect(result.stderr).toMatch(header);

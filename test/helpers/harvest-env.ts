@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { type EmulatorHandle, type EmulatorOptionsInput, startEmulator } from '../../src/emulator';
+import { dataConverterFromEnv } from '../../src/codec/data-converter';
 import { loadWorkerConfig } from '../../src/config/worker-config';
 import { createHarvestWorker, loadWorkflowBundle } from '../../src/worker/create-worker';
 import { buildDependencies } from '../../src/worker/dependencies';
@@ -28,13 +29,18 @@ export interface HarvestEnv {
 }
 
 let bundle: WorkerOptions['workflowBundle'] | undefined;
+/** Built with the encrypting failure converter, for workers given DEDL_PAYLOAD_KEYS. */
+let encryptingBundle: WorkerOptions['workflowBundle'] | undefined;
 
 export async function startHarvestEnv(
   emulatorOptions: EmulatorOptionsInput = {},
   extraEnv: Record<string, string> = {},
 ): Promise<HarvestEnv> {
   const { address, namespace } = testStack().temporal;
-  bundle ??= await loadWorkflowBundle();
+  const dataConverter = dataConverterFromEnv(extraEnv);
+  const workflowBundle = dataConverter
+    ? (encryptingBundle ??= await loadWorkflowBundle(undefined, dataConverter))
+    : (bundle ??= await loadWorkflowBundle());
   const emulator = await startEmulator(emulatorOptions);
   const env = {
     TEMPORAL_ADDRESS: address,
@@ -53,12 +59,12 @@ export async function startHarvestEnv(
     config,
     connection: nativeConnection,
     deps,
-    workflowBundle: bundle,
+    workflowBundle,
     taskQueue,
   });
   const running = worker.run();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+  const client = new Client({ connection, namespace, dataConverter });
   const sinkDir = await mkdtemp(path.join(tmpdir(), 'dedl-sink-'));
 
   return {

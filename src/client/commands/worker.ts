@@ -14,6 +14,8 @@ export const workerCommand: Command = {
     '  HOOK_AUTH=desp (DESP_USERNAME, DESP_PASSWORD, DESP_OTP_SECRET) | token (HOOK_TOKEN) | client-credentials (DEDL_CLIENT_ID/_SECRET)',
     '  DEDL_CREDENTIALS_<NAME>_<FIELD>: credential sets that requests name (ACCESS_KEY_ID, SECRET_ACCESS_KEY, ENDPOINT, REGION, USERNAME, PASSWORD, CLIENT_ID, CLIENT_SECRET)',
     '  DEDL_MAX_CONCURRENT_ACTIVITIES, DEDL_MAX_ACTIVITIES_PER_SECOND, DEDL_SHUTDOWN_GRACE_TIME, LOG_LEVEL',
+    '  DEDL_METRICS_ADDRESS (Prometheus /metrics, e.g. 0.0.0.0:9464), DEDL_PAYLOAD_KEYS (payload encryption keys)',
+    "  (every variable: the README's Configuration section)",
     'Logs are JSON lines on stderr, without secrets. On SIGINT/SIGTERM running downloads get',
     'DEDL_SHUTDOWN_GRACE_TIME to checkpoint; a second signal stops at once.',
   ].join('\n'),

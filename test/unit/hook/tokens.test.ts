@@ -19,6 +19,20 @@ describe('cachedTokenSource', () => {
     expect(await source.token()).toBe('t2');
   });
 
+  it('renews a short-lived token halfway through its life, not at every call', async () => {
+    let clock = 0;
+    let issued = 0;
+    const source = cachedTokenSource(async () => ({ accessToken: `t${++issued}`, expiresAt: clock + 60_000 }), {
+      now: () => clock,
+    });
+    expect(await source.token()).toBe('t1');
+    clock = 29_999;
+    expect(await source.token()).toBe('t1');
+    clock = 30_000;
+    expect(await source.token()).toBe('t2');
+    expect(issued).toBe(2);
+  });
+
   it('shares one refresh between concurrent callers', async () => {
     let issued = 0;
     let release!: () => void;
