@@ -52,6 +52,16 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
   return {
     async resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign> {
       return guard(async () => {
+        // Checked before anything is ordered, like the harvest's own credential names.
+        const ledgerProblem = input.ledger?.credentials && credentials.check(input.ledger.credentials, 's3');
+        if (ledgerProblem) {
+          throw ApplicationFailure.create({
+            type: 'InvalidRequest',
+            message: `Invalid campaign request: ledger.credentials: ${ledgerProblem}`,
+            nonRetryable: true,
+            details: [[`ledger.credentials: ${ledgerProblem}`]],
+          });
+        }
         let identifiers = input.identifiers ?? [];
         let truncated = false;
         if (input.query) {

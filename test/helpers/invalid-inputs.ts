@@ -402,6 +402,13 @@ export const CASES: InvalidCase[] = [
     says: 'the Hook has no workflow "no-such-workflow"',
   }),
   campaign({
+    kind: 'campaign with unknown s3 ledger credentials',
+    input: { ...goodCampaign(), ledger: { url: 's3://ledger-bucket/l', credentials: 'nobody' } },
+    by: 'worker',
+    field: 'ledger.credentials',
+    says: 'no credential set named "nobody"',
+  }),
+  campaign({
     kind: 'campaign with unknown output credentials',
     input: { ...goodCampaign(), output: { ...privateOutput, credentials: 'nobody' } },
     by: 'worker',
