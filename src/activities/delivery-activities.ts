@@ -63,8 +63,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const sink = await target(input.sink, input.sinkCredentials);
         const name = productFileName(input.item.identifier);
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
-        const part = await sink.open(name, checkpoint?.upload);
+        // A local `.part` is locked while open: a second attempt still writing it makes this one
+        // fail (retryably) here, before it touches the file.
+        const part = await sink.open(name, checkpoint?.upload).catch((err: unknown) => {
+          sink.close();
+          throw err;
+        });
         const url = input.item.downloadLink ?? hook.productValueUrl(input.orderId, input.item.itemId);
+        // A .part holding every byte (a kill between the last write and the rename) leaves no range to ask for (416).
+        if (part.offset > 0 && part.offset >= (input.item.processedSize ?? Infinity)) await part.truncate();
 
         // Cancellation by the workflow stops the transfer and removes the partial file; a worker
         // shutting down or a timeout only stops it, keeping the partial file for the next attempt.
@@ -84,7 +91,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             signal: stop.signal,
           });
         } catch (err) {
-          await part.close();
+          await part.close().finally(() => sink.close());
           throw err;
         }
         if (response.offset === 0 && part.offset > 0) await part.truncate(); // the server ignored the range
@@ -98,6 +105,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             signal: stop.signal,
             keepPartialOnFailure: (err) => !lastAttempt && isRetryable(err),
             onCheckpoint: (state) => (upload = state),
+            // Also called once more after a failed body, with everything received now on disk.
             onProgress: (bytes) => ctx.heartbeat({ bytes, validator, upload } satisfies DownloadCheckpoint),
           })
           .finally(() => sink.close());

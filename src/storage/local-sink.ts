@@ -11,15 +11,19 @@
  * calls {@link PartFile.truncate} and sends the whole body.
  *
  * Failure: the `.part` is removed unless the caller asks to keep it for a resume, and it is always
- * removed when the bytes themselves are wrong (integrity errors) or the transfer was cancelled.
+ * removed when the bytes themselves are wrong (integrity errors) or the transfer was cancelled. A
+ * kept `.part` holds every byte the body delivered before it failed.
+ *
+ * One writer: {@link LocalSink.open} locks the `.part` (see part-lock.ts) until the file is
+ * delivered, closed or discarded; a second attempt meanwhile fails with `PartFileBusyError`.
  */
 import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { isIntegrityError } from './errors';
 import { type ProductExpectations, ProductVerifier, type VerificationRecord } from './integrity';
+import { type PartLock, lockPartFile } from './part-lock';
 import { safeFileName } from './safe-name';
 
 /** Suffix of files still being written. */
@@ -27,6 +31,12 @@ export const PART_SUFFIX = '.part';
 
 /** How many bytes are read at a time when an existing `.part` is replayed into the verifier. */
 const REPLAY_CHUNK = 1024 * 1024;
+
+/** Bytes gathered before one write to the file (see {@link BlockWriter}). */
+const BLOCK_BYTES = 1024 * 1024;
+
+/** After this many more bytes have landed, a background datasync starts (see {@link BlockWriter}). */
+const SYNC_BEHIND_BYTES = 64 * 1024 * 1024;
 
 export interface FillOptions {
   /** What to check while writing; `false` writes without verification (no record is returned). */
@@ -38,7 +48,7 @@ export interface FillOptions {
    * so a retry can resume it (default false: nothing is left behind). A function decides per error.
    */
   keepPartialOnFailure?: boolean | ((err: unknown) => boolean);
-  /** Called with the file's total length after each chunk is handed to the file, e.g. to heartbeat. */
+  /** Called with the file's length each time more of the body is in it (every few MiB), e.g. to heartbeat. */
   onProgress?: (bytes: number) => void;
 }
 
@@ -85,16 +95,23 @@ export class LocalSink {
    * {@link PartFile.offset} says how many bytes it holds; otherwise it is truncated.
    * Symbolic links are never followed.
    */
-  async open(name: string, options: { resume?: boolean } = {}): Promise<PartFile> {
+  async open(name: string, options: { resume?: boolean; owner?: string } = {}): Promise<PartFile> {
     const { fileName, finalPath, partPath } = this.paths(name);
-    const flags =
-      constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | (options.resume ? 0 : constants.O_TRUNC);
-    const handle = await open(partPath, flags, 0o644);
+    // Locked before it is opened: a truncating open must not cut another attempt's file.
+    const lock = await lockPartFile(partPath, options.owner ?? defaultOwner());
     try {
-      const { size } = await handle.stat();
-      return new PartFile(this.dir, fileName, finalPath, partPath, handle, size);
+      const flags =
+        constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW | (options.resume ? 0 : constants.O_TRUNC);
+      const handle = await open(partPath, flags, 0o644);
+      try {
+        const { size } = await handle.stat();
+        return new PartFile(this.dir, fileName, finalPath, partPath, handle, size, lock);
+      } catch (err) {
+        await handle.close();
+        throw err;
+      }
     } catch (err) {
-      await handle.close();
+      await lock.release();
       throw err;
     }
   }
@@ -120,6 +137,7 @@ export class LocalSink {
 export class PartFile {
   #handle: FileHandle | undefined;
   #offset: number;
+  #lock: PartLock | undefined;
 
   /** @internal created by {@link LocalSink.open} */
   constructor(
@@ -129,9 +147,11 @@ export class PartFile {
     readonly partPath: string,
     handle: FileHandle,
     offset: number,
+    lock: PartLock,
   ) {
     this.#handle = handle;
     this.#offset = offset;
+    this.#lock = lock;
   }
 
   /** Bytes already in the file: where a resumed body must start (`Range: bytes=<offset>-`). */
@@ -148,59 +168,91 @@ export class PartFile {
   /**
    * Appends `body` (which must start at {@link offset}), verifies the whole file while writing,
    * fsyncs it and renames it to its final name. On failure the `.part` is removed or kept
-   * according to `keepPartialOnFailure`, and the error is rethrown.
+   * according to `keepPartialOnFailure`, and the error is rethrown. A kept `.part` holds every
+   * byte the body delivered before it failed (each one already passed the verifier), and
+   * `onProgress` has been told its final length, so the next attempt resumes exactly there.
    */
   async fill(body: AsyncIterable<Uint8Array>, options: FillOptions = {}): Promise<LocalDelivery> {
     const handle = this.#open();
+    const { signal } = options;
     const resumedFrom = this.#offset;
     const verifier = options.expect === false ? undefined : new ProductVerifier(options.expect ?? {});
+    const writer = new BlockWriter(handle, resumedFrom, (position) => {
+      this.#offset = position;
+      options.onProgress?.(position);
+    });
+    // A body that is a stream is destroyed on abort, so a stalled read does not outlive the signal.
+    const stopBody = () => (body as Partial<Readable>).destroy?.(signal?.reason as Error);
+    signal?.addEventListener('abort', stopBody, { once: true });
     try {
-      options.signal?.throwIfAborted();
-      if (verifier && resumedFrom > 0) await this.#replay(handle, verifier, options.signal);
-
-      let written = resumedFrom;
-      const file = fileWriter(handle, resumedFrom, (position) => {
-        written = position;
-        options.onProgress?.(position);
-      });
-      if (verifier) await pipeline(body, verifier.transform(), file, { signal: options.signal });
-      else await pipeline(body, file, { signal: options.signal });
-      this.#offset = written;
+      signal?.throwIfAborted();
+      if (verifier && resumedFrom > 0) await this.#replay(handle, verifier, signal);
+      // A plain loop rather than stream.pipeline: on a failed body, the chunks already received
+      // are still here to be written (pipeline would destroy the buffered ones with the streams).
+      for await (const chunk of body) {
+        signal?.throwIfAborted();
+        if (verifier) await verifier.write(chunk);
+        await writer.append(chunk);
+      }
+      signal?.throwIfAborted();
+      await writer.flush();
+      const verification = verifier ? await verifier.finish() : null;
 
       await handle.sync();
       await handle.close();
       this.#handle = undefined;
       await rename(this.partPath, this.finalPath);
       await fsyncDirectory(this.dir);
+      await this.#releaseLock();
       return {
         path: this.finalPath,
         fileName: this.fileName,
-        size: written,
+        size: this.#offset,
         resumedFrom,
-        verification: verifier?.result ?? null,
+        verification,
       };
     } catch (err) {
       verifier?.dispose();
       const keep =
         !isIntegrityError(err) &&
-        !options.signal?.aborted &&
+        !signal?.aborted &&
         (typeof options.keepPartialOnFailure === 'function'
           ? options.keepPartialOnFailure(err)
           : (options.keepPartialOnFailure ?? false));
-      if (keep) await this.close();
-      else await this.discard();
+      if (keep) {
+        // What was received passed the verifier: write it all, so a resume asks only for the rest.
+        await writer.flush().catch(() => writer.settle());
+        await this.close();
+      } else {
+        await writer.settle();
+        await this.discard();
+      }
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', stopBody);
     }
   }
 
-  /** Closes the file and removes the `.part`. */
+  /** Closes the file and removes the `.part`, then lets another attempt have it. */
   async discard(): Promise<void> {
-    await this.close();
-    await removeIfExists(this.partPath);
+    try {
+      await this.#closeFile();
+      await removeIfExists(this.partPath);
+    } finally {
+      await this.#releaseLock();
+    }
   }
 
   /** Closes the file and keeps the `.part` for a later resume (fsynced, so its length is trustworthy). */
   async close(): Promise<void> {
+    try {
+      await this.#closeFile();
+    } finally {
+      await this.#releaseLock();
+    }
+  }
+
+  async #closeFile(): Promise<void> {
     const handle = this.#handle;
     this.#handle = undefined;
     if (!handle) return;
@@ -209,6 +261,12 @@ export class PartFile {
     } finally {
       await handle.close();
     }
+  }
+
+  async #releaseLock(): Promise<void> {
+    const lock = this.#lock;
+    this.#lock = undefined;
+    await lock?.release();
   }
 
   #open(): FileHandle {
@@ -230,31 +288,91 @@ export class PartFile {
 }
 
 /**
- * A Writable that writes at explicit positions of an open file and never closes it (the sink
- * fsyncs and closes it itself). `onWritten` gets the new end position after each write lands.
- * Chunks that arrive while a write is in flight are written together with one `writev`: network
- * bodies come in small chunks, and one system call per chunk would cap throughput well below the
- * network's.
+ * Gathers chunks into blocks of {@link BLOCK_BYTES} and writes each block with one positional
+ * `writev` (the chunks themselves, not a copy): network bodies arrive in 64 KiB chunks, and a
+ * thread-pool write per chunk costs more than the copy into the page cache itself. Blocks stay
+ * small (1 MiB measured cheaper in CPU than 8 MiB: the kernel copies data still in the CPU cache).
+ * One block is being written while the next one gathers, so the disk and the network overlap.
+ * `onLanded` gets the new end of the file after each block lands.
+ *
+ * Write-behind: every {@link SYNC_BEHIND_BYTES} a datasync runs in the background, so the disk
+ * writes back while the body is still arriving instead of all at the final fsync (which took
+ * about 0.9 s for 2 GiB, half of what curl needs for the whole transfer). Its outcome is
+ * collected by {@link flush}.
  */
-function fileWriter(handle: FileHandle, start: number, onWritten: (position: number) => void): Writable {
-  let position = start;
-  const land = (chunks: Buffer[], callback: (err?: Error | null) => void) => {
-    const size = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    writeAllV(handle, chunks, position).then(() => {
-      position += size;
-      onWritten(position);
-      callback();
-    }, callback);
-  };
-  return new Writable({
-    highWaterMark: 4 * 1024 * 1024,
-    write: (chunk: Buffer, _encoding, callback) => land([chunk], callback),
-    writev: (entries, callback) =>
-      land(
-        entries.map((entry) => entry.chunk as Buffer),
-        callback,
-      ),
-  });
+class BlockWriter {
+  readonly #handle: FileHandle;
+  readonly #onLanded: (position: number) => void;
+  readonly #blockBytes: number;
+  /** Where the next dispatched block starts. */
+  #position: number;
+  #gathered: Buffer[] = [];
+  #gatheredBytes = 0;
+  #writing: Promise<void> | undefined;
+  #syncing: Promise<void> | undefined;
+  #syncedUpTo: number;
+
+  constructor(handle: FileHandle, start: number, onLanded: (position: number) => void, blockBytes = BLOCK_BYTES) {
+    this.#handle = handle;
+    this.#position = start;
+    this.#syncedUpTo = start;
+    this.#onLanded = onLanded;
+    this.#blockBytes = blockBytes;
+  }
+
+  /** Adds a chunk (it must not be modified afterwards); resolves when there is room for more. */
+  async append(chunk: Uint8Array): Promise<void> {
+    if (chunk.byteLength === 0) return;
+    this.#gathered.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.#gatheredBytes += chunk.byteLength;
+    if (this.#gatheredBytes >= this.#blockBytes) await this.#dispatch();
+  }
+
+  /** Writes everything appended so far; resolves once all of it is in the file. */
+  async flush(): Promise<void> {
+    if (this.#gatheredBytes > 0) await this.#dispatch();
+    await this.#writing;
+    this.#writing = undefined;
+    await this.#syncing;
+    this.#syncing = undefined;
+  }
+
+  /** Waits for the write in flight, if any, ignoring its outcome (the file is about to be discarded). */
+  async settle(): Promise<void> {
+    await this.#writing?.catch(() => undefined);
+    await this.#syncing?.catch(() => undefined);
+    this.#writing = undefined;
+    this.#syncing = undefined;
+    this.#gathered = [];
+    this.#gatheredBytes = 0;
+  }
+
+  async #dispatch(): Promise<void> {
+    await this.#writing; // one block in flight at a time: positions land in order
+    const chunks = this.#gathered;
+    const at = this.#position;
+    const end = at + this.#gatheredBytes;
+    this.#gathered = [];
+    this.#gatheredBytes = 0;
+    this.#position = end;
+    this.#writing = writeAllV(this.#handle, chunks, at).then(() => {
+      this.#onLanded(end);
+      this.#syncBehind(end);
+    });
+    // Observed by the next dispatch, flush or settle; this only stops an early "unhandled" report.
+    this.#writing.catch(() => undefined);
+  }
+
+  #syncBehind(landed: number): void {
+    if (this.#syncing || landed - this.#syncedUpTo < SYNC_BEHIND_BYTES) return;
+    this.#syncedUpTo = landed;
+    // Cleared when it succeeds; a failed one stays, so flush() rethrows its error.
+    const syncing: Promise<void> = this.#handle.datasync().then(() => {
+      if (this.#syncing === syncing) this.#syncing = undefined;
+    });
+    this.#syncing = syncing;
+    syncing.catch(() => undefined);
+  }
 }
 
 /** writev may write less than asked; continue with what is left until every byte is in the file. */
@@ -285,6 +403,11 @@ async function removeIfExists(file: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
+}
+
+/** How a lock holder describes itself to a refused attempt when the caller names no owner. */
+function defaultOwner(): string {
+  return `process ${process.pid}, since ${new Date().toISOString()}`;
 }
 
 /** Makes a rename in `dir` durable. */

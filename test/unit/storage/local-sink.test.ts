@@ -86,6 +86,44 @@ describe('LocalSink', () => {
     expect(await readdir(sink.dir)).toEqual([NAME]);
   });
 
+  it('writes every byte the body delivered before it failed, and reports that length', async () => {
+    // 150,000 bytes in 10,000-byte chunks, then a reset: the kept .part must end exactly there, so
+    // the next attempt asks for `bytes=150000-` and not for bytes it already had.
+    const progress: number[] = [];
+    const first = await sink.open(NAME);
+    await expect(
+      first.fill(failingAfter(zip, 150_000), {
+        expect: { contentLength: zip.length },
+        keepPartialOnFailure: true,
+        onProgress: (bytes) => progress.push(bytes),
+      }),
+    ).rejects.toThrow('socket hang up');
+    const kept = await readFile(path.join(sink.dir, NAME + PART_SUFFIX));
+    expect(kept.length).toBe(150_000);
+    expect(kept.equals(zip.subarray(0, 150_000))).toBe(true);
+    expect(first.offset).toBe(150_000);
+    expect(progress.at(-1)).toBe(150_000);
+
+    const again = await sink.open(NAME, { resume: true });
+    expect(again.offset).toBe(150_000);
+    const delivery = await again.fill(chunked(zip.subarray(150_000), 50_000), {
+      expect: { contentLength: zip.length },
+    });
+    expect(delivery.verification?.sha256).toBe(sha256);
+  });
+
+  it('keeps the whole received prefix of a body larger than one write block', async () => {
+    // Several MiB: the failure lands while earlier blocks are written and a later one is gathering.
+    const big = buildZip([{ name: 'big.bin', data: noise(5 * 1024 * 1024 + 12_345), method: 'stored' }]).zip;
+    const cut = 4 * 1024 * 1024 + 777;
+    await expect(
+      sink.write(NAME, failingAfter(big, cut), { expect: { contentLength: big.length }, keepPartialOnFailure: true }),
+    ).rejects.toThrow('socket hang up');
+    const kept = await readFile(path.join(sink.dir, NAME + PART_SUFFIX));
+    expect(kept.length).toBe(cut);
+    expect(kept.equals(big.subarray(0, cut))).toBe(true);
+  });
+
   it('rejects a resume whose earlier bytes were damaged, and removes the .part', async () => {
     const partPath = path.join(sink.dir, NAME + PART_SUFFIX);
     const prefix = Buffer.from(zip.subarray(0, 200_000));
