@@ -94,7 +94,8 @@ export function nextPollDelay(
   random: () => number,
 ): number {
   const base = Math.min(polling.initialIntervalMs * polling.backoff ** Math.max(0, attempt - 1), polling.maxIntervalMs);
-  return Math.max(1, Math.round(base * (0.8 + 0.4 * random())));
+  // ±20 % jitter spreads the polls of many orders; capped after it, so maxInterval bounds the detection lag.
+  return Math.max(1, Math.round(Math.min(base * (0.8 + 0.4 * random()), polling.maxIntervalMs)));
 }
 
 function itemView(item: HookOrderItem): OrderItemView {
