@@ -80,6 +80,14 @@ function localTarget(sink: LocalSink): SinkTarget {
 }
 
 function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
+  // Finds the unfinished uploads of a key (without an attempt's checkpoint) and aborts them all.
+  const abortUnfinished = async (name: string) => {
+    const key = sink.keyFor(name);
+    const listing = await client.send(new ListMultipartUploadsCommand({ Bucket: sink.bucket, Prefix: key }));
+    for (const upload of listing.Uploads ?? []) {
+      if (upload.Key === key && upload.UploadId) await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
+    }
+  };
   return {
     async open(name, checkpoint) {
       const point = await sink.prepareResume(name, checkpoint);
@@ -102,19 +110,14 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
             onProgress: options.onProgress,
             onCheckpoint: options.onCheckpoint,
           });
+          // An earlier attempt lost before its checkpoint reached Temporal (a killed worker) left an
+          // upload this one could not resume: with the object complete, nothing needs it any more.
+          await abortUnfinished(name);
           return { location: delivered.location, verification: delivered.verification! };
         },
       };
     },
-    async removePartial(name) {
-      // Without the attempt's checkpoint, find unfinished uploads of this key and abort them all.
-      const key = sink.keyFor(name);
-      const listing = await client.send(new ListMultipartUploadsCommand({ Bucket: sink.bucket, Prefix: key }));
-      for (const upload of listing.Uploads ?? []) {
-        if (upload.Key === key && upload.UploadId)
-          await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
-      }
-    },
+    removePartial: abortUnfinished,
     async writeManifest(report) {
       const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
       return (await writeManifest(prefix, report, { s3: client })).location;

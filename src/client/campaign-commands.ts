@@ -112,7 +112,8 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
     }).catch((err: unknown) => {
       // What only the worker can check (Hook workflow and options, credential sets): exit 2 like a harvest.
       const problems = findInvalidRequest(err);
-      if (problems) throw new InvalidInputError(`the worker refused the campaign ${file}; nothing was ordered`, problems);
+      if (problems)
+        throw new InvalidInputError(`the worker refused the campaign ${file}; nothing was ordered`, problems);
       throw err;
     });
     if (ctx.json) printJson(ctx.io.stdout, plan);

@@ -82,8 +82,10 @@ const permits = proxyLocalActivities<HarvestActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30 },
 });
 
+// Ledger records and manifests: idempotent writes of seconds. A short timeout matters because an
+// attempt lost with its worker holds the campaign (it cannot continue-as-new or finish) until then.
 const ops = proxyActivities<HarvestActivities>({
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,

@@ -1,0 +1,590 @@
+/**
+ * Shared pieces of the chaos scenarios: a seeded fault schedule, worker processes that can be
+ * SIGKILLed and replaced, and audits of what a sink holds afterwards (products with the emulator's
+ * sha256, leftovers, duplicates). Scenarios combine them and record one row each (chaos-record.ts).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import { decodeTimeoutType } from '@temporalio/common';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { request as httpRequest } from 'undici';
+import type { AdminReport, EmulatorHandle } from '../../src/emulator';
+import { createRandom } from '../../src/emulator/prng';
+import { despTokenSource } from '../../src/hook/desp-login';
+import { endpointsAt } from '../../src/hook/endpoints';
+import { createHttpAgent } from '../../src/hook/http';
+import { productDigest } from '../../src/emulator/product';
+import { safeFileName } from '../../src/storage/safe-name';
+import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
+import { FAST_WORKER_ENV, type HookOrderView, orderCounts } from '../helpers/campaign-env';
+
+// ---------------------------------------------------------------------------------------------
+// The fault schedule: seeded, printed, reproducible.
+
+export interface ChaosRandom {
+  readonly seed: number;
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [min, max]. */
+  int(min: number, max: number): number;
+}
+
+/**
+ * A seeded random source for one scenario: `CHAOS_SEED` when set (to replay a failing run), else a
+ * fresh seed. The seed is printed so any run can be repeated.
+ */
+export function chaosRandom(scenario: string): ChaosRandom {
+  const fromEnv = process.env.CHAOS_SEED ? Number(process.env.CHAOS_SEED) : undefined;
+  const seed = Number.isSafeInteger(fromEnv) ? fromEnv! : Math.floor(Math.random() * 2 ** 31);
+  process.stderr.write(`[chaos] ${scenario}: seed ${seed} (rerun with CHAOS_SEED=${seed})\n`);
+  const next = createRandom(seed, scenario);
+  return { seed, next, int: (min, max) => min + Math.floor(next() * (max - min + 1)) };
+}
+
+/**
+ * `count` progress marks in (0, total): the points (e.g. products delivered) after which a fault
+ * is injected, spread at random over `[from, to]` of the run, ascending, each at least 1 apart.
+ */
+export function faultMarks(random: ChaosRandom, count: number, total: number, from = 0.03, to = 0.9): number[] {
+  const marks = Array.from({ length: count }, () => Math.round(total * (from + (to - from) * random.next())));
+  marks.sort((a, b) => a - b);
+  for (let i = 0; i < marks.length; i++) marks[i] = Math.max(marks[i]!, (marks[i - 1] ?? 0) + 1, 1);
+  return marks;
+}
+
+/** Polls `read` until `done` holds; bounded, with a message saying what was awaited. */
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      last = await read();
+      if (done(last)) return last;
+    } catch (err) {
+      lastError = err; // a server being restarted, a listing racing a rename: read again
+    }
+    if (Date.now() > deadline) {
+      const seen = lastError ? ` (last error: ${String(lastError)})` : '';
+      throw new Error(`${what}: not reached within ${timeoutMs} ms; last value ${JSON.stringify(last)}${seen}`);
+    }
+    await delay(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker processes.
+
+/**
+ * Bundles the workflow code once and writes it to a temp file, so restarted workers load it
+ * (`DEDL_WORKFLOW_BUNDLE`) instead of each spending seconds bundling at start.
+ */
+export async function prebuiltWorkflowBundle(dir: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: (m) => console.error(m) },
+  });
+  const file = path.join(dir, 'workflow-bundle.js');
+  await writeFile(file, code);
+  return file;
+}
+
+export interface ChaosWorkerEnvOptions {
+  temporal: { address: string; namespace: string };
+  emulator: EmulatorHandle;
+  taskQueue: string;
+  workflowBundle: string;
+  /** A credential set named `name` for an S3 sink. */
+  s3?: { name: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+}
+
+/** The environment of a `dedl-harvest worker` child for a chaos scenario (fast, unthrottled, INFO logs). */
+export function chaosWorkerEnv(options: ChaosWorkerEnvOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...FAST_WORKER_ENV,
+    TEMPORAL_ADDRESS: options.temporal.address,
+    TEMPORAL_NAMESPACE: options.temporal.namespace,
+    DEDL_TASK_QUEUE: options.taskQueue,
+    DEDL_WORKFLOW_BUNDLE: options.workflowBundle,
+    DEDL_SHUTDOWN_GRACE_TIME: '1s',
+    HOOK_BASE_URL: options.emulator.url,
+    DESP_USERNAME: 'demo',
+    DESP_PASSWORD: 'demo',
+    LOG_LEVEL: 'INFO',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  if (options.s3) {
+    const stem = `DEDL_CREDENTIALS_${options.s3.name.toUpperCase().replace(/-/g, '_')}_`;
+    env[`${stem}ACCESS_KEY_ID`] = options.s3.accessKeyId;
+    env[`${stem}SECRET_ACCESS_KEY`] = options.s3.secretAccessKey;
+    env[`${stem}ENDPOINT`] = options.s3.endpoint;
+    env[`${stem}REGION`] = options.s3.region;
+  }
+  return env;
+}
+
+const READY_LINE = 'dedl-harvest worker ready';
+const CLI_MAIN = path.join(__dirname, '../fixtures/cli-main.ts');
+
+/**
+ * Keeps one `dedl-harvest worker` child process running from source, and kills it with SIGKILL
+ * on request. Every child's stdout and stderr go to one log file (`logFile`), for the secrets scan
+ * and for diagnosing a failed run. A child that exits on its own (not killed by us) is counted in
+ * `unexpectedExits` and replaced, as a process supervisor would.
+ */
+export class WorkerSupervisor {
+  kills = 0;
+  starts = 0;
+  unexpectedExits = 0;
+  private child?: ChildProcess;
+  private readonly log: WriteStream;
+  private closing = false;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    readonly logFile: string,
+  ) {
+    this.log = createWriteStream(logFile, { flags: 'a' });
+  }
+
+  /** Starts a worker (none must be running) and resolves once it polls its task queue. */
+  async start(readyTimeoutMs = 120_000): Promise<void> {
+    if (this.child) throw new Error('a worker is already running');
+    // tsx as a loader of this very process (not its CLI, which would put the worker in a grandchild).
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'worker'], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.starts++;
+    const n = this.starts;
+    let seen = '';
+    const ready = new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        this.log.write(chunk);
+        if (seen.length < 100_000) seen += chunk.toString('utf8');
+        if (seen.includes(READY_LINE)) resolve();
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code, signal) => {
+        reject(new Error(`worker #${n} exited during start-up (${signal ?? code}): ${seen.slice(-2000)}`));
+      });
+    });
+    child.once('exit', (code, signal) => {
+      this.log.write(`\n[chaos] worker #${n} (pid ${child.pid}) exited: ${signal ?? code}\n`);
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.closing) return;
+      this.unexpectedExits++;
+      void this.start(readyTimeoutMs).catch(() => undefined);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`worker #${n} was not ready within ${readyTimeoutMs} ms: ${seen.slice(-2000)}`)),
+        readyTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** SIGKILLs the running worker and waits until it is gone. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) throw new Error('no worker to kill');
+    this.child = undefined; // not an unexpected exit
+    const gone = exited(child);
+    child.kill('SIGKILL');
+    await gone;
+    this.kills++;
+    this.log.write(`\n[chaos] SIGKILL #${this.kills} sent to pid ${child.pid}\n`);
+  }
+
+  async killAndRestart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  /** Stops the running worker (SIGTERM, SIGKILL after `graceMs`) and closes the log. */
+  async close(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    const child = this.child;
+    this.child = undefined;
+    if (child) {
+      const gone = exited(child);
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await gone;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) =>
+    child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve()),
+  );
+}
+
+/** A scratch folder for one scenario (sink, bundle, logs); removed by `remove()`. */
+export async function scratchDir(label: string): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), `dedl-chaos-${label}-`));
+  // CHAOS_KEEP=1 keeps it (sink, worker logs) for a look after a failed run.
+  const keep = process.env.CHAOS_KEEP === '1';
+  if (keep) process.stderr.write(`[chaos] keeping ${dir}\n`);
+  return { dir, remove: () => (keep ? Promise.resolve() : rm(dir, { recursive: true, force: true })) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the workflows went through.
+
+/**
+ * Activities of these workflows (every run) whose last attempt followed a timeout, by activity type
+ * and timeout kind, e.g. `{ "pollOrder START_TO_CLOSE": 2 }`: after a SIGKILL, an activity that
+ * was running on the dead worker is retried only once its timeout fires, so this shows what a
+ * kill cost in waiting. (Only the failure before the last attempt is in the history.)
+ */
+export async function activitiesRetriedAfterTimeout(
+  client: Client,
+  workflowIds: readonly string[],
+): Promise<Record<string, number>> {
+  const counts = new Map<string, number>();
+  for (const workflowId of workflowIds) {
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+      const types = new Map<string, string>();
+      for (const event of history.events ?? []) {
+        const scheduled = event.activityTaskScheduledEventAttributes;
+        if (scheduled) types.set(String(event.eventId), scheduled.activityType?.name ?? '?');
+        const started = event.activityTaskStartedEventAttributes;
+        const timeout = started?.lastFailure?.timeoutFailureInfo;
+        if (started && timeout) {
+          const kind = decodeTimeoutType(timeout.timeoutType) ?? String(timeout.timeoutType);
+          bump(counts, `${types.get(String(started.scheduledEventId)) ?? '?'} ${kind}`);
+        }
+      }
+    }
+  }
+  return Object.fromEntries([...counts].sort());
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the emulator saw.
+
+/** Every order the emulator holds for an account (default demo/demo): id, name, status, identifiers. */
+export async function listHookOrders(
+  emulator: EmulatorHandle,
+  account = { username: 'demo', password: 'demo' },
+): Promise<HookOrderView[]> {
+  const agent = createHttpAgent();
+  try {
+    const tokens = despTokenSource(agent, account, { endpoints: endpointsAt(emulator.url) });
+    const res = await httpRequest(`${emulator.odataUrl}BatchOrder`, {
+      headers: { authorization: `Bearer ${await tokens.token()}`, accept: 'application/json' },
+    });
+    const body = (await res.body.json()) as { value: HookOrderView[] };
+    if (res.statusCode !== 200) throw new Error(`BatchOrder listing failed: HTTP ${res.statusCode}`);
+    return body.value;
+  } finally {
+    await agent.close();
+  }
+}
+
+export async function emulatorStats(emulator: EmulatorHandle): Promise<AdminReport> {
+  const res = await httpRequest(`${emulator.adminUrl}/stats`);
+  if (res.statusCode !== 200) throw new Error(`emulator stats: HTTP ${res.statusCode}`);
+  return (await res.body.json()) as AdminReport;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sink audits.
+
+export interface ExpectedProduct {
+  identifier: string;
+  size: number;
+  sha256: string;
+}
+
+/** The emulator's size and sha256 of each product, as the sink must hold them. */
+export async function expectedProducts(
+  identifiers: readonly string[],
+  sizeOf: (identifier: string) => number,
+): Promise<ExpectedProduct[]> {
+  const out: ExpectedProduct[] = [];
+  for (const identifier of identifiers) {
+    const { sha256, size } = await productDigest({ identifier, size: sizeOf(identifier) });
+    out.push({ identifier, size, sha256 });
+  }
+  return out;
+}
+
+/** What a sink holds once a run is over. */
+export interface SinkAudit {
+  /** Product objects by name (`<identifier>.zip`, made safe): size and sha256 of the content. */
+  objects: Map<string, { size: number; sha256: string }>;
+  /** Any other object outside the manifest, the item collection and the ledger. */
+  strangers: string[];
+  /** `*.part` files (local sink). */
+  partFiles: string[];
+  /** Unfinished multipart uploads (S3 sink), as `key (uploadId)`. */
+  unfinishedUploads: string[];
+  /** Rows of manifest.json per identifier. */
+  manifestRows: Map<string, number>;
+  /** Ledger records per identifier. */
+  ledgerRecords: Map<string, number>;
+  /** Files in the ledger that are not records (temp files of a write cut by a kill; readers skip them). */
+  ledgerScraps: string[];
+}
+
+const SIDE_FILES = new Set(['manifest.json', 'items.json']);
+const LEDGER_DIR = '.dedl-ledger';
+/** A ledger record's name (storage/ledger.ts): anything else in the ledger is a scrap of a cut write. */
+const LEDGER_RECORD = /^\d{15}_[0-9a-f]{16}_[0-9a-f]{16}\.json$/;
+
+/** Walks a local sink folder: every file, hashed; `.part` files and strangers listed. */
+export async function auditLocalSink(dir: string): Promise<SinkAudit> {
+  const audit = emptyAudit();
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const full = path.join(entry.parentPath, entry.name);
+    const rel = path.relative(dir, full).split(path.sep).join('/');
+    if (entry.name.endsWith('.part')) audit.partFiles.push(rel);
+    if (rel.startsWith(`${LEDGER_DIR}/`)) {
+      if (LEDGER_RECORD.test(entry.name)) countRecord(audit, await readFile(full, 'utf8'));
+      else audit.ledgerScraps.push(rel);
+      continue;
+    }
+    if (SIDE_FILES.has(rel)) {
+      if (rel === 'manifest.json') countManifest(audit, await readFile(full, 'utf8'));
+      continue;
+    }
+    if (rel.endsWith('.zip') && !rel.includes('/')) {
+      audit.objects.set(rel, await hashStream(createReadStream(full)));
+    } else if (!entry.name.endsWith('.part')) {
+      audit.strangers.push(rel);
+    }
+  }
+  return audit;
+}
+
+/** Lists an S3 sink prefix (objects and unfinished multipart uploads) and hashes every product. */
+export async function auditS3Sink(s3: S3Client, bucket: string, prefix: string): Promise<SinkAudit> {
+  const audit = emptyAudit();
+  const base = prefix ? `${prefix.replace(/\/+$/, '')}/` : '';
+  for (const key of await listKeys(s3, bucket, base)) {
+    const rel = key.slice(base.length);
+    const body = async () =>
+      (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as AsyncIterable<Uint8Array> & {
+        transformToString(): Promise<string>;
+      };
+    if (rel.startsWith(`${LEDGER_DIR}/`)) {
+      if (LEDGER_RECORD.test(path.posix.basename(rel))) countRecord(audit, await (await body()).transformToString());
+      else audit.ledgerScraps.push(rel);
+    } else if (SIDE_FILES.has(rel)) {
+      if (rel === 'manifest.json') countManifest(audit, await (await body()).transformToString());
+    } else if (rel.endsWith('.zip') && !rel.includes('/')) {
+      audit.objects.set(rel, await hashStream(await body()));
+    } else {
+      audit.strangers.push(rel);
+    }
+  }
+  audit.unfinishedUploads = await listUnfinishedUploads(s3, bucket, base);
+  return audit;
+}
+
+/** Product objects (`*.zip` directly under the prefix) in an S3 sink: a cheap progress signal. */
+export async function countS3Products(s3: S3Client, bucket: string, prefix: string): Promise<number> {
+  const base = prefix ? `${prefix.replace(/\/+$/, '')}/` : '';
+  return (await listKeys(s3, bucket, base)).filter((k) => k.endsWith('.zip') && !k.slice(base.length).includes('/'))
+    .length;
+}
+
+/** Product files (`*.zip`, not `.part`) directly in a local sink folder: a cheap progress signal. */
+export async function countLocalProducts(dir: string): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => n.endsWith('.zip')).length;
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+export async function listUnfinishedUploads(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
+  const uploads: string[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const page = await s3.send(
+      new ListMultipartUploadsCommand({
+        Bucket: bucket,
+        Prefix: prefix || undefined,
+        KeyMarker: keyMarker,
+        UploadIdMarker: uploadIdMarker,
+      }),
+    );
+    for (const upload of page.Uploads ?? []) uploads.push(`${upload.Key} (${upload.UploadId})`);
+    if (!page.IsTruncated) return uploads;
+    if (page.NextKeyMarker === keyMarker && page.NextUploadIdMarker === uploadIdMarker) return uploads;
+    keyMarker = page.NextKeyMarker;
+    uploadIdMarker = page.NextUploadIdMarker;
+  }
+}
+
+function emptyAudit(): SinkAudit {
+  return {
+    objects: new Map(),
+    strangers: [],
+    partFiles: [],
+    unfinishedUploads: [],
+    manifestRows: new Map(),
+    ledgerRecords: new Map(),
+    ledgerScraps: [],
+  };
+}
+
+function countRecord(audit: SinkAudit, text: string): void {
+  const { identifier } = JSON.parse(text) as { identifier?: unknown };
+  if (typeof identifier !== 'string') throw new Error(`a ledger record without an identifier: ${text.slice(0, 200)}`);
+  bump(audit.ledgerRecords, identifier);
+}
+
+function countManifest(audit: SinkAudit, text: string): void {
+  const manifest = JSON.parse(text) as { items?: { identifier: string }[] };
+  for (const item of manifest.items ?? []) bump(audit.manifestRows, item.identifier);
+}
+
+function bump(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+async function hashStream(stream: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk);
+    size += chunk.byteLength;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The figures of a run.
+
+export interface ChaosFigures {
+  products: number;
+  /** Expected products without a copy holding the emulator's bytes. */
+  lost: number;
+  /** Products delivered (or ordered) more than once: ledger records, manifest rows, Hook orders. */
+  duplicated: number;
+  /** Product objects under a product's name whose bytes are not the emulator's. */
+  corruptAccepted: number;
+  /** Hook orders whose `Name` was used more than once (a batch ordered twice). */
+  ordersNamedTwice: number;
+  partFiles: number;
+  unfinishedUploads: number;
+  strangers: number;
+  /** What went wrong, product by product, for the failure message. */
+  problems: string[];
+}
+
+/**
+ * Compares a sink audit and the Hook's orders with what was expected. `ledger` says whether the
+ * run keeps a ledger (TEMPORARY output does): then every product needs exactly one record.
+ */
+export function chaosFigures(input: {
+  expected: readonly ExpectedProduct[];
+  audit: SinkAudit;
+  orders: readonly HookOrderView[];
+  ledger: boolean;
+}): ChaosFigures {
+  const { expected, audit, orders } = input;
+  const problems: string[] = [];
+  let lost = 0;
+  let corrupt = 0;
+  let duplicated = 0;
+  const ordered = orderCounts(orders);
+  const expectedNames = new Set<string>();
+  for (const product of expected) {
+    const name = safeFileName(`${product.identifier}.zip`);
+    expectedNames.add(name);
+    const found = audit.objects.get(name);
+    if (!found) {
+      lost++;
+      problems.push(`${product.identifier}: missing`);
+    } else if (found.sha256 !== product.sha256 || found.size !== product.size) {
+      lost++;
+      corrupt++;
+      problems.push(
+        `${product.identifier}: ${found.size} bytes sha256 ${found.sha256}, expected ${product.size} ${product.sha256}`,
+      );
+    }
+    const copies = {
+      orders: ordered.get(product.identifier) ?? 0,
+      manifest: audit.manifestRows.get(product.identifier) ?? 0,
+      ledger: audit.ledgerRecords.get(product.identifier) ?? 0,
+    };
+    if (copies.orders > 1 || copies.manifest > 1 || copies.ledger > 1) {
+      duplicated++;
+      problems.push(`${product.identifier}: more than once (${JSON.stringify(copies)})`);
+    }
+    if (copies.orders === 0 || copies.manifest === 0 || (input.ledger && copies.ledger === 0)) {
+      problems.push(`${product.identifier}: not accounted for (${JSON.stringify(copies)})`);
+    }
+  }
+  for (const name of audit.objects.keys()) {
+    if (!expectedNames.has(name)) audit.strangers.push(name);
+  }
+  const byName = new Map<string, number>();
+  for (const order of orders) bump(byName, order.Name);
+  const ordersNamedTwice = [...byName.values()].filter((n) => n > 1).length;
+  if (ordersNamedTwice > 0) problems.push(`orders created twice: ${JSON.stringify(Object.fromEntries(byName))}`);
+  if (audit.partFiles.length > 0) problems.push(`.part files left: ${audit.partFiles.join(', ')}`);
+  if (audit.unfinishedUploads.length > 0)
+    problems.push(`unfinished multipart uploads: ${audit.unfinishedUploads.join(', ')}`);
+  if (audit.strangers.length > 0) problems.push(`unexpected objects: ${audit.strangers.join(', ')}`);
+  return {
+    products: expected.length,
+    lost,
+    duplicated,
+    corruptAccepted: corrupt,
+    ordersNamedTwice,
+    partFiles: audit.partFiles.length,
+    unfinishedUploads: audit.unfinishedUploads.length,
+    strangers: audit.strangers.length,
+    problems,
+  };
+}

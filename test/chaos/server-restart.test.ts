@@ -1,0 +1,201 @@
+/**
+ * Chaos scenario 2, Temporal server restart: a campaign runs against its own Temporal dev server
+ * (not the shared one of the test run), which is stopped and started again on the same port and
+ * the same `--db-filename` while products are being delivered, after a random downtime. The
+ * worker process stays up through the outage. The campaign then completes with the checks of
+ * scenario 1: every product once with the emulator's sha256, one order per batch, no `.part` file.
+ *
+ * Scale (chaos-record.ts): `full` 300 products and 3 restarts; `short` 30 products and 1 restart.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
+import { searchAttributeFlags } from '../../src/devstack/stack';
+import { type TemporalDevServer, startTemporalDevServer } from '../../src/devstack/temporal-dev-server';
+import { TEMPORAL_CLI, ensureTool } from '../../src/devstack/tools';
+import { freePort } from '../../src/devstack/wait';
+import { startEmulator } from '../../src/emulator';
+import type { CampaignReport } from '../../src/shared/campaign-report';
+import { COLLECTION, catalogueIds } from '../helpers/campaign-env';
+import { CHAOS_SCALE, recordChaosRow } from './chaos-record';
+import {
+  WorkerSupervisor,
+  auditLocalSink,
+  chaosFigures,
+  chaosRandom,
+  chaosWorkerEnv,
+  countLocalProducts,
+  expectedProducts,
+  faultMarks,
+  listHookOrders,
+  prebuiltWorkflowBundle,
+  scratchDir,
+  waitFor,
+} from './chaos-harness';
+
+const FULL = CHAOS_SCALE === 'full';
+const SCALE = FULL
+  ? { products: 300, restarts: 3, orderSize: 20, maxOrdersInFlight: 8, campaignMs: 10 * 60_000 }
+  : { products: 30, restarts: 1, orderSize: 5, maxOrdersInFlight: 4, campaignMs: 4 * 60_000 };
+
+const SMALL = 64 * 1024;
+const LARGE = 18 * 1024 * 1024;
+const sizeOf = (identifier: string): number =>
+  createHash('sha256').update(identifier).digest().readUInt32LE(1) % 25 === 0 ? LARGE : SMALL;
+
+jest.setTimeout(SCALE.campaignMs + 5 * 60_000);
+
+describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () => {
+  let scratch: Awaited<ReturnType<typeof scratchDir>>;
+  let bundle: string;
+  let binary: string;
+  let dbFile: string;
+  let port: number;
+  let server: TemporalDevServer | undefined;
+
+  const startServer = async () => {
+    server = await startTemporalDevServer({ binary, searchAttributes: searchAttributeFlags(), dbFile, port });
+    return server;
+  };
+  const stopServer = async () => {
+    const running = server;
+    server = undefined;
+    await running?.stop();
+  };
+
+  beforeAll(async () => {
+    scratch = await scratchDir('restart');
+    dbFile = path.join(scratch.dir, 'temporal.db');
+    [bundle, binary, port] = await Promise.all([
+      prebuiltWorkflowBundle(scratch.dir),
+      ensureTool(TEMPORAL_CLI),
+      freePort(),
+    ]);
+    await startServer();
+  });
+  afterAll(async () => {
+    await stopServer();
+    await scratch?.remove();
+  });
+
+  it('the campaign completes: every product delivered once, verified, nothing left over', async () => {
+    const scenario = 'Temporal server restart';
+    const random = chaosRandom(scenario);
+    const started = Date.now();
+    const first = server!;
+    const temporal = { address: first.address, namespace: first.namespace };
+    const emulator = await startEmulator({ timing: { queuedMs: 5, processingMs: 30 }, productSize: sizeOf });
+    const sinkDir = path.join(scratch.dir, 'sink');
+    const taskQueue = `chaos-restart-${randomUUID()}`;
+    const workers = new WorkerSupervisor(
+      chaosWorkerEnv({ temporal, emulator, taskQueue, workflowBundle: bundle }),
+      path.join(scratch.dir, 'worker.log'),
+    );
+    const connection = await Connection.connect({ address: temporal.address });
+    const client = new Client({ connection, namespace: temporal.namespace });
+    let restarts = 0;
+    try {
+      const identifiers = catalogueIds(emulator, SCALE.products, COLLECTION);
+      const [expected] = await Promise.all([expectedProducts(identifiers, sizeOf), workers.start()]);
+
+      const workflowId = `chaos-restart-${randomUUID()}`;
+      await client.workflow.start('harvestCampaign', {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            name: 'chaos restart',
+            collection: COLLECTION,
+            identifiers,
+            orderSize: SCALE.orderSize,
+            maxOrdersInFlight: SCALE.maxOrdersInFlight,
+            maxParallelDownloads: 8,
+            continueAsNewAfterEvents: FULL ? 150 : 60,
+            downloadHeartbeatTimeout: '5s',
+            polling: { initialInterval: '100ms', maxInterval: '500ms', backoff: 1.5, deadline: '30m' },
+            account: { name: `chaos-${randomUUID().slice(0, 8)}`, maxItemsInFlight: 1000, monthlyOrders: 1000 },
+            output: { storage: 'TEMPORARY', sink: pathToFileURL(sinkDir).toString() },
+          },
+        ],
+      });
+      const status = async () => (await client.workflow.getHandle(workflowId).describe()).status.name;
+
+      // The fault schedule: stop the server after the k-th product landed, keep it down for 1–5 s.
+      const marks = faultMarks(random, SCALE.restarts, SCALE.products, 0.1, 0.8);
+      process.stderr.write(`[chaos] ${scenario}: restarts after ${marks.join(', ')} products\n`);
+      for (const mark of marks) {
+        const before = await countLocalProducts(sinkDir);
+        await waitFor(
+          `${scenario}: product ${mark} delivered`,
+          () => countLocalProducts(sinkDir),
+          (n) => n >= mark && n > before,
+          SCALE.campaignMs,
+          50,
+        );
+        await delay(random.int(0, 1000));
+        await stopServer();
+        const downtime = random.int(1000, 5000);
+        await delay(downtime);
+        const again = await startServer();
+        expect(again.address).toBe(temporal.address);
+        restarts++;
+        process.stderr.write(`[chaos] ${scenario}: restart ${restarts} after ${mark} products, down ${downtime} ms\n`);
+      }
+
+      // The client's connection reconnects by itself; a status read during an outage just fails.
+      await waitFor(`${scenario}: campaign completed`, status, (s) => s !== 'RUNNING', SCALE.campaignMs, 500);
+      const report: CampaignReport = await client.workflow.getHandle(workflowId).result();
+      const [audit, orders] = await Promise.all([auditLocalSink(sinkDir), listHookOrders(emulator)]);
+      const figures = chaosFigures({ expected, audit, orders, ledger: true });
+      const seconds = Math.round((Date.now() - started) / 1000);
+      process.stderr.write(
+        `[chaos] ${scenario}: ${restarts} restarts, ${figures.products} products, lost ${figures.lost}, ` +
+          `duplicated ${figures.duplicated}, corrupt ${figures.corruptAccepted}, orders ${orders.length} ` +
+          `(named twice ${figures.ordersNamedTwice}), .part ${figures.partFiles}, worker exits ` +
+          `${workers.unexpectedExits}, runs ${report.runs}, ${seconds} s\n`,
+      );
+      recordChaosRow({
+        scenario,
+        runs: 1,
+        injected: `${restarts} server restart${restarts === 1 ? '' : 's'}`,
+        products: figures.products,
+        lost: figures.lost,
+        duplicated: figures.duplicated,
+        corruptAccepted: figures.corruptAccepted,
+        secretsFound: 0,
+      });
+
+      const unfinished = (report.items ?? []).filter((item) => item.state !== 'delivered');
+      if (unfinished.length > 0 || figures.problems.length > 0) {
+        process.stderr.write(
+          `[chaos] ${scenario}: outcome ${report.outcome}; not delivered: ${JSON.stringify(unfinished)}; ` +
+            `worker log: ${workers.logFile}\n`,
+        );
+      }
+      expect(figures.problems).toEqual([]);
+      expect(restarts).toBe(SCALE.restarts);
+      expect(report).toMatchObject({
+        outcome: 'delivered',
+        counts: { items: SCALE.products, delivered: SCALE.products, failed: 0, skipped: 0 },
+        orders: Math.ceil(SCALE.products / SCALE.orderSize),
+      });
+      expect(figures).toMatchObject({
+        lost: 0,
+        duplicated: 0,
+        corruptAccepted: 0,
+        ordersNamedTwice: 0,
+        partFiles: 0,
+        strangers: 0,
+      });
+      expect(orders).toHaveLength(Math.ceil(SCALE.products / SCALE.orderSize));
+      // The worker rode out the outage: it never exited and needed no restart.
+      expect(workers.unexpectedExits).toBe(0);
+    } finally {
+      await workers.close();
+      await connection.close();
+      await emulator.close();
+    }
+  });
+});
