@@ -21,9 +21,11 @@ import { despTokenSource } from '../../src/hook/desp-login';
 import { endpointsAt } from '../../src/hook/endpoints';
 import { createHttpAgent } from '../../src/hook/http';
 import { productDigest } from '../../src/emulator/product';
+import type { CampaignReport } from '../../src/shared/campaign-report';
 import { safeFileName } from '../../src/storage/safe-name';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { FAST_WORKER_ENV, type HookOrderView, orderCounts } from '../helpers/campaign-env';
+import { recordChaosRow } from './chaos-record';
 
 // ---------------------------------------------------------------------------------------------
 // The fault schedule: seeded, printed, reproducible.
@@ -587,4 +589,57 @@ export function chaosFigures(input: {
     strangers: audit.strangers.length,
     problems,
   };
+}
+
+/**
+ * How every crash scenario ends: its row recorded, then the campaign delivered every product
+ * exactly once, in one order per batch, with nothing corrupt and nothing left behind.
+ */
+export function expectCampaignIntact(input: {
+  scenario: string;
+  injected: string;
+  report: CampaignReport;
+  figures: ChaosFigures;
+  orders: readonly HookOrderView[];
+  plan: { products: number; orderSize: number };
+  workers: { logFile: string; unexpectedExits: number };
+}): void {
+  const { scenario, report, figures, plan, workers } = input;
+  recordChaosRow({
+    scenario,
+    runs: 1,
+    injected: input.injected,
+    products: figures.products,
+    lost: figures.lost,
+    duplicated: figures.duplicated,
+    corruptAccepted: figures.corruptAccepted,
+    secretsFound: 0,
+  });
+  const unfinished = (report.items ?? []).filter((item) => item.state !== 'delivered');
+  if (unfinished.length > 0 || figures.problems.length > 0) {
+    process.stderr.write(
+      `[chaos] ${scenario}: outcome ${report.outcome}; not delivered: ${JSON.stringify(unfinished)}; ` +
+        `worker log: ${workers.logFile}\n`,
+    );
+  }
+  expect(figures.problems).toEqual([]);
+  const orders = Math.ceil(plan.products / plan.orderSize);
+  expect(report).toMatchObject({
+    outcome: 'delivered',
+    counts: { items: plan.products, delivered: plan.products, failed: 0, skipped: 0 },
+    orders,
+  });
+  expect(figures).toMatchObject({
+    lost: 0,
+    duplicated: 0,
+    corruptAccepted: 0,
+    ordersNamedTwice: 0,
+    partFiles: 0,
+    unfinishedUploads: 0,
+    strangers: 0,
+  });
+  // Each product ordered exactly once, in one order per batch.
+  expect(input.orders).toHaveLength(orders);
+  // Workers die only when the scenario kills them.
+  expect(workers.unexpectedExits).toBe(0);
 }
