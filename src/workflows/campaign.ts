@@ -82,18 +82,18 @@ const permits = proxyLocalActivities<HarvestActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30 },
 });
 
-// Ledger records and manifests: idempotent writes of seconds. A short timeout matters because an
-// attempt lost with its worker holds the campaign (it cannot continue-as-new or finish) until then.
-const ops = proxyActivities<HarvestActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 30,
-    nonRetryableErrorTypes: NON_RETRYABLE,
-  },
-});
+// Ledger records and manifests are idempotent writes. Short timeouts matter because an attempt
+// lost with its worker holds the campaign (it cannot continue-as-new or finish) until they fire:
+// one order's ledger records take seconds; the final manifest looks every product up in the catalogue.
+const retry = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 30,
+  nonRetryableErrorTypes: NON_RETRYABLE,
+};
+const ledgerOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '30 seconds', retry });
+const manifestOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '2 minutes', retry });
 
 /** A finished product's outcome, compact (it is carried across continue-as-new). */
 interface Outcome {
@@ -391,7 +391,7 @@ class Campaign {
       }));
     if (!ledger || products.length === 0) return;
     try {
-      await ops.recordDeliveries({
+      await ledgerOps.recordDeliveries({
         ledger,
         workflow: this.request.workflow,
         optionsHash: this.state.optionsHash,
@@ -463,7 +463,7 @@ class Campaign {
       startedAt: this.state.startedAt,
       finishedAt: new Date().toISOString(),
     };
-    const full = await ops.writeCampaignManifest({
+    const full = await manifestOps.writeCampaignManifest({
       target: manifestTargetOf(this.request),
       ledger: ledgerOf(this.request),
       workflow: this.request.workflow,
