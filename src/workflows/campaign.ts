@@ -69,6 +69,7 @@ import { HarvestCampaign, HarvestCollection, HarvestOutcome } from '../shared/se
 import { stableHash } from '../shared/stable-hash';
 import { NON_RETRYABLE, invalidCampaign, resolveProducts } from './campaign-resolve';
 import { harvest } from './harvest';
+import { monthOf } from './permit-book';
 
 /** Beyond this many products the result lists only those not delivered; the manifest always has every one. */
 const INLINE_ITEMS = 1000;
@@ -160,6 +161,8 @@ class Campaign {
   private readonly grants = new Map<string, PermitGrant>();
   /** Release signals on their way to the limiter; a run ends only after they were delivered. */
   private readonly releases = new Set<Promise<void>>();
+  /** The month of the last grant noted (grants of one month arrive in any order). */
+  private grantMonth: string | undefined;
   private phase: CampaignPhase;
   private laneFailure?: unknown;
   /** Distinguishes this chain of runs from an earlier campaign with the same workflow id. */
@@ -421,6 +424,11 @@ class Campaign {
 
   private noteGrant(grant: PermitGrant): void {
     const { limits, ordersThisMonth } = grant;
+    // The limiter signals the grants it makes at once concurrently, so a later grant (a higher
+    // count) can arrive first: within a month, the account view only moves forward.
+    const month = monthOf(new Date());
+    if (month === this.grantMonth && ordersThisMonth < (this.state.account.ordersThisMonth ?? 0)) return;
+    this.grantMonth = month;
     this.state.account = {
       name: this.request.account.name,
       maxItemsInFlight: limits.maxItemsInFlight,

@@ -294,6 +294,27 @@ export async function activitiesRetriedAfterTimeout(
   return Object.fromEntries([...counts].sort());
 }
 
+/**
+ * What a campaign that did not finish is waiting for: its pending activities and children, and
+ * theirs, one line each (type, attempt, state, last failure), for the failure message.
+ */
+export async function pendingWork(client: Client, workflowId: string, depth = 0): Promise<string[]> {
+  const lines: string[] = [];
+  const description = await client.workflow.getHandle(workflowId).describe();
+  const indent = '  '.repeat(depth);
+  lines.push(`${indent}${workflowId}: ${description.status.name}`);
+  for (const activity of description.raw.pendingActivities ?? []) {
+    lines.push(
+      `${indent}  activity ${activity.activityType?.name ?? '?'} attempt ${activity.attempt} state ${activity.state}` +
+        ` last failure: ${activity.lastFailure?.message ?? '-'}`,
+    );
+  }
+  for (const child of description.raw.pendingChildren ?? []) {
+    if (child.workflowId) lines.push(...(await pendingWork(client, child.workflowId, depth + 1)));
+  }
+  return lines;
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the emulator saw.
 

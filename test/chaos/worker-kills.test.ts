@@ -27,6 +27,7 @@ import {
   auditS3Sink,
   chaosFigures,
   expectCampaignIntact,
+  pendingWork,
   chaosRandom,
   chaosWorkerEnv,
   countLocalProducts,
@@ -43,7 +44,7 @@ import {
 const FULL = CHAOS_SCALE === 'full';
 const SCALE = FULL
   ? { products: 300, kills: 12, minKills: 10, orderSize: 20, maxOrdersInFlight: 8, campaignMs: 15 * 60_000 }
-  : { products: 30, kills: 4, minKills: 3, orderSize: 5, maxOrdersInFlight: 4, campaignMs: 5 * 60_000 };
+  : { products: 30, kills: 4, minKills: 3, orderSize: 5, maxOrdersInFlight: 4, campaignMs: 8 * 60_000 };
 
 const SMALL = 64 * 1024;
 /** A few products span two S3 parts (16 MiB each), so kills can land between parts of an upload. */
@@ -185,8 +186,11 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
 
       const report: CampaignReport = await Promise.race([
         result,
-        delay(SCALE.campaignMs, undefined, { ref: false }).then(() => {
-          throw new Error(`${scenario}: the campaign did not finish within ${SCALE.campaignMs} ms`);
+        delay(SCALE.campaignMs, undefined, { ref: false }).then(async () => {
+          const waiting = await pendingWork(client, workflowId).catch((err: unknown) => [String(err)]);
+          throw new Error(
+            `${scenario}: the campaign did not finish within ${SCALE.campaignMs} ms; pending:\n${waiting.join('\n')}`,
+          );
         }),
       ]);
       const [audit, orders] = await Promise.all([sink.audit(), listHookOrders(emulator)]);
