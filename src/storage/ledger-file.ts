@@ -2,11 +2,13 @@
  * The ledger in a local directory (one machine, any number of writers). Each record is its own
  * file, written to a temporary name, fsynced, then hard-linked into place: `link` fails instead
  * of overwriting, so a record file is either absent or complete, and two writers never touch the
- * same file's content. Readers ignore temporary files and anything that does not parse.
+ * same file's content. Readers ignore temporary files and anything that does not parse. A writer
+ * killed mid-record leaves its temporary file; the next record in that folder removes it once it is
+ * old enough that no live writer can still own it.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, realpath, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, realpath, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import {
   type Ledger,
@@ -21,6 +23,10 @@ import {
   validateRecord,
 } from './ledger';
 import { fsyncDirectory } from './local-sink';
+
+/** A temporary file this old belongs to a writer that died (a record takes milliseconds). */
+export const STALE_TEMP_MS = 10 * 60_000;
+const TEMP_PREFIX = '.tmp-';
 
 export class FileLedger implements Ledger {
   readonly dir: string;
@@ -41,7 +47,7 @@ export class FileLedger implements Ledger {
     await mkdir(folderPath, { recursive: true });
     const finalPath = path.join(folderPath, fileName);
     // A leading dot keeps half-written files out of readers' sight.
-    const tempPath = path.join(folderPath, `.tmp-${randomBytes(8).toString('hex')}`);
+    const tempPath = path.join(folderPath, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
       await handle.writeFile(`${JSON.stringify(record)}\n`);
@@ -57,6 +63,7 @@ export class FileLedger implements Ledger {
     } finally {
       await unlink(tempPath);
     }
+    await removeStaleTemps(folderPath);
     await fsyncDirectory(folderPath);
   }
 
@@ -79,5 +86,15 @@ export class FileLedger implements Ledger {
 
   async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
     return lookupAll(keys, (key) => this.lookup(key));
+  }
+}
+
+/** Removes the temporary files of writers that died in this folder (a record folder holds a few files). */
+async function removeStaleTemps(folderPath: string, now = Date.now()): Promise<void> {
+  for (const name of await readdir(folderPath)) {
+    if (!name.startsWith(TEMP_PREFIX)) continue;
+    const file = path.join(folderPath, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && now - info.mtimeMs > STALE_TEMP_MS) await unlink(file).catch(() => undefined);
   }
 }

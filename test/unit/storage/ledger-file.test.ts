@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FileLedger } from '../../../src/storage/ledger-file';
+import { FileLedger, STALE_TEMP_MS } from '../../../src/storage/ledger-file';
 import { productKeyDigest } from '../../../src/storage/ledger';
 import { LEDGER_CONTRACT, type LedgerContext, key, recordOf } from './ledger-contract';
 
@@ -36,6 +36,24 @@ describe('FileLedger on disk', () => {
     root = await mkdtemp(path.join(tmpdir(), 'ledger-disk-'));
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it('removes the temporary file a killed writer left, once it is stale, and only then', async () => {
+    const ledger = await FileLedger.open(root);
+    const k = key('P1');
+    await ledger.record(recordOf(k, '/d/1.zip', '2026-01-01T00:00:00Z'));
+    const folder = path.join(ledger.dir, productKeyDigest(k));
+    const stale = path.join(folder, '.tmp-deadwriter');
+    const fresh = path.join(folder, '.tmp-livewriter');
+    await writeFile(stale, '{"half":');
+    await writeFile(fresh, '{"half":');
+    const old = new Date(Date.now() - STALE_TEMP_MS - 60_000);
+    await utimes(stale, old, old);
+
+    await ledger.record(recordOf(k, '/d/2.zip', '2026-01-02T00:00:00Z'));
+    const names = (await readdir(folder)).filter((name) => name.startsWith('.'));
+    expect(names).toEqual(['.tmp-livewriter']);
+    expect(await ledger.lookup(k)).toHaveLength(2);
+  });
 
   it('leaves no temporary files behind, even with many concurrent writers', async () => {
     const writers = await Promise.all(Array.from({ length: 4 }, () => FileLedger.open(root)));
