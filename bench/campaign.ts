@@ -55,8 +55,8 @@ import type { HarvestRequestInput } from '../src/shared/harvest-request';
 import { createHarvestWorker, loadWorkflowBundle } from '../src/worker/create-worker';
 import { buildDependencies } from '../src/worker/dependencies';
 import { type BenchRow, emitRows, jsonMode, median, say } from './lib/rows';
+import { BENCH_COLLECTION, temporaryOrder } from './lib/temporary-link';
 
-const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const ACCOUNT = { username: 'bench', password: 'bench' };
 
 const settings = {
@@ -129,18 +129,7 @@ async function plainLoop(url: string, identifiers: string[], dir: string): Promi
   for (let i = 0; i < identifiers.length; i += settings.orderSize)
     batches.push(identifiers.slice(i, i + settings.orderSize));
   const orderOne = async (batch: string[], n: number) => {
-    const order = await hook.createBatchOrder({
-      Name: `plain ${n}`,
-      WorkflowName: 'data-harvest',
-      IdentifierList: batch,
-      WorkflowOptions: [
-        { Name: 'output_storage', Value: 'TEMPORARY' },
-        { Name: 'source_type', Value: 'DESP' },
-        { Name: 'desp_source_username', Value: ACCOUNT.username },
-        { Name: 'desp_source_password', Value: ACCOUNT.password },
-        { Name: 'desp_source_collection', Value: COLLECTION },
-      ],
-    });
+    const order = await hook.createBatchOrder(temporaryOrder(`plain ${n}`, batch, ACCOUNT));
     let items = await hook.getOrderItems(order.Id);
     while (!items.every((i) => ['completed', 'failed', 'cancelled'].includes(i.Status))) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -198,7 +187,7 @@ async function main(): Promise<void> {
     const tokens = despTokenSource(agent, ACCOUNT, { endpoints });
     const stac = new StacClient({ stacUrl: endpoints.stac, tokens, dispatcher: agent });
     const identifiers = (
-      await stac.searchAll({ collections: [COLLECTION], limit: 100 }, { maxItems: settings.products })
+      await stac.searchAll({ collections: [BENCH_COLLECTION], limit: 100 }, { maxItems: settings.products })
     ).items.map((i) => i.id);
     if (identifiers.length < settings.products)
       throw new Error(`the catalogue has only ${identifiers.length} products`);
@@ -236,7 +225,7 @@ async function main(): Promise<void> {
 
     const baseInput: CampaignRequestInput = {
       name: 'bench',
-      collection: COLLECTION,
+      collection: BENCH_COLLECTION,
       identifiers,
       orderSize: settings.orderSize,
       maxOrdersInFlight: settings.ordersInFlight,

@@ -20,11 +20,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startEmulator } from '../src/emulator';
 import { productDigest } from '../src/emulator/product';
-import { endpointsAt } from '../src/hook/endpoints';
-import { HookClient } from '../src/hook/client';
-import { createHttpAgent } from '../src/hook/http';
-import { despTokenSource } from '../src/hook/desp-login';
 import type { BenchRow } from './lib/rows';
+import { orderTemporaryLinks } from './lib/temporary-link';
 
 const run = promisify(execFile);
 const SIZE = Number(process.env.BENCH_SIZE ?? 2 * 1024 ** 3);
@@ -45,35 +42,13 @@ interface Sample {
 /** An emulator serving one TEMPORARY product of `size` bytes, its signed link and its sha256. */
 async function productLink(size: number) {
   const emulator = await startEmulator({ productSize: size, timing: { queuedMs: 0, processingMs: 0 } });
-  const agent = createHttpAgent();
   try {
-    const endpoints = endpointsAt(emulator.url);
-    const hook = new HookClient({
-      endpoints,
-      dispatcher: agent,
-      tokens: despTokenSource(agent, { username: 'demo', password: 'demo' }, { endpoints }),
-    });
-    const order = await hook.createBatchOrder({
-      Name: 'bench-download',
-      WorkflowName: 'data-harvest',
-      IdentifierList: [ID],
-      WorkflowOptions: [
-        { Name: 'output_storage', Value: 'TEMPORARY' },
-        { Name: 'source_type', Value: 'DESP' },
-        { Name: 'desp_source_username', Value: 'demo' },
-        { Name: 'desp_source_password', Value: 'demo' },
-        { Name: 'desp_source_collection', Value: 'EO.ESA.DAT.SENTINEL-2.MSI.L1C' },
-      ],
-    });
-    let link: string | undefined;
-    while (!link) link = (await hook.getOrderItems(order.Id))[0]?.DownloadLink ?? undefined;
+    const [link] = (await orderTemporaryLinks(emulator.url, [ID])) as [string];
     const expected = (await productDigest({ identifier: ID, size })).sha256;
     return { link, expected, close: () => emulator.close() };
   } catch (err) {
     await emulator.close();
     throw err;
-  } finally {
-    await agent.close();
   }
 }
 

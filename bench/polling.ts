@@ -28,7 +28,7 @@ import { isTerminalStatus } from '../src/hook/schemas';
 import { parseDuration } from '../src/shared/duration';
 import { pollingSchema } from '../src/shared/harvest-request';
 import { type BenchRow, emitRows, median, round, runBench, say } from './lib/rows';
-import { BENCH_COLLECTION } from './lib/temporary-link';
+import { BENCH_COLLECTION, temporaryOrder } from './lib/temporary-link';
 
 const SEEDS = Number(process.env['BENCH_SEEDS'] ?? 5);
 const MINUTE = 60_000;
@@ -138,18 +138,7 @@ async function simulate(
     // submitOrder: adopt-or-create, then list the items.
     const name = `polling-${durationMs}`;
     await hook.findOrdersByName(name);
-    const order = await hook.createBatchOrder({
-      Name: name,
-      WorkflowName: 'data-harvest',
-      IdentifierList: [identifier],
-      WorkflowOptions: [
-        { Name: 'output_storage', Value: 'TEMPORARY' },
-        { Name: 'source_type', Value: 'DESP' },
-        { Name: 'desp_source_username', Value: ACCOUNT.username },
-        { Name: 'desp_source_password', Value: ACCOUNT.password },
-        { Name: 'desp_source_collection', Value: BENCH_COLLECTION },
-      ],
-    });
+    const order = await hook.createBatchOrder(temporaryOrder(name, [identifier], ACCOUNT));
     clock.advance(0); // the item leaves `queued` at once (queuedMs 0)
     const finishesAt = started + durationMs;
     let polls = 0;
