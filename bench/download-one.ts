@@ -3,6 +3,9 @@
  * prints `{ seconds, bytes, maxRssMb, sha256? }` as JSON. Methods:
  * - `harvester`: the harvester's path — HookClient.openProduct streamed into the local sink with
  *   every integrity check (sha256, size, zip CRCs), fsync and atomic rename;
+ * - `unverified`: the same without any integrity check (no record);
+ * - `receive-only`: HookClient.openProduct with every byte read and dropped — no file, no checks:
+ *   what Node's HTTP stack alone costs, the floor under every method that goes through it;
  * - `tutorial`: the tutorial's approach — the whole body read into memory, then written.
  */
 import { writeFile } from 'node:fs/promises';
@@ -16,11 +19,12 @@ import { LocalSink } from '../src/storage/local-sink';
 
 async function main(): Promise<void> {
   const [method, url, dest] = process.argv.slice(2);
-  if (!method || !url || !dest) throw new Error('usage: download-one <harvester|tutorial> <url> <dest-file>');
-  const started = process.hrtime.bigint();
+  if (!method || !url || !dest)
+    throw new Error('usage: download-one <harvester|unverified|receive-only|tutorial> <url> <dest-file>');
+  const started = { at: process.hrtime.bigint(), cpu: process.cpuUsage() };
   let bytes = 0;
   let sha256: string | undefined;
-  if (method === 'harvester' || method === 'unverified') {
+  if (method === 'harvester' || method === 'unverified' || method === 'receive-only') {
     const agent = createHttpAgent();
     const hook = new HookClient({
       endpoints: endpointsAt(new URL(url).origin),
@@ -28,6 +32,11 @@ async function main(): Promise<void> {
       dispatcher: agent,
     });
     const response = await hook.openProduct({ url });
+    if (method === 'receive-only') {
+      for await (const chunk of response.body) bytes += (chunk as Uint8Array).byteLength;
+      await agent.close();
+      return report(started, bytes, undefined);
+    }
     const sink = await LocalSink.create(path.dirname(dest));
     const delivered = await sink.write(path.basename(dest), response.body, {
       expect: method === 'unverified' ? false : { contentLength: response.totalSize },
@@ -43,11 +52,17 @@ async function main(): Promise<void> {
   } else {
     throw new Error(`unknown method ${method}`);
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  report(started, bytes, sha256);
+}
+
+function report(started: { at: bigint; cpu: NodeJS.CpuUsage }, bytes: number, sha256: string | undefined): void {
+  const seconds = Number(process.hrtime.bigint() - started.at) / 1e9;
   const usage = process.resourceUsage();
   const maxRssMb = Math.round(usage.maxRSS / 1024);
-  // CPU seconds (user + system) of this process: unlike wall time, barely moved by other load.
-  const cpuSeconds = Number(((usage.userCPUTime + usage.systemCPUTime) / 1e6).toFixed(2));
+  // CPU seconds (user + system, every thread) of this process during the transfer — module loading
+  // excluded: unlike wall time, barely moved by other load.
+  const cpu = process.cpuUsage(started.cpu);
+  const cpuSeconds = Number(((cpu.user + cpu.system) / 1e6).toFixed(2));
   process.stdout.write(`${JSON.stringify({ seconds, bytes, maxRssMb, cpuSeconds, sha256 })}\n`);
 }
 

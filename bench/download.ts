@@ -3,7 +3,12 @@
  * local file, three ways, side by side in one run on loopback:
  * - `curl -o` (the baseline),
  * - the harvester's streaming path with every integrity check,
- * - the tutorial's whole-body-in-memory approach.
+ * - the tutorial's whole-body-in-memory approach,
+ * and two floors that explain the ratio on a small machine: Node's HTTP stack reading and dropping
+ * every byte (`receive-only`), and the native tools' way to download with a checksum
+ * (`curl | tee <file> | openssl dgst -sha256`). The emulator runs in this process, so its CPU
+ * seconds per transfer are measured too; with the CPU cost of sha256 + CRC-32 over the product
+ * they give the ceiling this machine puts on any verifying download (row 1c).
  * Each method runs BENCH_RUNS times, interleaved (median reported); every file goes to the same
  * directory, so to the same filesystem. Peak RSS and CPU seconds are each child's own. `curl -o`
  * does not fsync and the harvester must (a delivered file survives a power cut), so the time a
@@ -15,9 +20,11 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { crc32 } from 'node:zlib';
 import { startEmulator } from '../src/emulator';
 import { productDigest } from '../src/emulator/product';
 import type { BenchRow } from './lib/rows';
@@ -37,6 +44,67 @@ interface Sample {
   seconds: number;
   maxRssMb?: number;
   cpuSeconds?: number;
+  /** CPU seconds the emulator (this process) spent serving the transfer. */
+  serverCpuSeconds?: number;
+}
+
+type Method =
+  'curl' | 'curl + fsync' | 'curl | tee | openssl' | 'harvester' | 'unverified' | 'receive-only' | 'tutorial';
+const METHODS: readonly Method[] = [
+  'curl',
+  'curl + fsync',
+  'curl | tee | openssl',
+  'harvester',
+  'unverified',
+  'receive-only',
+  'tutorial',
+];
+/** Methods run as a child process of ours (download-one.ts), so their RSS and CPU are their own. */
+const CHILD_METHODS = new Set<Method>(['harvester', 'unverified', 'receive-only', 'tutorial']);
+
+/** CPU seconds of this process (the emulator's, while a transfer runs) spent in `work`. */
+async function withServerCpu<T extends Sample>(work: () => Promise<T>): Promise<T> {
+  const before = process.cpuUsage();
+  const sample = await work();
+  const used = process.cpuUsage(before);
+  return { ...sample, serverCpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+/** CPU seconds that sha256 and CRC-32 take over `size` bytes here, fed 1 MiB at a time (the least per byte). */
+function hashingCpuSeconds(size: number): number {
+  const block = randomBytes(1024 * 1024);
+  const before = process.cpuUsage();
+  const hash = createHash('sha256');
+  let crc = 0;
+  for (let done = 0; done < size; done += block.length) {
+    hash.update(block);
+    crc = crc32(block, crc);
+  }
+  hash.digest();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
+
+/** `curl | tee <file> | openssl dgst -sha256`: the native tools' checksummed download; NaN without openssl. */
+async function nativeChecksumPipeline(link: string, target: string, expected: string): Promise<Sample> {
+  const started = process.hrtime.bigint();
+  try {
+    const { stdout } = await run('sh', [
+      '-c',
+      'curl -sS "$1" | tee "$2" | openssl dgst -sha256 -r',
+      'sh',
+      link,
+      target,
+    ]);
+    if (!stdout.startsWith(expected))
+      throw new Error(`curl | tee | openssl computed ${stdout.trim()}, expected ${expected}`);
+    return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } catch (err) {
+    if ((err as { code?: number }).code === 127) return { seconds: Number.NaN };
+    throw err;
+  } finally {
+    await rm(target, { force: true });
+  }
 }
 
 /** An emulator serving one TEMPORARY product of `size` bytes, its signed link and its sha256. */
@@ -86,13 +154,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'dedl-bench-download-'));
   const { link, expected, close } = await productLink(SIZE);
   try {
-    const samples: Record<'curl' | 'curl + fsync' | 'harvester' | 'unverified' | 'tutorial', Sample[]> = {
-      curl: [],
-      'curl + fsync': [],
-      harvester: [],
-      unverified: [],
-      tutorial: [],
-    };
+    const samples = Object.fromEntries(METHODS.map((method) => [method, [] as Sample[]])) as Record<Method, Sample[]>;
     for (let i = 0; i < RUNS; i++) {
       // Interleaved, so machine noise hits every method alike.
       const target = path.join(dir, `run-${i}.zip`);
@@ -103,22 +165,23 @@ async function main(): Promise<void> {
       const syncSeconds = Number(process.hrtime.bigint() - syncStarted) / 1e9;
       samples['curl + fsync'].push({ seconds: Number(curl.stdout) + syncSeconds });
       await rm(target, { force: true });
-      for (const method of ['harvester', 'unverified', 'tutorial'] as const) {
+      samples['curl | tee | openssl'].push(await nativeChecksumPipeline(link, target, expected));
+      for (const method of ['harvester', 'unverified', 'receive-only', 'tutorial'] as const) {
         if (method === 'tutorial' && SIZE >= 2 ** 31) {
           // Node refuses buffers of 2 GiB and more: the tutorial's approach cannot download this at all.
           samples.tutorial.push({ seconds: Number.NaN });
           continue;
         }
-        samples[method].push(await downloadOnce(method, link, target, SIZE, expected));
+        samples[method].push(await withServerCpu(() => downloadOnce(method, link, target, SIZE, expected)));
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const mbps = (s: number) => SIZE / 1e6 / s;
     const curlSeconds = median(samples.curl.map((s) => s.seconds));
-    const row = (method: keyof typeof samples) => {
+    const row = (method: Method) => {
       const seconds = median(samples[method].map((s) => s.seconds));
       const failed = Number.isNaN(seconds);
-      const child = method !== 'curl' && method !== 'curl + fsync' && !failed;
+      const child = CHILD_METHODS.has(method) && !failed;
       return {
         method,
         medianSeconds: Number(seconds.toFixed(2)),
@@ -126,17 +189,17 @@ async function main(): Promise<void> {
         ratioToCurl: failed ? null : Number((curlSeconds / seconds).toFixed(2)),
         peakRssMb: child ? Math.max(...samples[method].map((s) => s.maxRssMb ?? 0)) : null,
         cpuSeconds: child ? median(samples[method].map((s) => s.cpuSeconds ?? Number.NaN)) : null,
+        serverCpuSeconds: child ? median(samples[method].map((s) => s.serverCpuSeconds ?? Number.NaN)) : null,
       };
     };
-    const rows = (['curl', 'curl + fsync', 'harvester', 'unverified', 'tutorial'] as const).map(row);
-    const [curl, curlSync, harvester, unverified, tutorial] = rows as [
-      ReturnType<typeof row>,
-      ReturnType<typeof row>,
-      ReturnType<typeof row>,
-      ReturnType<typeof row>,
-      ReturnType<typeof row>,
-    ];
+    const rows = METHODS.map(row);
+    const byMethod = Object.fromEntries(rows.map((r) => [r.method, r])) as Record<Method, ReturnType<typeof row>>;
+    const { curl, harvester, unverified, tutorial } = byMethod;
+    const curlSync = byMethod['curl + fsync'];
+    const native = byMethod['curl | tee | openssl'];
     console.table(rows);
+    const ceiling = verifyingCeiling(byMethod['receive-only'], curlSeconds);
+    console.log(ceiling.text);
     const met = {
       ratio: (harvester.ratioToCurl ?? 0) >= RATIO_AIM,
       rss: (harvester.peakRssMb ?? Infinity) <= RSS_LIMIT_MB,
@@ -178,6 +241,17 @@ async function main(): Promise<void> {
               met: null,
               note: 'whole body in memory, no checks',
             },
+        {
+          benchmark: '1c. Ceiling for any verifying download here',
+          figure: `≤ ${ceiling.ratio} × curl`,
+          baseline: `curl ${curl.MBps} MB/s`,
+          ratio: ceiling.ratio,
+          aim: 'none (explains row 1)',
+          met: null,
+          note:
+            `${ceiling.text}; native tools with sha256 only (curl | tee | openssl dgst -sha256): ` +
+            `${native.MBps ?? 'n/a'} MB/s (${native.ratioToCurl ?? 'n/a'} ×)`,
+        },
       ];
       console.log(JSON.stringify({ rows: benchRows }));
     }
@@ -185,6 +259,28 @@ async function main(): Promise<void> {
     await close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The fastest any download that checks sha256 and CRC-32 through Node's HTTP stack can be on this
+ * machine: the CPU seconds of receiving and dropping every byte, of hashing them, and of the
+ * emulator serving them, spread perfectly over every core — before a byte is written to disk.
+ */
+function verifyingCeiling(
+  receiveOnly: { cpuSeconds: number | null; serverCpuSeconds: number | null },
+  curlSeconds: number,
+) {
+  const hashing = hashingCpuSeconds(SIZE);
+  const receive = receiveOnly.cpuSeconds ?? Number.NaN;
+  const server = receiveOnly.serverCpuSeconds ?? Number.NaN;
+  const cores = availableParallelism();
+  const lowestSeconds = (receive + hashing + server) / cores;
+  const ratio = Number((curlSeconds / lowestSeconds).toFixed(2));
+  const text =
+    `CPU ceiling: (receive-only ${receive.toFixed(2)} + sha256 & CRC-32 ${hashing.toFixed(2)} + emulator ` +
+    `${server.toFixed(2)} CPU s) / ${cores} cores = ${lowestSeconds.toFixed(2)} s at best vs curl ` +
+    `${curlSeconds.toFixed(2)} s: ≤ ${ratio} × curl`;
+  return { ratio, text };
 }
 
 /** The tutorial's approach beside the harvester on the largest product it can hold. */

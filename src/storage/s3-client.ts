@@ -1,9 +1,14 @@
 /**
  * One place that builds S3 clients, so every caller gets the same settings: path-style
- * addressing (S3-compatible servers such as DEDL Islet, versitygw, MinIO, Ceph) and SDK retries
- * switched off, because Temporal owns retries (two retry loops multiply).
+ * addressing (S3-compatible servers such as DEDL Islet, versitygw, MinIO, Ceph), SDK retries
+ * switched off, because Temporal owns retries (two retry loops multiply), and timeouts.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+
+/** Longest wait for a TCP (and TLS) connection to an S3 endpoint. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Longest time a request's socket may stay silent, in either direction. */
+const SOCKET_IDLE_TIMEOUT_MS = 60_000;
 
 export interface S3Connection {
   /** e.g. `https://s3.central.data.destination-earth.eu`; omitted for AWS itself. */
@@ -22,6 +27,10 @@ export function createS3Client(connection: S3Connection): S3Client {
     forcePathStyle: connection.forcePathStyle ?? true,
     credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey },
     maxAttempts: 1,
+    // Without these a stalled connection hangs forever. A request that stops moving fails, so the
+    // activity fails and Temporal retries it (and a cancelled upload, which waits for the parts
+    // in flight to end, is not held up by one).
+    requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: SOCKET_IDLE_TIMEOUT_MS },
   });
 }
 

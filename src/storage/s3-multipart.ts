@@ -1,8 +1,15 @@
 /**
- * Streams a body of unknown length into S3 as a multipart upload, holding at most one part in
- * memory. The caller can observe each completed part (to checkpoint it) and hand earlier parts
- * back in to resume an upload after a crash; on failure or abort the upload is aborted so no
- * dangling parts are left (unless the caller asks to keep them for a resume).
+ * Streams a body of unknown length into S3 as a multipart upload, sending up to
+ * `partConcurrency` parts at once (a remote bucket answers each part after a round trip, so parts
+ * sent one by one leave the link idle) and holding at most `partConcurrency + 1` parts in memory.
+ * The caller can observe the stored parts (to checkpoint them) and hand them back in to resume an
+ * upload after a crash; on failure or abort the upload is aborted so no dangling parts are left
+ * (unless the caller asks to keep them for a resume).
+ *
+ * Parts may be stored out of order; what the caller is told is always the unbroken run of stored
+ * parts from the first, so a resume continues right after bytes that are all in the upload. A
+ * part stored beyond that run is simply sent again with the same number on resume (S3 keeps the
+ * last one) or left out of CompleteMultipartUpload, which discards it.
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
@@ -18,6 +25,8 @@ import {
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** S3's maximum number of parts in one upload. */
 export const MAX_PARTS = 10_000;
+/** Parts in flight at once by default. */
+export const DEFAULT_PART_CONCURRENCY = 4;
 
 /**
  * Additional checksums S3 verifies on every part (`x-amz-checksum-*`), so the bucket itself
@@ -53,8 +62,10 @@ export interface MultipartUploadOptions {
   resume?: MultipartState;
   /** Called once a new upload is created (not on resume), before any part is sent, e.g. to record its id for cleanup. */
   onCreate?: (uploadId: string) => void | Promise<void>;
-  /** Called after each part is stored, e.g. to heartbeat the state. */
+  /** Called when the unbroken run of stored parts grows, e.g. to heartbeat the state. */
   onPart?: (state: MultipartState) => void | Promise<void>;
+  /** Parts sent at once (default {@link DEFAULT_PART_CONCURRENCY}); each one in flight is held in memory. */
+  partConcurrency?: number;
   signal?: AbortSignal;
   /** Leave the upload open on failure so it can be resumed (default: abort it). */
   keepOnFailure?: boolean;
@@ -75,6 +86,10 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
   const { s3, bucket, key, signal } = options;
   const partSize = options.partSize ?? 8 * 1024 * 1024;
   if (partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+  const partConcurrency = options.partConcurrency ?? DEFAULT_PART_CONCURRENCY;
+  if (!Number.isInteger(partConcurrency) || partConcurrency < 1) {
+    throw new RangeError(`partConcurrency must be a positive integer, got ${String(partConcurrency)}`);
+  }
 
   const checksumAlgorithm = options.resume ? options.resume.checksumAlgorithm : options.checksumAlgorithm;
   const uploadId =
@@ -100,27 +115,33 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
     }
   }
   const state: MultipartState = { uploadId, parts: [...(options.resume?.parts ?? [])], checksumAlgorithm };
-
-  const sendPart = async (chunks: Uint8Array[], size: number): Promise<void> => {
-    const PartNumber = state.parts.length + 1;
-    if (PartNumber > MAX_PARTS) throw new RangeError(`more than ${MAX_PARTS} parts: raise partSize`);
-    const Body = Buffer.concat(chunks, size);
-    const checksum = checksumAlgorithm ? partChecksum(checksumAlgorithm, Body) : undefined;
-    const { ETag } = await s3.send(
-      new UploadPartCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        PartNumber,
-        Body,
-        ...checksumFields(checksumAlgorithm, checksum),
-      }),
-      { abortSignal: signal },
-    );
-    if (!ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of s3://${bucket}/${key}`);
-    state.parts.push({ PartNumber, ETag, size, ...(checksum ? { checksum } : {}) });
-    await options.onPart?.({ ...state, parts: [...state.parts] });
-  };
+  const parts = new PartSender({
+    firstPartNumber: state.parts.length + 1,
+    concurrency: partConcurrency,
+    send: async (PartNumber, Body) => {
+      const checksum = checksumAlgorithm ? partChecksum(checksumAlgorithm, Body) : undefined;
+      const { ETag } = await s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber,
+          Body,
+          ...checksumFields(checksumAlgorithm, checksum),
+        }),
+        // No abort signal: a part request dropped by the client may still be stored by the server
+        // after the upload is aborted, which brings the upload back (AWS documents the same race).
+        // Cancellation stops sending new parts and waits for these to end (bounded by the client's
+        // socket timeout); only then is the upload aborted.
+      );
+      if (!ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of s3://${bucket}/${key}`);
+      return { PartNumber, ETag, size: Body.length, ...(checksum ? { checksum } : {}) };
+    },
+    onStored: async (stored) => {
+      state.parts.push(...stored);
+      await options.onPart?.({ ...state, parts: [...state.parts] });
+    },
+  });
 
   try {
     let pending: Uint8Array[] = [];
@@ -131,7 +152,8 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
         const take = partSize - pendingSize;
         pending.push(rest.subarray(0, take));
         rest = rest.subarray(take);
-        await sendPart(pending, partSize);
+        signal?.throwIfAborted();
+        await parts.add(Buffer.concat(pending, partSize));
         pending = [];
         pendingSize = 0;
       }
@@ -141,7 +163,8 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
       }
     }
     // S3 needs at least one part, even for an empty object.
-    if (pendingSize > 0 || state.parts.length === 0) await sendPart(pending, pendingSize);
+    if (pendingSize > 0 || parts.count + state.parts.length === 0) await parts.add(Buffer.concat(pending, pendingSize));
+    await parts.finish();
 
     const done = await s3.send(
       new CompleteMultipartUploadCommand({
@@ -164,9 +187,90 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
       parts: state.parts.length,
     };
   } catch (err) {
+    // No part may still be on its way when the upload is aborted (it would outlive the abort).
+    await parts.settle();
     // The original error says what went wrong; a failed abort must not replace it.
     if (!options.keepOnFailure) await abortMultipartUpload(s3, bucket, key, uploadId).catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Sends parts with bounded concurrency and reports, in part-number order, each newly unbroken run
+ * of stored parts. The first failure stops it: {@link add} and {@link finish} reject with it.
+ */
+interface PartSenderOptions {
+  firstPartNumber: number;
+  concurrency: number;
+  send: (partNumber: number, body: Buffer) => Promise<UploadedPart>;
+  /** Called with each newly unbroken run of stored parts, in order, one call at a time. */
+  onStored: (parts: UploadedPart[]) => Promise<void>;
+}
+
+class PartSender {
+  readonly #options: PartSenderOptions;
+  #nextPartNumber: number;
+  /** The first part number not yet reported: every part before it is stored and reported. */
+  #nextToReport: number;
+  readonly #storedAhead = new Map<number, UploadedPart>();
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Reports run one after another, in order. */
+  #reporting: Promise<void> = Promise.resolve();
+  #failure: { error: unknown } | undefined;
+
+  constructor(options: PartSenderOptions) {
+    this.#options = options;
+    this.#nextPartNumber = options.firstPartNumber;
+    this.#nextToReport = options.firstPartNumber;
+  }
+
+  /** Parts handed to {@link add} so far. */
+  get count(): number {
+    return this.#nextPartNumber - this.#options.firstPartNumber;
+  }
+
+  /** Starts sending `body` as the next part; resolves once there is room for another. */
+  async add(body: Buffer): Promise<void> {
+    this.#throwIfFailed();
+    const partNumber = this.#nextPartNumber++;
+    if (partNumber > MAX_PARTS) throw new RangeError(`more than ${MAX_PARTS} parts: raise partSize`);
+    const sending: Promise<void> = this.#options
+      .send(partNumber, body)
+      .then((part) => this.#stored(part))
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+      })
+      .finally(() => this.#inFlight.delete(sending));
+    this.#inFlight.add(sending);
+    while (this.#inFlight.size >= this.#options.concurrency) await Promise.race(this.#inFlight);
+    this.#throwIfFailed();
+  }
+
+  /** Waits for every part and report; rejects with the first failure. */
+  async finish(): Promise<void> {
+    await this.settle();
+    this.#throwIfFailed();
+  }
+
+  /** Waits until nothing is in flight, whatever the outcome. */
+  async settle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    await this.#reporting.catch(() => undefined);
+  }
+
+  #stored(part: UploadedPart): Promise<void> {
+    this.#storedAhead.set(part.PartNumber, part);
+    const run: UploadedPart[] = [];
+    for (let next = this.#storedAhead.get(this.#nextToReport); next; next = this.#storedAhead.get(this.#nextToReport)) {
+      this.#storedAhead.delete(this.#nextToReport++);
+      run.push(next);
+    }
+    if (run.length > 0) this.#reporting = this.#reporting.then(() => this.#options.onStored(run));
+    return this.#reporting;
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
   }
 }
 

@@ -51,8 +51,10 @@ export interface S3SinkOptions {
   bucket: string;
   /** Key prefix without a trailing slash ('' for the bucket root). */
   prefix: string;
-  /** Part size in bytes (default 16 MiB; at least 5 MiB). One part is held in memory. */
+  /** Part size in bytes (default 16 MiB; at least 5 MiB). */
   partSize?: number;
+  /** Parts uploaded at once (default 4); up to this many parts plus one are held in memory. */
+  partConcurrency?: number;
   /** Per-part checksum S3 verifies (default SHA256). */
   checksumAlgorithm?: PartChecksumAlgorithm;
 }
@@ -103,6 +105,7 @@ export class S3Sink {
   readonly bucket: string;
   readonly prefix: string;
   readonly partSize: number;
+  readonly partConcurrency: number | undefined;
   readonly checksumAlgorithm: PartChecksumAlgorithm;
 
   constructor(options: S3SinkOptions) {
@@ -111,6 +114,7 @@ export class S3Sink {
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
     this.partSize = options.partSize ?? 16 * 1024 * 1024;
     if (this.partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least ${MIN_PART_SIZE} bytes`);
+    this.partConcurrency = options.partConcurrency;
     this.checksumAlgorithm = options.checksumAlgorithm ?? 'SHA256';
   }
 
@@ -206,6 +210,7 @@ export class S3Sink {
         key,
         body: verifier ? verifier.through(counted) : counted,
         partSize: this.partSize,
+        partConcurrency: this.partConcurrency,
         contentType: options.contentType ?? 'application/zip',
         checksumAlgorithm: this.checksumAlgorithm,
         resume: resume && {
