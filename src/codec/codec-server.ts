@@ -7,8 +7,11 @@
  * Whoever reaches it can decrypt, so it listens on loopback by default and answers browsers only
  * from the allowed origins (the UI's): any request carrying another `Origin` is refused, preflight
  * or not. Requests without `Origin` (the Temporal CLI) are served. `X-Namespace` is optional; when
- * namespaces are configured, a request naming another namespace is refused.
+ * namespaces are configured, a request naming another namespace is refused. With a token
+ * (`DEDL_CODEC_TOKEN`), every encode/decode must carry `Authorization: Bearer <token>` — what
+ * `temporal --codec-auth` sends — so the server may listen beyond loopback.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload } from '@temporalio/common';
@@ -34,6 +37,8 @@ export interface CodecServerOptions {
   corsOrigins?: readonly string[];
   /** When set, requests whose `X-Namespace` names another namespace are refused (403). */
   namespaces?: readonly string[];
+  /** When set, encode/decode requests need `Authorization: Bearer <token>` (401 otherwise). */
+  token?: string;
 }
 
 export interface CodecServerHandle {
@@ -55,6 +60,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const codec = new EncryptionCodec(options.keys);
   const origins = new Set(options.corsOrigins ?? [DEFAULT_CORS_ORIGIN]);
   const host = options.host ?? DEFAULT_CODEC_HOST;
+  const expectedToken = options.token ? digest(options.token) : undefined;
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const status = err instanceof HttpError ? err.status : err instanceof PayloadDecryptionError ? 400 : 500;
@@ -86,6 +92,10 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       return;
     }
     if (req.method !== 'POST') throw new HttpError(405, 'use POST');
+    if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      throw new HttpError(401, 'a valid Authorization: Bearer <token> is required');
+    }
     const namespace = req.headers['x-namespace'];
     if (options.namespaces && typeof namespace === 'string' && !options.namespaces.includes(namespace)) {
       throw new HttpError(403, `namespace ${namespace} is not served here`);
@@ -107,6 +117,16 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: () => closeServer(server),
   };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Compares digests in constant time, so the response time says nothing about the token. */
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+  return presented !== undefined && timingSafeEqual(digest(presented), expected);
 }
 
 function parsePayloads(body: Buffer): Payload[] {

@@ -145,6 +145,29 @@ describe('payload encryption', () => {
     }
   });
 
+  it('a codec server with a token serves temporal --codec-auth, and nothing without it', async () => {
+    const token = randomBytes(24).toString('hex');
+    const guarded = await startCodecServer({ keys: parsePayloadKeys(KEYS), port: 0, token });
+    try {
+      const [workflowId, texts] = Object.entries(plainText())[0]!;
+      const args = ['--codec-endpoint', guarded.url];
+      const shown = readable(await workflowShow(workflowId, [...args, '--codec-auth', `Bearer ${token}`]));
+      for (const text of texts) expect(shown).toContain(text);
+      // The CLI keeps retrying a refusing codec until its deadline: keep that short.
+      const refused = await workflowShow(workflowId, [...args, '--command-timeout', '3s']).catch(
+        (err: { stdout?: string; stderr?: string }) => {
+          return `${err.stdout ?? ''}${err.stderr ?? ''}`;
+        },
+      );
+      // Either the CLI stops with the codec's refusal or it shows the payloads still encrypted.
+      const refusedText = refused.trimStart().startsWith('{') ? readable(refused) : refused;
+      expect(refusedText.length).toBeGreaterThan(0);
+      for (const text of texts) expect(refusedText).not.toContain(text);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('dedl-harvest result reads the report with the key, also after a key rotation', async () => {
     for (const keys of [KEYS, `k2:${NEW_KEY},k1:${OLD_KEY}`]) {
       const result = await cli(['result', ids.delivered, '--json'], cliEnv(keys), scratch.dir);

@@ -10,14 +10,20 @@ import { type Command, type FlagValues, stringFlag } from '../command';
 import { InvalidInputError } from '../errors';
 import { line, printJson, untilStopped } from '../io';
 
+/** The codec server's bearer token: an environment variable, so it is never in argv or shell history. */
+export const CODEC_TOKEN_VARIABLE = 'DEDL_CODEC_TOKEN';
+/** Shorter tokens are refused: the token is all that stands between the network and decryption. */
+const MIN_TOKEN_LENGTH = 16;
+
 export const codecServerCommand: Command = {
   name: 'codec-server',
   usage: 'codec-server [--port <n>] [--host <ip>] [--cors-origin <url>[,<url>…]] [--namespace <ns>[,<ns>…]]',
   summary: 'serve the payload codec (DEDL_PAYLOAD_KEYS) so the Temporal UI and CLI can read encrypted history',
   details: [
     `Keys come from ${PAYLOAD_KEYS_VARIABLE} (keyId:base64key[,…], as the worker's). Anyone who can reach the`,
-    'server can decrypt: keep it on loopback. Then:',
-    '  temporal workflow show --workflow-id <id> --codec-endpoint http://127.0.0.1:8081',
+    `server can decrypt: keep it on loopback, or set ${CODEC_TOKEN_VARIABLE} so every request needs that`,
+    'bearer token. Then:',
+    '  temporal workflow show --workflow-id <id> --codec-endpoint http://127.0.0.1:8081 [--codec-auth "Bearer <token>"]',
     '  Temporal UI: Settings (the data encoder icon) → codec server http://127.0.0.1:8081',
   ].join('\n'),
   flags: {
@@ -43,14 +49,26 @@ export const codecServerCommand: Command = {
         `${PAYLOAD_KEYS_VARIABLE}: required (keyId:base64key[,keyId:base64key…], the worker's keys)`,
       ]);
     }
-    const server = await startCodecServer({ keys, ...settings });
+    const token = ctx.io.env[CODEC_TOKEN_VARIABLE];
+    if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+      throw new InvalidInputError('invalid codec-server token', [
+        `${CODEC_TOKEN_VARIABLE}: must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`,
+      ]);
+    }
+    const server = await startCodecServer({ keys, ...settings, ...(token ? { token } : {}) });
     try {
       if (ctx.json) {
-        printJson(ctx.io.stdout, { url: server.url, keyIds: keys.keyIds, encryptKeyId: keys.encryptKeyId });
+        printJson(ctx.io.stdout, {
+          url: server.url,
+          keyIds: keys.keyIds,
+          encryptKeyId: keys.encryptKeyId,
+          tokenRequired: Boolean(token),
+        });
       } else {
         const out = (text: string) => line(ctx.io.stdout, text);
         out(`Codec server at ${server.url} (key ids ${keys.keyIds.join(', ')}; new payloads use ${keys.encryptKeyId})`);
-        out(`  Temporal CLI: temporal workflow show --workflow-id <id> --codec-endpoint ${server.url}`);
+        const auth = token ? ` --codec-auth "Bearer $${CODEC_TOKEN_VARIABLE}"` : '';
+        out(`  Temporal CLI: temporal workflow show --workflow-id <id> --codec-endpoint ${server.url}${auth}`);
         out(`  Temporal UI:  codec server ${server.url} (browser origins: ${settings.corsOrigins.join(', ')})`);
         out('Ctrl-C stops it.');
       }

@@ -116,6 +116,38 @@ describe('codec server', () => {
   });
 });
 
+describe('codec server with a bearer token', () => {
+  const TOKEN = randomBytes(24).toString('hex');
+  let server: CodecServerHandle;
+  beforeAll(async () => {
+    server = await startCodecServer({ keys: parsePayloadKeys(`k1:${KEY}`), port: 0, corsOrigins: [UI], token: TOKEN });
+  });
+  afterAll(() => server?.close());
+
+  it('serves only requests that carry the token, and still answers the UI preflight', async () => {
+    const body = { payloads: [payloadToJSON(defaultPayloadConverter.toPayload(VALUE))] };
+    const refused = [
+      await post(`${server.url}/encode`, body),
+      await post(`${server.url}/encode`, body, { Authorization: `Bearer ${TOKEN}x` }),
+      await post(`${server.url}/encode`, body, { Authorization: `Basic ${TOKEN}` }),
+    ];
+    expect(refused.map((r) => [r.status, r.headers['www-authenticate']])).toEqual([
+      [401, 'Bearer'],
+      [401, 'Bearer'],
+      [401, 'Bearer'],
+    ]);
+    for (const r of refused) expect(r.text).not.toContain(TOKEN);
+    expect((await post(`${server.url}/encode`, body, { Authorization: `Bearer ${TOKEN}` })).status).toBe(200);
+    // Browsers send preflights without credentials: they must not be refused.
+    const preflight = await http(`${server.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: UI, 'access-control-request-method': 'POST' },
+    });
+    await preflight.body.dump();
+    expect(preflight.statusCode).toBe(204);
+  });
+});
+
 describe('dedl-harvest codec-server', () => {
   it('serves with the keys from the environment until stopped', async () => {
     const stop = new AbortController();
@@ -152,5 +184,32 @@ describe('dedl-harvest codec-server', () => {
     expect(flags.code).toBe(2);
     expect(flags.stderr).toContain('--port: must be an integer');
     expect(flags.stderr).toContain('--cors-origin: "localhost:8233/" is not an origin');
+    const weak = await cli(
+      ['codec-server', '--port', '0'],
+      { DEDL_PAYLOAD_KEYS: `k:${KEY}`, DEDL_CODEC_TOKEN: 'letmein' },
+      process.cwd(),
+    );
+    expect(weak.code).toBe(2);
+    expect(weak.stderr).toContain('DEDL_CODEC_TOKEN: must be at least 16 characters');
+    expect(weak.stderr).not.toContain('letmein');
+  });
+
+  it('with DEDL_CODEC_TOKEN, says a token is required without printing it', async () => {
+    const token = randomBytes(24).toString('hex');
+    const stop = new AbortController();
+    const captured = captureIO({ DEDL_PAYLOAD_KEYS: `k:${KEY}`, DEDL_CODEC_TOKEN: token }, process.cwd(), {
+      signal: stop.signal,
+    });
+    const running = runCli(['codec-server', '--port', '0'], captured.io);
+    try {
+      const printed = await captured.stdoutMatching(/Ctrl-C stops it\.\n$/);
+      expect(printed).toContain('--codec-auth "Bearer $DEDL_CODEC_TOKEN"');
+      expect(printed).not.toContain(token);
+      const url = /Codec server at (\S+)/.exec(printed)![1]!;
+      expect((await post(`${url}/encode`, { payloads: [] })).status).toBe(401);
+    } finally {
+      stop.abort();
+    }
+    expect(await running).toBe(0);
   });
 });
