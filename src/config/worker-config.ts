@@ -67,6 +67,11 @@ export const workerEnvSchema = z
       .min(1)
       .default(TASK_QUEUE)
       .describe('Task queue the worker polls; clients must start harvests on the same queue.'),
+    DEDL_RUN_WORKFLOWS: bool
+      .default(true)
+      .describe(
+        'Run workflows as well as activities; `false` makes a download worker for the queue a request names in `downloadTaskQueue`.',
+      ),
 
     HOOK_BASE_URL: z
       .url()

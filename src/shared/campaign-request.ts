@@ -108,6 +108,7 @@ const campaignFields = {
   polling: harvestFields.polling,
   maxParallelDownloads: harvestFields.maxParallelDownloads,
   downloadHeartbeatTimeout: harvestFields.downloadHeartbeatTimeout,
+  downloadTaskQueue: harvestFields.downloadTaskQueue,
   /** Items per Hook order (each order is one child `harvest`). */
   orderSize: z.number().int().min(1).max(MAX_IDENTIFIERS_PER_ORDER).default(MAX_IDENTIFIERS_PER_ORDER),
   /** Orders of this campaign under way at once (changeable while running). */
@@ -184,6 +185,7 @@ export function orderRequest(request: CampaignRequest, seq: number, identifiers:
     polling: request.polling,
     maxParallelDownloads: request.maxParallelDownloads,
     downloadHeartbeatTimeout: request.downloadHeartbeatTimeout,
+    ...(request.downloadTaskQueue ? { downloadTaskQueue: request.downloadTaskQueue } : {}),
   };
 }
 

@@ -171,6 +171,18 @@ export const harvestRequestSchema = z
      * download's heartbeat timeout (it heartbeats every few seconds while bytes flow).
      */
     downloadHeartbeatTimeout: duration('downloadHeartbeatTimeout').default('1m'),
+    /**
+     * The task queue downloads (deliverProduct, verifyPrivateOutput) are scheduled on, served by
+     * download workers (`DEDL_TASK_QUEUE=<it>`, `DEDL_RUN_WORKFLOWS=false`); default: the queue
+     * the workflow runs on, so every worker does everything.
+     */
+    downloadTaskQueue: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/,
+        'must be a task queue name: up to 200 letters, digits and . _ : / - (starting with a letter or digit)',
+      )
+      .optional(),
   })
   .refine((r) => r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || r.output.sinkCredentials, {
     message: 'an s3:// sink needs "sinkCredentials"',

@@ -29,19 +29,21 @@ export async function createHarvestWorker(options: CreateWorkerOptions): Promise
   const { env } = options.config;
   // Payload encryption when DEDL_PAYLOAD_KEYS is set; the SDK's default converter otherwise.
   const dataConverter = dataConverterFromEnv(env);
-  const workflowBundle = options.workflowBundle ?? (await loadWorkflowBundle(env.DEDL_WORKFLOW_BUNDLE, dataConverter));
-  if (dataConverter) await assertBundleEncryptsFailures(workflowBundle);
+  // A download worker (DEDL_RUN_WORKFLOWS=false) polls activity tasks only: no bundle, no workflow cache.
+  const workflowBundle = env.DEDL_RUN_WORKFLOWS
+    ? (options.workflowBundle ?? (await loadWorkflowBundle(env.DEDL_WORKFLOW_BUNDLE, dataConverter)))
+    : undefined;
+  if (dataConverter && workflowBundle) await assertBundleEncryptsFailures(workflowBundle);
   return Worker.create({
     connection: options.connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: options.taskQueue ?? env.DEDL_TASK_QUEUE,
-    workflowBundle,
+    ...(workflowBundle ? { workflowBundle, maxCachedWorkflows: env.DEDL_MAX_CACHED_WORKFLOWS } : {}),
     dataConverter,
     activities: createActivities(options.deps),
     interceptors: options.interceptors,
     maxConcurrentActivityTaskExecutions: env.DEDL_MAX_CONCURRENT_ACTIVITIES,
     maxActivitiesPerSecond: env.DEDL_MAX_ACTIVITIES_PER_SECOND,
-    maxCachedWorkflows: env.DEDL_MAX_CACHED_WORKFLOWS,
     // Downloads get this long to checkpoint (heartbeat their offset) before they are cancelled.
     shutdownGraceTime: parseDuration(env.DEDL_SHUTDOWN_GRACE_TIME),
   });

@@ -89,6 +89,7 @@ export async function startWorker(env: NodeJS.ProcessEnv, options: StartWorkerOp
     temporal: connectionOptions.address,
     namespace: config.env.TEMPORAL_NAMESPACE,
     taskQueue: config.env.DEDL_TASK_QUEUE,
+    runsWorkflows: config.env.DEDL_RUN_WORKFLOWS,
     hook: config.endpoints.odata,
     auth: config.env.HOOK_AUTH,
     credentialSets: deps.credentials.names(),

@@ -50,9 +50,13 @@ const hook = proxyActivities<HarvestActivities>({
   },
 });
 
-/** Moving bytes: a retry resumes where the last attempt's heartbeat says it stopped. */
-function transferActivities(heartbeatTimeout: string) {
+/**
+ * Moving bytes: a retry resumes where the last attempt's heartbeat says it stopped. On
+ * `taskQueue` when the request names one (download workers), else on this workflow's queue.
+ */
+function transferActivities(heartbeatTimeout: string, taskQueue: string | undefined) {
   return proxyActivities<HarvestActivities>({
+    ...(taskQueue ? { taskQueue } : {}),
     startToCloseTimeout: '12 hours',
     heartbeatTimeout,
     retry: {
@@ -92,7 +96,7 @@ class Harvest {
   private readonly downloadSlots: Semaphore;
 
   constructor(private readonly request: HarvestRequest) {
-    this.transfer = transferActivities(request.downloadHeartbeatTimeout);
+    this.transfer = transferActivities(request.downloadHeartbeatTimeout, request.downloadTaskQueue);
     this.downloadSlots = new Semaphore(request.maxParallelDownloads);
     for (const identifier of request.identifiers) this.items.set(identifier, { identifier, state: 'ordered' });
     setHandler(progressQuery, () => ({ ...this.report(), phase: this.phase, lastPolledAt: this.lastPolledAt }));

@@ -51,6 +51,10 @@ describe('parseCampaignRequest', () => {
     const order = orderRequest(parsed.request, 12, ['A1']);
     expect(order.name).toBe('s2 alps o12');
     expect(parseHarvestRequest(order).ok).toBe(true);
+    expect(order).not.toHaveProperty('downloadTaskQueue');
+    const routed = parseCampaignRequest({ ...base, identifiers: ['A1'], downloadTaskQueue: 'dedl-downloads' });
+    if (!routed.ok) throw new Error(routed.problems.join());
+    expect(orderRequest(routed.request, 1, ['A1']).downloadTaskQueue).toBe('dedl-downloads');
     expect(ledgerOf(parsed.request)).toEqual({ url: 'file:///data/harvest/.dedl-ledger', credentials: undefined });
     expect(manifestTargetOf(parsed.request)).toEqual({ url: 'file:///data/harvest', credentials: undefined });
     const privateOut = {

@@ -66,6 +66,11 @@ describe('parseHarvestRequest', () => {
       'polling.deadline: deadline must be a duration',
     ],
     [
+      'a task queue name with spaces',
+      { ...valid, downloadTaskQueue: 'fast downloads' },
+      'downloadTaskQueue: must be a task queue name',
+    ],
+    [
       'a secret instead of a reference',
       { ...valid, output: { ...privateOut, credentials: 'AKIA-SECRET/KEY' } },
       'output.credentials: must name a credential set',
