@@ -48,7 +48,8 @@ const STORM = {
   truncateRate: 0.02,
   itemFailureRate: 0.05,
   tokenLifetimeSec: PLAN.tokenLifetimeSec,
-  scopes: ['odata', 'stac', 'storage'],
+  // The DESP login and DEDL token exchange too: tokens expire every few seconds, so logins meet faults.
+  scopes: ['odata', 'stac', 'storage', 'auth'],
 } as const;
 
 describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
