@@ -3,13 +3,19 @@
  * (`temporal schedule create --type scheduledHarvest --input '…'`), three runs over overlapping
  * windows (a CLI backfill of past weeks, so the windows fall in the catalogue's time span), then a
  * wider backfill through the client API that repeats those windows and adds two. Each product of
- * the windows is ordered exactly once; the repeated windows order nothing.
+ * the windows is ordered exactly once; the repeated windows order nothing. Then invalid scheduled
+ * inputs on every path: our CLI and the client API refuse them before a schedule exists, and a
+ * schedule made with the Temporal CLI runs them into a quick non-retryable InvalidRequest.
  */
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
-import type { Client, ScheduleDescription } from '@temporalio/client';
+import { ApplicationFailure, type Client, type ScheduleDescription, WorkflowFailedError } from '@temporalio/client';
 import {
+  ScheduleRequestError,
   backfillHarvestSchedule,
+  createHarvestSchedule,
   deleteHarvestSchedule,
   describeHarvestSchedule,
   listHarvestSchedules,
@@ -28,6 +34,7 @@ import {
   until,
 } from '../helpers/campaign-env';
 import { testStack } from '../helpers/stack';
+import { cli as ourCli, scratchDir } from './cli-helpers';
 
 const run = promisify(execFile);
 const DAY = 86_400_000;
@@ -153,5 +160,106 @@ describe('scheduledHarvest', () => {
     expect((await describeHarvestSchedule(env.client, scheduleId)).state.paused).toBe(true);
     await deleteHarvestSchedule(env.client, scheduleId);
     expect((await listHarvestSchedules(env.client)).map((s) => s.scheduleId)).not.toContain(scheduleId);
+  });
+
+  it('refuses invalid scheduled inputs on every path, naming the field; nothing is ordered', async () => {
+    const valid: ScheduledHarvestInput = {
+      name: 'bad input',
+      collection: COLLECTION,
+      every: '1d',
+      output: { storage: 'TEMPORARY', sink: env.freshSink('scheduled-invalid').url },
+      account: { name: `sched-bad-${Date.now()}`, maxItemsInFlight: 5 },
+    };
+    const cases: Array<{ label: string; input: unknown; says: string }> = [
+      { label: 'a window in words', input: { ...valid, every: 'weekly' }, says: 'every: every must be a duration' },
+      {
+        label: 'a secret instead of a credential set',
+        input: { ...valid, output: { storage: 'PRIVATE', target: 's3://bucket/p', endpoint: 'https://s3.example.eu', credentials: 'AKIA-SECRET/KEY' } },
+        says: 'output.credentials: must name a credential set',
+      },
+      { label: 'a path as collection', input: { ...valid, collection: '../etc' }, says: 'collection: must be a catalogue collection id' },
+      { label: 'identifiers (a schedule searches)', input: { ...valid, identifiers: ['A'] }, says: 'Unrecognized key: "identifiers"' },
+    ]; // prettier-ignore
+    const temporal = await ensureTool(TEMPORAL_CLI);
+    const { address, namespace } = testStack().temporal;
+    const temporalCli = (...args: string[]) => run(temporal, [...args, '--address', address, '--namespace', namespace]);
+    const scratch = await scratchDir('schedule-invalid');
+    const cliEnv = { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, DEDL_TASK_QUEUE: env.taskQueue };
+    const ordersBefore = (await env.hookOrders()).length;
+    try {
+      for (const [i, c] of cases.entries()) {
+        const scheduleId = `bad-input-${Date.now()}-${i}`;
+        // Our CLI: exit 2, the field named, no schedule.
+        const file = path.join(scratch.dir, `case-${i}.json`);
+        await writeFile(file, JSON.stringify(c.input));
+        const refused = await ourCli(
+          ['schedule', 'create', file, '--schedule-id', scheduleId, '--every', '1d'],
+          cliEnv,
+          scratch.dir,
+        );
+        expect({ label: c.label, code: refused.code, named: refused.stderr.includes(c.says) }).toEqual({
+          label: c.label,
+          code: 2,
+          named: true,
+        });
+        // The client API: a ScheduleRequestError naming the field, no schedule.
+        const api = await createHarvestSchedule(env.client, {
+          scheduleId,
+          every: '1d',
+          input: c.input as ScheduledHarvestInput,
+          taskQueue: env.taskQueue,
+        }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(api).toBeInstanceOf(ScheduleRequestError);
+        expect((api as ScheduleRequestError).problems.join('\n')).toContain(c.says);
+        expect((await listHarvestSchedules(env.client)).map((s) => s.scheduleId)).not.toContain(scheduleId);
+
+        // The plain Temporal CLI cannot check the input: the run it starts fails, quickly and for good.
+        await temporalCli(
+          'schedule', 'create',
+          '--schedule-id', scheduleId,
+          '--interval', '1d',
+          '--paused',
+          '--task-queue', env.taskQueue,
+          '--type', 'scheduledHarvest',
+          '--workflow-id', `scheduled/${scheduleId}`,
+          '--input', JSON.stringify(c.input),
+        ); // prettier-ignore
+        try {
+          await temporalCli('schedule', 'trigger', '--schedule-id', scheduleId);
+          const description = await until(
+            () => describeHarvestSchedule(env.client, scheduleId),
+            (d) => d.info.recentActions.length >= 1,
+            30_000,
+          );
+          const started = description.info.recentActions[0]!.action.workflow;
+          const failure = await env.client.workflow
+            .getHandle(started.workflowId, started.firstExecutionRunId)
+            .result()
+            .then(
+              () => undefined,
+              (err: unknown) => err,
+            );
+          expect(failure).toBeInstanceOf(WorkflowFailedError);
+          const cause = (failure as WorkflowFailedError).cause;
+          expect(cause).toBeInstanceOf(ApplicationFailure);
+          expect({
+            type: (cause as ApplicationFailure).type,
+            nonRetryable: (cause as ApplicationFailure).nonRetryable,
+          }).toEqual({
+            type: 'InvalidRequest',
+            nonRetryable: true,
+          });
+          expect((cause as ApplicationFailure).message).toContain(c.says);
+        } finally {
+          await deleteHarvestSchedule(env.client, scheduleId);
+        }
+      }
+    } finally {
+      await scratch.cleanup();
+    }
+    expect((await env.hookOrders()).length).toBe(ordersBefore);
   });
 });
