@@ -10,6 +10,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
@@ -25,6 +26,7 @@ import type { CampaignReport } from '../../src/shared/campaign-report';
 import { safeFileName } from '../../src/storage/safe-name';
 import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { FAST_WORKER_ENV, type HookOrderView, orderCounts } from '../helpers/campaign-env';
+import { createTestBucket } from '../helpers/s3';
 import { recordChaosRow } from './chaos-record';
 
 // ---------------------------------------------------------------------------------------------
@@ -445,6 +447,39 @@ export async function countS3Products(s3: S3Client, bucket: string, prefix: stri
   const base = prefix ? `${prefix.replace(/\/+$/, '')}/` : '';
   return (await listKeys(s3, bucket, base)).filter((k) => k.endsWith('.zip') && !k.slice(base.length).includes('/'))
     .length;
+}
+
+/** How one sink is set up for a campaign, watched for progress and audited afterwards. */
+export interface SinkUnderTest {
+  kind: 'local' | 's3';
+  label: string;
+  url: string;
+  sinkCredentials?: string;
+  delivered(): Promise<number>;
+  audit(): Promise<SinkAudit>;
+}
+
+export function localSinkUnderTest(dir: string): SinkUnderTest {
+  return {
+    kind: 'local',
+    label: 'local sink',
+    url: pathToFileURL(dir).toString(),
+    delivered: () => countLocalProducts(dir),
+    audit: () => auditLocalSink(dir),
+  };
+}
+
+/** A fresh bucket of the test stack's S3 server; workers reach it as the credential set `credentials`. */
+export async function s3SinkUnderTest(s3: S3Client, bucketStem: string, credentials: string): Promise<SinkUnderTest> {
+  const bucket = await createTestBucket(s3, bucketStem);
+  return {
+    kind: 's3',
+    label: 'S3 sink',
+    url: `s3://${bucket}/products`,
+    sinkCredentials: credentials,
+    delivered: () => countS3Products(s3, bucket, 'products'),
+    audit: () => auditS3Sink(s3, bucket, 'products'),
+  };
 }
 
 /** Product files (`*.zip`, not `.part`) directly in a local sink folder: a cheap progress signal. */

@@ -10,33 +10,30 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator';
 import type { CampaignReport } from '../../src/shared/campaign-report';
 import { COLLECTION, catalogueIds } from '../helpers/campaign-env';
-import { createTestBucket, stackS3Client } from '../helpers/s3';
+import { stackS3Client } from '../helpers/s3';
 import { testStack } from '../helpers/stack';
 import { CHAOS_SCALE } from './chaos-record';
 import {
   WorkerSupervisor,
   activitiesRetriedAfterTimeout,
-  auditLocalSink,
-  auditS3Sink,
   chaosFigures,
   expectCampaignIntact,
   pendingWork,
   chaosRandom,
   chaosWorkerEnv,
-  countLocalProducts,
-  countS3Products,
   emulatorStats,
   expectedProducts,
   faultMarks,
   listHookOrders,
+  localSinkUnderTest,
   prebuiltWorkflowBundle,
+  s3SinkUnderTest,
   scratchDir,
   waitFor,
 } from './chaos-harness';
@@ -70,15 +67,6 @@ const LARGE = 18 * 1024 * 1024;
 const sizeOf = (identifier: string): number =>
   createHash('sha256').update(identifier).digest().readUInt32LE(0) % 25 === 0 ? LARGE : SMALL;
 
-/** How one sink is set up for the campaign, watched for progress and audited afterwards. */
-interface SinkUnderTest {
-  label: string;
-  url: string;
-  sinkCredentials?: string;
-  delivered(): Promise<number>;
-  audit: () => ReturnType<typeof auditLocalSink>;
-}
-
 jest.setTimeout(SCALE.campaignMs + 5 * 60_000);
 
 describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
@@ -103,29 +91,9 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
     await scratch?.remove();
   });
 
-  const localSink = (): SinkUnderTest => {
-    const dir = path.join(scratch.dir, 'sink');
-    return {
-      label: 'local sink',
-      url: pathToFileURL(dir).toString(),
-      delivered: () => countLocalProducts(dir),
-      audit: () => auditLocalSink(dir),
-    };
-  };
-  const s3Sink = async (): Promise<SinkUnderTest> => {
-    const bucket = await createTestBucket(s3, 'chaos-kills');
-    return {
-      label: 'S3 sink',
-      url: `s3://${bucket}/products`,
-      sinkCredentials: 'chaos-s3',
-      delivered: () => countS3Products(s3, bucket, 'products'),
-      audit: () => auditS3Sink(s3, bucket, 'products'),
-    };
-  };
-
   it.each([
-    ['local', async () => localSink()],
-    ['s3', s3Sink],
+    ['local', async () => localSinkUnderTest(path.join(scratch.dir, 'sink'))],
+    ['s3', async () => s3SinkUnderTest(s3, 'chaos-kills', 'chaos-s3')],
   ])('%s sink: every product delivered once, verified, nothing left over', async (kind, makeSink) => {
     const sink = await makeSink();
     const scenario = `worker SIGKILL (${sink.label})`;
