@@ -37,12 +37,20 @@ export interface PollOrderInput {
   initialIntervalMs: number;
   maxIntervalMs: number;
   backoff: number;
+  /**
+   * Products ordered. While the order lists fewer items, it is done only when the order itself
+   * says so (its items may be removed, e.g. queued ones on cancel). Absent in older workflows.
+   */
+  expectedItems?: number;
 }
 
 export interface OrderSnapshot {
+  /** `completed` once every item is terminal (or the order ended with items missing), else `in_progress`. */
   orderStatus: string;
   estimatedDate?: string;
   items: OrderItemView[];
+  /** When the order ended without listing every product: the order's own status and message. */
+  orderEnded?: { status: string; message?: string };
 }
 
 export interface DeliverInput {

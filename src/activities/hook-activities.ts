@@ -66,8 +66,21 @@ export function createHookActivities(deps: HookActivityDeps) {
         const items = (await hook.getOrderItems(input.orderId, signal())).map(itemView);
         const handled = new Set(input.handled);
         const news = items.some((item) => isTerminalStatus(item.status) && !handled.has(item.itemId));
-        const allDone = items.length > 0 && items.every((item) => isTerminalStatus(item.status));
-        if (news || allDone) return { orderStatus: allDone ? 'completed' : 'in_progress', items };
+        const listedDone = items.every((item) => isTerminalStatus(item.status));
+        const missing = items.length < (input.expectedItems ?? 1);
+        // Items missing from the list: only the order's own status says whether more will come.
+        const order = listedDone && missing ? await hook.getOrder(input.orderId, signal()) : undefined;
+        const orderEnded = order && isTerminalStatus(order.Status) ? order : undefined;
+        const allDone = listedDone && (!missing || orderEnded !== undefined);
+        if (news || allDone) {
+          return {
+            orderStatus: allDone ? 'completed' : 'in_progress',
+            items,
+            ...(orderEnded
+              ? { orderEnded: { status: orderEnded.Status, message: orderEnded.StatusMessage ?? undefined } }
+              : {}),
+          };
+        }
         const waiting = items.filter((item) => !isTerminalStatus(item.status));
         throw ApplicationFailure.create({
           type: 'OrderNotReady',

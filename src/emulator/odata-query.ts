@@ -32,7 +32,14 @@ function sortKey(v: unknown): number | string {
 export function applyQuery<T>(
   rows: readonly T[],
   params: URLSearchParams,
-  o: { properties: readonly string[]; selfUrl: URL; view: (row: T) => Record<string, unknown>; maxTop?: number },
+  o: {
+    properties: readonly string[];
+    selfUrl: URL;
+    view: (row: T) => Record<string, unknown>;
+    maxTop?: number;
+    /** Page size without `$top`; its `@odata.nextLink` carries the `$top` on. */
+    defaultTop?: number;
+  },
 ): QueryResult<T> {
   let out = [...rows];
   const filter = params.get('$filter');
@@ -70,7 +77,7 @@ export function applyQuery<T>(
     throw new QueryError(`Invalid $count: '${countParam}'`);
   const total = out.length;
   const skip = nonNegativeInt(params, '$skip') ?? 0;
-  const top = nonNegativeInt(params, '$top');
+  const top = nonNegativeInt(params, '$top') ?? o.defaultTop;
   if (top !== undefined && o.maxTop !== undefined && top > o.maxTop)
     throw new QueryError(`Invalid $top: at most ${o.maxTop}`);
   out = out.slice(skip, top === undefined ? undefined : skip + top);
@@ -79,6 +86,7 @@ export function applyQuery<T>(
   if (top !== undefined && skip + top < total) {
     const next = new URL(o.selfUrl.href);
     next.searchParams.set('$skip', String(skip + top));
+    next.searchParams.set('$top', String(top));
     result.nextLink = next.href;
   }
   return result;

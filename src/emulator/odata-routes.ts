@@ -45,6 +45,12 @@ export interface OdataDeps {
   stats: EmulatorStats;
   faults: FaultInjector;
   maxItemsPerOrder: number;
+  /** See the emulator option of the same name. */
+  dedlObservedRoutesOnly?: boolean;
+  /** Rows per page when a list request has no `$top`. */
+  defaultPageSize?: number;
+  /** See the emulator option of the same name. */
+  cancelRemovesQueuedItems?: boolean;
 }
 
 const MAX_TOP = 10_000;
@@ -97,7 +103,13 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     view: (row: T) => Record<string, unknown>,
   ): ReturnType<typeof applyQuery<T>> | undefined => {
     try {
-      return applyQuery(rows, ctx.url.searchParams, { properties, selfUrl: ctx.url, view, maxTop: MAX_TOP });
+      return applyQuery(rows, ctx.url.searchParams, {
+        properties,
+        selfUrl: ctx.url,
+        view,
+        maxTop: MAX_TOP,
+        defaultTop: d.defaultPageSize,
+      });
     } catch (err) {
       if (err instanceof QueryError) {
         detail(ctx, 400, err.message);
@@ -210,7 +222,15 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     });
   };
 
+  /** A route DEDL was never seen to serve (CDSE documents it), refused in the `dedlObservedRoutesOnly` dialect. */
+  const unverifiedOnDedl = (ctx: RequestContext): boolean => {
+    if (!d.dedlObservedRoutesOnly) return false;
+    detail(ctx, 404, 'Not Found');
+    return true;
+  };
+
   const listBatchOrders = (ctx: RequestContext): void => {
+    if (unverifiedOnDedl(ctx)) return;
     const who = authorize(ctx);
     if (!who) return;
     const rows = book.ordersOf(who.sub);
@@ -231,6 +251,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
   };
 
   const getBatchOrder = (ctx: RequestContext, m: RegExpExecArray): void => {
+    if (unverifiedOnDedl(ctx)) return;
     const who = authorize(ctx);
     const order = who && ownOrder(ctx, who, m[1], 'BatchOrder');
     if (order) sendJson(ctx.res, 200, { '@odata.context': CONTEXT.batchOrder, ...batch(order) });
@@ -246,7 +267,8 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     const who = authorize(ctx);
     const order = who && ownOrder(ctx, who, m[1], 'BatchOrder');
     if (!order) return;
-    const result = query(ctx, book.itemsOf(order), ITEM_PROPERTIES, itemEntity);
+    const listed = book.itemsOf(order).filter((item) => !item.removed);
+    const result = query(ctx, listed, ITEM_PROPERTIES, itemEntity);
     if (result) sendList(ctx, CONTEXT.items, { ...result, value: result.value.map(itemEntity) });
   };
 
@@ -299,10 +321,11 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
   const cancel =
     (label: string, kind: 'batch' | 'production') =>
     (ctx: RequestContext, m: RegExpExecArray): void => {
+      if (kind === 'batch' && unverifiedOnDedl(ctx)) return;
       const who = authorize(ctx);
       const order = who && ownOrder(ctx, who, m[1], label);
       if (!order) return;
-      book.cancel(order);
+      book.cancel(order, d.cancelRemovesQueuedItems);
       const value = kind === 'batch' ? batch(order) : production(order);
       sendJson(ctx.res, 200, {
         '@odata.context': kind === 'batch' ? CONTEXT.batchOrderCreated : CONTEXT.orderCreated,

@@ -255,6 +255,33 @@ export const emulatorOptionsSchema = z
       .min(1)
       .default(10_000)
       .describe('Largest `IdentifierList` accepted in one order. Default 10000.'),
+    /**
+     * Answer 404 on the OData routes documented only for CDSE, not observed on DEDL: listing
+     * `BatchOrder` and `BatchOrder(id)/OData.CSC.Cancel`. Clients must then use the observed
+     * `ProductionOrders?$filter=…` and `ProductionOrder(id)/OData.CSC.Cancel`. Default false.
+     */
+    dedlObservedRoutesOnly: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Answer 404 on the OData routes documented only for CDSE, not observed on DEDL: listing `BatchOrder`, `BatchOrder(id)` and `BatchOrder(id)/OData.CSC.Cancel`. Clients must then use the observed `ProductionOrders?$filter=…` and `ProductionOrder(id)/OData.CSC.Cancel`. Default false.',
+      ),
+    /** On cancel, items still queued leave the order's item list, as CDSE documents (hook-api.md E11). Default false: they stay, `cancelled`. */
+    cancelRemovesQueuedItems: z
+      .boolean()
+      .default(false)
+      .describe(
+        "On cancel, items still queued leave the order's item list, as CDSE documents (hook-api.md E11). Default false: they stay, `cancelled`.",
+      ),
+    /** Rows per page of an OData list when the client gives no `$top` (the rest behind `@odata.nextLink`). Default: all in one page. */
+    defaultPageSize: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'Rows per page of an OData list when the client gives no `$top` (the rest behind `@odata.nextLink`). Default: all in one page.',
+      ),
     /** Id of the first order created. Default 10000. */
     firstOrderId: z.number().int().min(1).default(10_000).describe('Id of the first order created. Default 10000.'),
     /** Id of the first order item created (a separate counter, as on the real service). Default 500000. */

@@ -66,6 +66,8 @@ export interface ItemRecord {
   downloadLink: string | null;
   /** TEMPORARY object name (`YYYYMMDD_<itemId>_<8>.zip`) or PRIVATE key. */
   outputRef: string | null;
+  /** Dropped from the order's item list (queued when the order was cancelled, with `cancelRemovesQueuedItems`). */
+  removed?: boolean;
 }
 
 export type ItemOutcome =
@@ -250,11 +252,13 @@ export class OrderBook {
   }
 
   /** Cancels every unfinished item of `order` (queued or in_progress). Idempotent. */
-  cancel(order: OrderRecord): void {
+  /** Cancels the order; with `removeQueued`, items still queued also leave its item list (CDSE: "removed at once"). */
+  cancel(order: OrderRecord, removeQueued = false): void {
     order.cancelled = true;
     for (const item of this.itemsOf(order)) {
       if (item.status === 'queued' || item.status === 'in_progress') {
         const wasRunning = item.status === 'in_progress';
+        if (!wasRunning && removeQueued) item.removed = true;
         this.setStatus(item, 'cancelled');
         item.message = STATUS_MESSAGES.cancelled;
         if (wasRunning) this.ownerQueue(order.owner, order.maxParallelItems).running.delete(item.id);

@@ -6,13 +6,15 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import type { HookEndpoints } from './endpoints';
-import { LinkExpiredError, hookErrorFromStatus } from './errors';
+import { HookResponseError, LinkExpiredError, hookErrorFromStatus, isRouteNotServed } from './errors';
 import { type HookOperation, type HttpObserver, type HttpRequest, type HttpResponse, ensureOk, readJson } from './http';
 import {
+  type CreatedOrder,
   type HookOrder,
   type HookOrderItem,
   type HookWorkflow,
   type OptionValue,
+  createdOrderSchema,
   listOf,
   orderItemSchema,
   orderSchema,
@@ -55,6 +57,8 @@ export interface ProductResponse {
 }
 
 const MAX_REDIRECTS = 5;
+/** Pages of one OData list followed at most (an order has at most 100 items). */
+const MAX_LIST_PAGES = 100;
 
 export interface HookClientOptions {
   endpoints: HookEndpoints;
@@ -93,36 +97,65 @@ export class HookClient {
     return body.value.find((w) => w.Name === name);
   }
 
-  async createBatchOrder(order: BatchOrderRequest, signal?: AbortSignal): Promise<HookOrder> {
-    return this.json('create-order', 'POST', 'BatchOrder/OData.CSC.Order', singleOf(orderSchema), signal, order);
+  /** Creates the order; only its `Id` is relied on (the fields of this answer were never captured on DEDL). */
+  async createBatchOrder(order: BatchOrderRequest, signal?: AbortSignal): Promise<CreatedOrder> {
+    return this.json('create-order', 'POST', 'BatchOrder/OData.CSC.Order', singleOf(createdOrderSchema), signal, order);
   }
 
-  /** Orders whose Name is exactly `name` (the submit step's idempotency lookup). */
+  /**
+   * Orders whose Name is exactly `name` (the submit step's idempotency lookup), every page.
+   * Listing `BatchOrder` is documented for CDSE only; DEDL was seen answering
+   * `ProductionOrders?$filter=endswith(Name,…)`, which is asked when the first is not served.
+   */
   async findOrdersByName(name: string, signal?: AbortSignal): Promise<HookOrder[]> {
-    const path = `BatchOrder?${query({ $filter: `Name eq ${literal(name)}` })}`;
-    const body = await this.getJson('find-orders', path, listOf(orderSchema), signal);
-    return body.value.filter((o) => o.Name === name);
+    let orders: HookOrder[];
+    try {
+      orders = await this.listAll(
+        'find-orders',
+        `BatchOrder?${query({ $filter: `Name eq ${literal(name)}` })}`,
+        signal,
+      );
+    } catch (err) {
+      if (!isRouteNotServed(err)) throw err;
+      const filter = `endswith(Name,${literal(name)})`;
+      orders = await this.listAll('find-orders', `ProductionOrders?${query({ $filter: filter })}`, signal);
+    }
+    return orders.filter((o) => o.Name === name);
   }
 
+  /**
+   * The order itself. `BatchOrder(id)` is documented for CDSE; DEDL was seen answering
+   * `ProductionOrders?$filter=…` (the same Id), asked when the first is not served.
+   */
   async getOrder(orderId: string, signal?: AbortSignal): Promise<HookOrder> {
-    return this.getJson('get-order', `BatchOrder(${key(orderId)})`, singleOf(orderSchema), signal);
+    try {
+      return await this.getJson('get-order', `BatchOrder(${key(orderId)})`, singleOf(orderSchema), signal);
+    } catch (err) {
+      if (!isRouteNotServed(err)) throw err;
+    }
+    // The form the official tutorial uses on DEDL (lower-case `id`, bare number).
+    const path = `ProductionOrders?${query({ $filter: `id eq ${key(orderId)}` })}`;
+    const [order] = await this.listAll('get-order', path, signal);
+    if (!order) throw hookErrorFromStatus(404, { method: 'GET', url: `${this.odata}${path}`, detail: 'no such order' });
+    return order;
   }
 
+  /** Every item of the order, following `@odata.nextLink` (up to 100 items, page size unknown on DEDL). */
   async getOrderItems(orderId: string, signal?: AbortSignal): Promise<HookOrderItem[]> {
-    const path = `BatchOrder(${key(orderId)})/Products`;
-    const body = await this.getJson('get-order-items', path, listOf(orderItemSchema), signal);
-    return body.value;
+    return this.listAll('get-order-items', `BatchOrder(${key(orderId)})/Products`, signal, orderItemSchema);
   }
 
+  /**
+   * Cancels the order. `BatchOrder(id)/OData.CSC.Cancel` is inferred by symmetry; the documented
+   * `ProductionOrder(id)/OData.CSC.Cancel` (same id) is used when the first is not served.
+   */
   async cancelOrder(orderId: string, signal?: AbortSignal): Promise<void> {
-    const req: HttpRequest = {
-      method: 'POST',
-      url: `${this.odata}BatchOrder(${key(orderId)})/OData.CSC.Cancel`,
-      operation: 'cancel-order',
-    };
-    const res = await this.transport.authorized({ ...req, body: '{}', signal });
-    await ensureOk(res, req);
-    await res.body.dump();
+    try {
+      await this.post('cancel-order', `BatchOrder(${key(orderId)})/OData.CSC.Cancel`, signal);
+    } catch (err) {
+      if (!isRouteNotServed(err)) throw err;
+      await this.post('cancel-order', `ProductionOrder(${key(orderId)})/OData.CSC.Cancel`, signal);
+    }
   }
 
   /** The bearer-authenticated download URL of one item. */
@@ -169,6 +202,52 @@ export class HookClient {
     throw hookErrorFromStatus(310, { method: 'GET', url: request.url, detail: `more than ${MAX_REDIRECTS} redirects` });
   }
 
+  /** A POST whose answer is not needed (only its status). */
+  private async post(operation: HookOperation, path: string, signal?: AbortSignal): Promise<void> {
+    const req: HttpRequest = { method: 'POST', url: `${this.odata}${path}`, operation };
+    const res = await this.transport.authorized({ ...req, body: '{}', signal });
+    await ensureOk(res, req);
+    await res.body.dump();
+  }
+
+  /**
+   * Every row of an OData list: pages are followed through `@odata.nextLink`, which must stay on
+   * the ODP origin (the bearer goes with it) and may not run on forever.
+   */
+  private async listAll(operation: HookOperation, path: string, signal?: AbortSignal): Promise<HookOrder[]>;
+  private async listAll<T extends z.ZodType>(
+    operation: HookOperation,
+    path: string,
+    signal: AbortSignal | undefined,
+    row: T,
+  ): Promise<z.infer<T>[]>;
+  private async listAll(
+    operation: HookOperation,
+    path: string,
+    signal?: AbortSignal,
+    row: z.ZodType = orderSchema,
+  ): Promise<unknown[]> {
+    const rows: unknown[] = [];
+    let url = `${this.odata}${path}`;
+    for (let page = 1; ; page++) {
+      const body = await this.json(operation, 'GET', url, listOf(row), signal);
+      rows.push(...body.value);
+      const next = body['@odata.nextLink'];
+      if (!next) return rows;
+      const nextUrl = new URL(next, url);
+      if (nextUrl.origin !== new URL(this.odata).origin) {
+        throw new HookResponseError('the next page of a list is on another origin', {
+          method: 'GET',
+          url: nextUrl.href,
+        });
+      }
+      if (page >= MAX_LIST_PAGES) {
+        throw new HookResponseError(`a list ran past ${MAX_LIST_PAGES} pages`, { method: 'GET', url });
+      }
+      url = nextUrl.href;
+    }
+  }
+
   private async getJson<S extends z.ZodType>(
     operation: HookOperation,
     path: string,
@@ -178,6 +257,7 @@ export class HookClient {
     return this.json(operation, 'GET', path, schema, signal);
   }
 
+  /** `path` is relative to the ODP base, or an absolute URL on it (a next page). */
   private async json<S extends z.ZodType>(
     operation: HookOperation,
     method: 'GET' | 'POST',
@@ -188,7 +268,7 @@ export class HookClient {
   ): Promise<z.infer<S>> {
     const req: HttpRequest = {
       method,
-      url: `${this.odata}${path}`,
+      url: /^https?:\/\//.test(path) ? path : `${this.odata}${path}`,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,

@@ -90,6 +90,14 @@ export class LinkExpiredError extends HookError {
   readonly retryable = false;
 }
 
+/**
+ * The server does not serve this route in this form (400, 404, 405, 501): where the Hook's
+ * documentation offers another route for the same thing, the caller tries that one.
+ */
+export function isRouteNotServed(err: unknown): boolean {
+  return err instanceof HookError && [400, 404, 405, 501].includes(err.status ?? 0);
+}
+
 /** Builds the error for a non-2xx status. `detail` is the server's message, if any. */
 export function hookErrorFromStatus(status: number, context: HookErrorContext, retryAfterMs?: number): HookError {
   const ctx = { ...context, status };

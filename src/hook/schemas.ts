@@ -62,6 +62,10 @@ export const orderSchema = z.object({
 });
 export type HookOrder = z.infer<typeof orderSchema>;
 
+/** The answer to an order creation: only the `Id` is relied on (its other fields were never captured on DEDL). */
+export const createdOrderSchema = orderSchema.partial().required({ Id: true });
+export type CreatedOrder = z.infer<typeof createdOrderSchema>;
+
 export const orderItemSchema = z.object({
   Id: odpId,
   BatchOrderId: odpId.nullish(),

@@ -87,6 +87,8 @@ class Harvest {
   private readonly items = new Map<string, ItemReport>();
   private readonly itemIdentifiers = new Map<string, string>();
   private readonly handled = new Set<string>();
+  /** Identifiers the order never listed although it ended (the Hook dropped or never created them). */
+  private readonly unlisted = new Set<string>();
   private phase: HarvestPhase = 'validating';
   private orderId?: string;
   private orderName?: string;
@@ -142,7 +144,7 @@ class Harvest {
     const { polling } = this.request;
     const deadline = Date.parse(this.startedAt) + parseDuration(polling.deadline)!;
     const deliveries = completed.length > 0 ? [this.deliver(completed)] : [];
-    while (this.handled.size < this.items.size) {
+    while (this.handled.size + this.unlisted.size < this.items.size) {
       const remaining = deadline - Date.now();
       let snapshot: OrderSnapshot;
       try {
@@ -163,6 +165,7 @@ class Harvest {
           initialIntervalMs: parseDuration(polling.initialInterval)!,
           maxIntervalMs: parseDuration(polling.maxInterval)!,
           backoff: polling.backoff,
+          expectedItems: this.items.size,
         });
       } catch (err) {
         if (!(err instanceof DeadlinePassed) && !isScheduleToCloseTimeout(err)) throw err;
@@ -171,6 +174,7 @@ class Harvest {
       }
       this.lastPolledAt = new Date().toISOString();
       const justCompleted = this.applySnapshot(snapshot);
+      if (snapshot.orderEnded) this.failUnlisted(snapshot, snapshot.orderEnded);
       if (justCompleted.length > 0) deliveries.push(this.deliver(justCompleted));
     }
     return deliveries;
@@ -250,6 +254,23 @@ class Harvest {
     }
   }
 
+  /**
+   * The order ended without listing some products (the Hook dropped them, e.g. queued items of a
+   * cancelled order, or never created them): they will never come, so they failed.
+   */
+  private failUnlisted(snapshot: OrderSnapshot, order: { status: string; message?: string }): void {
+    const listed = new Set(snapshot.items.map((view) => view.identifier));
+    for (const item of this.items.values()) {
+      if (listed.has(item.identifier) || this.unlisted.has(item.identifier)) continue;
+      if (item.itemId !== undefined && this.handled.has(item.itemId)) continue;
+      this.unlisted.add(item.identifier);
+      this.fail(
+        item,
+        `the Hook order ended (${order.status}${order.message ? `: ${order.message}` : ''}) without listing this product`,
+      );
+    }
+  }
+
   private fail(item: ItemReport, error: string): void {
     item.state = 'failed';
     item.error = error;
@@ -257,7 +278,7 @@ class Harvest {
 
   private async onDeadline(): Promise<void> {
     log.warn('Deadline passed: cancelling the order', { orderId: this.orderId });
-    await hook.cancelOrder({ orderId: this.orderId! });
+    await this.cancelOrderQuietly();
     for (const item of this.items.values()) {
       if (item.itemId && this.handled.has(item.itemId)) continue;
       item.state = 'timed_out';
@@ -267,7 +288,7 @@ class Harvest {
   }
 
   private async onCancelled(): Promise<void> {
-    if (this.orderId) await hook.cancelOrder({ orderId: this.orderId });
+    if (this.orderId) await this.cancelOrderQuietly();
     for (const item of this.items.values()) {
       if (!FINAL_ITEM_STATES.includes(item.state)) {
         item.state = 'cancelled';
@@ -275,6 +296,19 @@ class Harvest {
       }
     }
     await this.finish(true);
+  }
+
+  /**
+   * Asks the Hook to cancel the order (retried by its activity policy). If that fails for good,
+   * the harvest still ends with its report and manifest: the order then runs out at the Hook.
+   */
+  private async cancelOrderQuietly(): Promise<void> {
+    try {
+      await hook.cancelOrder({ orderId: this.orderId! });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('The Hook did not cancel the order', { orderId: this.orderId, error: String(err) });
+    }
   }
 
   private async finish(cancelled: boolean): Promise<HarvestReport> {
