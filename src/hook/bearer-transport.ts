@@ -1,7 +1,8 @@
 /**
  * How every call to a DEDL service that needs the bearer is sent: through the worker-wide
- * Retry-After gate, with the current token, and on a 401 once more with a renewed token (the
- * server may retire a token before its `exp`). Shared by the ODP client and the STAC client.
+ * Retry-After gate, with the current token, and on a 401 or 403 once more with a renewed token
+ * (the server may retire a token before its `exp`, and gateways answer an expired token either
+ * way, hook-api.md §3). Shared by the ODP client and the STAC client.
  */
 import type { Dispatcher } from 'undici';
 import { type HttpObserver, type HttpRequest, type HttpResponse, send } from './http';
@@ -24,12 +25,12 @@ export class BearerTransport {
     this.gate = options.gate ?? new RetryAfterGate();
   }
 
-  /** Sends with the bearer; on a 401, renews the token once and sends again. */
+  /** Sends with the bearer; on a 401 or 403, renews the token once and sends again. */
   async authorized(req: HttpRequest): Promise<HttpResponse> {
     const { tokens } = this.options;
     const token = await tokens.token(req.signal);
     const res = await this.send(withBearer(req, token));
-    if (res.statusCode !== 401) return res;
+    if (res.statusCode !== 401 && res.statusCode !== 403) return res;
     await res.body.dump();
     tokens.invalidate(token);
     return this.send(withBearer(req, await tokens.token(req.signal)));

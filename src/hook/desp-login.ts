@@ -3,6 +3,10 @@
  * fetch the Keycloak login page, post the credentials to its form (and a one-time code when the
  * account has 2FA), trade the authorization code for a DESP token, then exchange that for a DEDL
  * token that the ODP API accepts. One cookie jar per login, redirects never followed.
+ *
+ * Renewal redeems the DESP refresh token first (one request: no new Keycloak session, no login
+ * form, no one-time code), as eodag does (hook-api.md §2.5); the full login runs only when there
+ * is no refresh token or the identity provider refuses it (expired, session ended).
  */
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
@@ -41,28 +45,83 @@ export function despTokenSource(
   options: DespLoginOptions,
   cache?: TokenCacheOptions,
 ): TokenSource {
-  return cachedTokenSource((signal) => loginToDedl(dispatcher, credentials, options, signal), cache);
+  let refreshToken: string | undefined;
+  return cachedTokenSource(async (signal) => {
+    const refreshed = refreshToken ? await redeemRefreshToken(dispatcher, refreshToken, options, signal) : undefined;
+    const desp = refreshed ?? (await loginToDesp(dispatcher, credentials, options, signal));
+    refreshToken = desp.refreshToken;
+    try {
+      return await exchangeForDedl(dispatcher, desp.accessToken, options, signal);
+    } catch (err) {
+      // A refreshed DESP token the exchange refuses: the next renewal logs in from the start.
+      if (refreshed && err instanceof HookAuthError) refreshToken = undefined;
+      throw err;
+    }
+  }, cache);
 }
 
+/** The whole login: DESP login form (and one-time code), then the DEDL exchange. */
 export async function loginToDedl(
   dispatcher: Dispatcher,
   credentials: DespCredentials,
   options: DespLoginOptions,
   signal?: AbortSignal,
 ): Promise<IssuedToken> {
+  const desp = await loginToDesp(dispatcher, credentials, options, signal);
+  return exchangeForDedl(dispatcher, desp.accessToken, options, signal);
+}
+
+async function loginToDesp(
+  dispatcher: Dispatcher,
+  credentials: DespCredentials,
+  options: DespLoginOptions,
+  signal?: AbortSignal,
+): Promise<IssuedToken & { refreshToken?: string }> {
   const clientId = options.clientId ?? 'dedl-hook';
   const redirectUri = options.redirectUri ?? REAL_ENDPOINTS.odata;
   const code = await authorizationCode(dispatcher, credentials, options.endpoints, clientId, redirectUri, signal);
-  const desp = await postTokenForm(
+  return postTokenForm(
     dispatcher,
     despTokenUrl(options.endpoints),
     { client_id: clientId, redirect_uri: redirectUri, code, grant_type: 'authorization_code', scope: '' },
     signal,
   );
+}
+
+/**
+ * A new DESP token for the refresh token, or undefined when the identity provider refuses it
+ * (then the caller logs in again). Other failures (5xx, 429, network) are thrown: the activity's
+ * retry decides, and the refresh token is tried again next time.
+ */
+async function redeemRefreshToken(
+  dispatcher: Dispatcher,
+  refreshToken: string,
+  options: DespLoginOptions,
+  signal?: AbortSignal,
+): Promise<(IssuedToken & { refreshToken?: string }) | undefined> {
+  try {
+    return await postTokenForm(
+      dispatcher,
+      despTokenUrl(options.endpoints),
+      { client_id: options.clientId ?? 'dedl-hook', grant_type: 'refresh_token', refresh_token: refreshToken },
+      signal,
+    );
+  } catch (err) {
+    if (err instanceof HookAuthError) return undefined;
+    throw err;
+  }
+}
+
+function exchangeForDedl(
+  dispatcher: Dispatcher,
+  despAccessToken: string,
+  options: DespLoginOptions,
+  signal?: AbortSignal,
+): Promise<IssuedToken> {
   return postTokenForm(
     dispatcher,
     dedlTokenUrl(options.endpoints),
-    { ...EXCHANGE, subject_token: desp.accessToken },
+    { ...EXCHANGE, subject_token: despAccessToken },
     signal,
   );
 }

@@ -7,8 +7,9 @@ import { request } from 'undici';
 import { type EmulatorHandle, createManualClock, startEmulator, totp } from '../../../src/emulator';
 import { productDigest } from '../../../src/emulator/product';
 import { HookClient } from '../../../src/hook/client';
+import { despTokenSource } from '../../../src/hook/desp-login';
 import { dedlTokenUrl, endpointsAt } from '../../../src/hook/endpoints';
-import { HookAuthError, HookRequestError, LinkExpiredError } from '../../../src/hook/errors';
+import { HookAuthError, HookForbiddenError, HookRequestError, LinkExpiredError } from '../../../src/hook/errors';
 import { clientCredentialsTokenSource } from '../../../src/hook/tokens';
 import { createHttpAgent } from '../../../src/hook/http';
 import { emulatorHookClient, eventually } from '../../helpers/hook';
@@ -126,6 +127,67 @@ describe('HookClient against the emulator', () => {
       expect(count('realms/dedl/protocol/openid-connect/token')).toBe(2);
     } finally {
       await strict.close();
+    }
+  });
+
+  it('renews through the DESP refresh token (no second login form), and logs in again once it is refused', async () => {
+    const clock = createManualClock(Date.now());
+    const idp = await startEmulator({ clock, tokenLifetimeSec: 300, refreshTokenLifetimeSec: 600 });
+    try {
+      const endpoints = endpointsAt(idp.url);
+      const tokens = despTokenSource(agent, { username: 'demo', password: 'demo' }, { endpoints });
+      const requests = async (fragment: string) => {
+        const stats = (await (await request(`${idp.adminUrl}/stats`)).body.json()) as {
+          requestsByRoute: Record<string, number>;
+        };
+        return Object.entries(stats.requestsByRoute)
+          .filter(([route]) => route.includes(fragment))
+          .reduce((sum, [, n]) => sum + n, 0);
+      };
+      const loginForms = () => requests('/realms/desp/protocol/openid-connect/auth');
+      const despTokens = () => requests('/realms/desp/protocol/openid-connect/token');
+
+      const first = await tokens.token();
+      expect([await loginForms(), await despTokens()]).toEqual([1, 1]);
+      tokens.invalidate(first); // as after a 401
+      const second = await tokens.token();
+      expect(second).not.toBe(first);
+      // Renewed with the refresh token: one more DESP token request, no login page.
+      expect([await loginForms(), await despTokens()]).toEqual([1, 2]);
+
+      clock.advance(601_000); // the refresh token has expired at the identity provider
+      tokens.invalidate(second);
+      const third = await tokens.token();
+      // Refused, so a full login: the login page again, the refused refresh and the new code.
+      expect([await loginForms(), await despTokens()]).toEqual([2, 4]);
+      const hook = new HookClient({ endpoints, dispatcher: agent, tokens });
+      expect((await hook.listWorkflows()).length).toBeGreaterThan(0);
+      expect(third).not.toBe(second);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it('answers a 403 with one renewed token, then reports it as forbidden (not retryable)', async () => {
+    const idp = await startEmulator({
+      accounts: [{ username: 'no-hook', password: 'pw-no-hook', roles: ['hook-high'] }],
+    });
+    try {
+      const hook = emulatorHookClient(idp.url, { username: 'no-hook', password: 'pw-no-hook' }, agent);
+      const refused = await hook.listWorkflows().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).toBeInstanceOf(HookForbiddenError);
+      expect((refused as HookForbiddenError).retryable).toBe(false);
+      const stats = (await (await request(`${idp.adminUrl}/stats`)).body.json()) as {
+        requestsByRoute: Record<string, number>;
+      };
+      // Sent twice: once with the first token, once with a renewed one.
+      expect(stats.requestsByRoute['GET /odata/v1/Workflows']).toBe(2);
+      expect(stats.requestsByRoute['POST /auth/realms/dedl/protocol/openid-connect/token']).toBe(2);
+    } finally {
+      await idp.close();
     }
   });
 
