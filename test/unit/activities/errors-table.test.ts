@@ -92,7 +92,7 @@ const EXAMPLES: Record<string, () => Promise<unknown[]>> = {
       .catch((err: unknown) => err);
     return [login, hookErrorFromStatus(401, {})];
   },
-  '403 (role or quota missing)': async () => [hookErrorFromStatus(403, {})],
+  '403 after one token renewal (role missing)': async () => [hookErrorFromStatus(403, {})],
   '429, or 503 with `Retry-After`': async () => [
     hookErrorFromStatus(429, {}, parseRetryAfter('7')),
     hookErrorFromStatus(503, {}, parseRetryAfter('2')),
