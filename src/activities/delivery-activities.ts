@@ -3,7 +3,8 @@
  * or a retry from where the last attempt stopped), verify PRIVATE bucket output, discard partial
  * files, write the manifest.
  */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import type { CredentialStore } from '../config/credentials';
 import type { HookClient, ProductResponse } from '../hook/client';
 import { isRetryable } from '../hook/errors';
@@ -15,6 +16,7 @@ import type {
   VerifyPrivateInput,
   WriteManifestInput,
 } from './contract';
+import { parseDuration } from '../shared/duration';
 import { translatingErrors } from './failures';
 import { fileURLToPath } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -37,6 +39,9 @@ interface DownloadCheckpoint {
   /** S3 sinks: the multipart upload and its stored parts. */
   upload?: S3UploadCheckpoint;
 }
+
+/** Looks at a PRIVATE target, spread over its `listingWait`, before unlisted products count as missing. */
+const PRIVATE_LISTING_ATTEMPTS = 4;
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
@@ -152,6 +157,19 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
                 ? undefined
                 : `no output for this item under ${output.target} (${item.status === 'empty' ? 'only empty objects' : 'no matching object'}; ${report.listedObjects} objects listed)`,
           }));
+          const unlisted = results.filter((r) => r.problem).length;
+          const attempt = Context.current().info.attempt;
+          if (unlisted > 0 && attempt < PRIVATE_LISTING_ATTEMPTS) {
+            // The Hook reports an item completed when it has written the object; a store behind it
+            // may list the object a little later. Look again before calling it missing.
+            throw ApplicationFailure.create({
+              type: 'OutputNotListedYet',
+              message: `${unlisted} of ${results.length} outputs not listed under ${output.target} yet (look ${attempt} of ${PRIVATE_LISTING_ATTEMPTS})`,
+              category: ApplicationFailureCategory.BENIGN,
+              // 1/6, 2/6 and 3/6 of listingWait: the last look comes listingWait after the first.
+              nextRetryDelay: Math.ceil((parseDuration(output.listingWait)! * attempt) / 6),
+            });
+          }
           if (output.download) await copyToLocal(s3, report, output.download, results, signal);
           return results;
         } finally {

@@ -149,6 +149,7 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
       tempUrlKey,
       linkLifetimeSec: o.linkLifetimeSec,
       privateKeyTemplate: o.privateKeyTemplate,
+      privateOutputLagMs: o.privateOutputLagMs,
       random: createRandom(o.seed, 'object-names'),
       defaultStorage: (name) => {
         const def = workflows

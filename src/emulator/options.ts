@@ -219,6 +219,13 @@ export const emulatorOptionsSchema = z
       .describe(
         'S3 key of a PRIVATE output. Placeholders: `{prefix}` (path part of `output_s3_path`, no surrounding slashes), `{identifier}`, `{itemId}`, `{orderId}`, `{date}` (YYYYMMDD of completion). A leading `/` left by an empty prefix is dropped. Default `{prefix}/{identifier}.zip`.',
       ),
+    /** A PRIVATE output is written this long after its item is reported completed (listing lag). Default 0. */
+    privateOutputLagMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('A PRIVATE output is written this long after its item is reported completed (listing lag). Default 0.'),
     /** Region the S3 client signs PRIVATE writes for. Default `us-east-1`. */
     s3Region: z
       .string()

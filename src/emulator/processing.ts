@@ -33,6 +33,8 @@ export interface ProcessingDeps {
   tempUrlKey: string;
   linkLifetimeSec: number;
   privateKeyTemplate: string;
+  /** A PRIVATE output becomes visible this long after its item completes (0: before). */
+  privateOutputLagMs: number;
   /** Random source for temporary object names. */
   random: () => number;
   /** Default `output_storage` of a workflow (when the order does not set it). */
@@ -96,8 +98,8 @@ export function createItemProcessor(d: ProcessingDeps): ItemProcessor {
         orderId: order.id,
         completedAt: new Date(d.clock.now()),
       });
-      try {
-        await d.writer.write(
+      const write = () =>
+        d.writer.write(
           {
             endpoint,
             bucket: target.bucket,
@@ -107,6 +109,19 @@ export function createItemProcessor(d: ProcessingDeps): ItemProcessor {
           key,
           spec,
         );
+      if (d.privateOutputLagMs > 0) {
+        // Completed now, listed later: an eventually consistent store behind the Hook.
+        d.clock.setTimeout(() => void write().catch(() => undefined), d.privateOutputLagMs);
+        return {
+          status: 'completed',
+          processedName: item.identifier,
+          processedSize: spec.size,
+          downloadLink: null,
+          outputRef: key,
+        };
+      }
+      try {
+        await write();
       } catch (err) {
         return {
           status: 'failed',

@@ -91,6 +91,11 @@ const outputSchema = z.discriminatedUnion(
        * in; a template ending in `/` matches a folder of outputs.
        */
       keyTemplate: z.string().min(1).max(512).optional(),
+      /**
+       * How long an output the Hook reports completed may take to appear in the target's listing
+       * (an eventually consistent store) before it counts as missing.
+       */
+      listingWait: duration('listingWait').default('1m'),
     }),
   ],
   { error: 'must be { "storage": "TEMPORARY", "sink": … } or { "storage": "PRIVATE", "target": … }' },

@@ -81,11 +81,12 @@ describe('harvest into a private bucket (PRIVATE)', () => {
     }
   });
 
-  it('reports items whose output is missing from the bucket', async () => {
+  it('reports items whose output is missing from the bucket, after looking again for listingWait', async () => {
     const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+    const workflowId = `e2e-private-missing-${Date.now()}`;
     const report: HarvestReport = await env.client.workflow.execute('harvest', {
       taskQueue: env.taskQueue,
-      workflowId: `e2e-private-missing-${Date.now()}`,
+      workflowId,
       args: [
         request({
           identifiers,
@@ -95,12 +96,52 @@ describe('harvest into a private bucket (PRIVATE)', () => {
             endpoint: testStack().s3.endpoint,
             credentials: 'local',
             keyTemplate: '{prefix}/elsewhere/{identifier}.zip',
+            listingWait: '1s',
           },
         }),
       ],
     });
+    // Four looks at the bucket (the activity's attempts) before the product counted as missing.
+    const attempts = ((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+      .filter((a) => a !== undefined && a !== null);
+    expect(Math.max(...attempts)).toBe(4);
     expect(report.outcome).toBe('failed');
     expect(report.items[0]).toMatchObject({ state: 'failed' });
     expect(report.items[0]!.error).toMatch(/no output for this item under s3:\/\/.*harvest-2 \(no matching object/);
+  });
+
+  it('waits for outputs the store lists a little after the Hook reports them completed', async () => {
+    const { s3: stackS3 } = testStack();
+    const lagging = await startHarvestEnv(
+      { timing: { queuedMs: 20, processingMs: 50 }, productSize: SIZE, privateOutputLagMs: 1500 },
+      {
+        DEDL_CREDENTIALS_LOCAL_ACCESS_KEY_ID: stackS3.accessKeyId,
+        DEDL_CREDENTIALS_LOCAL_SECRET_ACCESS_KEY: stackS3.secretAccessKey,
+        DEDL_CREDENTIALS_LOCAL_REGION: stackS3.region,
+      },
+    );
+    try {
+      const identifiers = catalogueIdentifiers(lagging.emulator, COLLECTION, 2);
+      const report: HarvestReport = await lagging.client.workflow.execute('harvest', {
+        taskQueue: lagging.taskQueue,
+        workflowId: `e2e-private-lag-${Date.now()}`,
+        args: [
+          request({
+            identifiers,
+            output: {
+              storage: 'PRIVATE',
+              target: `s3://${bucket}/harvest-lag`,
+              endpoint: stackS3.endpoint,
+              credentials: 'local',
+              listingWait: '6s',
+            },
+          }),
+        ],
+      });
+      expect(report.items.map((i) => i.state)).toEqual(['delivered', 'delivered']);
+    } finally {
+      await lagging.close();
+    }
   });
 });

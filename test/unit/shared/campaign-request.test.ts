@@ -62,6 +62,7 @@ describe('parseCampaignRequest', () => {
       target: 's3://bucket/prefix',
       endpoint: 'https://s3.example.org',
       credentials: 'islet',
+      listingWait: '1m',
     };
     expect(ledgerOf({ output: privateOut })).toBeUndefined();
     expect(manifestTargetOf({ output: privateOut })).toEqual({
