@@ -147,7 +147,9 @@ async function authorizationCode(
 
   const page = await call(dispatcher, jar, 'GET', authUrl.toString(), undefined, signal);
   if (page.statusCode !== 200) throw await unexpected(page, 'GET', authUrl.toString(), 'the DESP login page');
-  const loginAction = formAction(await page.body.text(), 'kc-form-login');
+  const loginPage = await page.body.text();
+  // Keycloak's own id first; a themed page may name its form otherwise (the notebooks take the first form).
+  const loginAction = formAction(loginPage, 'kc-form-login') ?? formAction(loginPage);
   if (!loginAction) throw new HookAuthError('The DESP login page has no login form', { url: authUrl.toString() });
 
   let answer = await call(
