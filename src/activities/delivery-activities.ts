@@ -40,6 +40,9 @@ interface DownloadCheckpoint {
   upload?: S3UploadCheckpoint;
 }
 
+/** Heartbeat period while a delivery runs, whether or not bytes flow (the SDK throttles heartbeats itself). */
+const KEEP_ALIVE_HEARTBEAT_MS = 10_000;
+
 /** Looks at a PRIVATE target, spread over its `listingWait`, before unlisted products count as missing. */
 const PRIVATE_LISTING_ATTEMPTS = 4;
 
@@ -104,16 +107,30 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
 
         let upload = checkpoint?.upload;
+        let bytes = part.offset;
+        const beat = () => ctx.heartbeat({ bytes, validator, upload } satisfies DownloadCheckpoint);
+        // Bytes stop flowing while the last S3 parts upload and the object is completed (or read
+        // back): the worker is alive all the same, and the newest checkpoint must reach Temporal.
+        const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
         const delivered = await part
           .fill(response.body, {
             expect: { contentLength: response.totalSize, processedSize: input.item.processedSize },
             signal: stop.signal,
             keepPartialOnFailure: (err) => !lastAttempt && isRetryable(err),
-            onCheckpoint: (state) => (upload = state),
+            onCheckpoint: (state) => {
+              upload = state;
+              beat();
+            },
             // Also called once more after a failed body, with everything received now on disk.
-            onProgress: (bytes) => ctx.heartbeat({ bytes, validator, upload } satisfies DownloadCheckpoint),
+            onProgress: (received) => {
+              bytes = received;
+              beat();
+            },
           })
-          .finally(() => sink.close());
+          .finally(() => {
+            clearInterval(keepAlive);
+            sink.close();
+          });
         const { verification } = delivered;
         return {
           identifier: input.item.identifier,

@@ -9,7 +9,8 @@
  * or not. Requests without `Origin` (the Temporal CLI) are served. `X-Namespace` is optional; when
  * namespaces are configured, a request naming another namespace is refused. With a token
  * (`DEDL_CODEC_TOKEN`), every encode/decode must carry `Authorization: Bearer <token>` — what
- * `temporal --codec-auth` sends — so the server may listen beyond loopback.
+ * `temporal --codec-auth` sends. It speaks plain HTTP: beyond loopback, the token and the decoded
+ * payloads must travel through TLS (a reverse proxy in front of it).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';

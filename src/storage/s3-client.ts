@@ -7,8 +7,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 
 /** Longest wait for a TCP (and TLS) connection to an S3 endpoint. */
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Longest time a request's socket may stay silent, in either direction. */
-const SOCKET_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * Longest time a request's socket may stay silent, in either direction. Generous: a server may
+ * say nothing for minutes while it assembles a large object for CompleteMultipartUpload.
+ */
+const SOCKET_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 export interface S3Connection {
   /** e.g. `https://s3.central.data.destination-earth.eu`; omitted for AWS itself. */

@@ -131,8 +131,8 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
         }),
         // No abort signal: a part request dropped by the client may still be stored by the server
         // after the upload is aborted, which brings the upload back (AWS documents the same race).
-        // Cancellation stops sending new parts and waits for these to end (bounded by the client's
-        // socket timeout); only then is the upload aborted.
+        // Cancellation stops sending new parts and waits for these to end (at most a part's upload
+        // time, or the client's idle timeout for a stalled one); only then is the upload aborted.
       );
       if (!ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of s3://${bucket}/${key}`);
       return { PartNumber, ETag, size: Body.length, ...(checksum ? { checksum } : {}) };

@@ -214,6 +214,8 @@ describe('scheduledHarvest', () => {
         );
         expect(api).toBeInstanceOf(ScheduleRequestError);
         expect((api as ScheduleRequestError).problems.join('\n')).toContain(c.says);
+        // A secret pasted where a credential set's name belongs is not repeated back.
+        expect(`${refused.stdout}${refused.stderr}${(api as Error).message}`).not.toContain('AKIA-SECRET');
         expect((await listHarvestSchedules(env.client)).map((s) => s.scheduleId)).not.toContain(scheduleId);
 
         // The plain Temporal CLI cannot check the input: the run it starts fails, quickly and for good.
@@ -253,6 +255,7 @@ describe('scheduledHarvest', () => {
             nonRetryable: true,
           });
           expect((cause as ApplicationFailure).message).toContain(c.says);
+          expect((cause as ApplicationFailure).message).not.toContain('AKIA-SECRET');
         } finally {
           await deleteHarvestSchedule(env.client, scheduleId);
         }

@@ -22,7 +22,7 @@ export const codecServerCommand: Command = {
   details: [
     `Keys come from ${PAYLOAD_KEYS_VARIABLE} (keyId:base64key[,…], as the worker's). Anyone who can reach the`,
     `server can decrypt: keep it on loopback, or set ${CODEC_TOKEN_VARIABLE} so every request needs that`,
-    'bearer token. Then:',
+    'bearer token — and reach it only through TLS (a reverse proxy): it speaks plain HTTP. Then:',
     '  temporal workflow show --workflow-id <id> --codec-endpoint http://127.0.0.1:8081 [--codec-auth "Bearer <token>"]',
     '  Temporal UI: Settings (the data encoder icon) → codec server http://127.0.0.1:8081',
   ].join('\n'),
@@ -50,9 +50,9 @@ export const codecServerCommand: Command = {
       ]);
     }
     const token = ctx.io.env[CODEC_TOKEN_VARIABLE];
-    if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    if (token !== undefined && (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))) {
       throw new InvalidInputError('invalid codec-server token', [
-        `${CODEC_TOKEN_VARIABLE}: must be at least ${MIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 32)`,
+        `${CODEC_TOKEN_VARIABLE}: must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 32)`,
       ]);
     }
     const server = await startCodecServer({ keys, ...settings, ...(token ? { token } : {}) });

@@ -190,7 +190,7 @@ describe('dedl-harvest codec-server', () => {
       process.cwd(),
     );
     expect(weak.code).toBe(2);
-    expect(weak.stderr).toContain('DEDL_CODEC_TOKEN: must be at least 16 characters');
+    expect(weak.stderr).toContain('DEDL_CODEC_TOKEN: must be at least 16 characters without spaces');
     expect(weak.stderr).not.toContain('letmein');
   });
 
