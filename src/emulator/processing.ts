@@ -109,16 +109,17 @@ export function createItemProcessor(d: ProcessingDeps): ItemProcessor {
           key,
           spec,
         );
+      const completed: ItemOutcome = {
+        status: 'completed',
+        processedName: item.identifier,
+        processedSize: spec.size,
+        downloadLink: null,
+        outputRef: key,
+      };
       if (d.privateOutputLagMs > 0) {
         // Completed now, listed later: an eventually consistent store behind the Hook.
         d.clock.setTimeout(() => void write().catch(() => undefined), d.privateOutputLagMs);
-        return {
-          status: 'completed',
-          processedName: item.identifier,
-          processedSize: spec.size,
-          downloadLink: null,
-          outputRef: key,
-        };
+        return completed;
       }
       try {
         await write();
@@ -128,13 +129,7 @@ export function createItemProcessor(d: ProcessingDeps): ItemProcessor {
           message: `Failed to write output to s3://${target.bucket}/${key} at ${endpoint}: ${describeS3Error(err)}`,
         };
       }
-      return {
-        status: 'completed',
-        processedName: item.identifier,
-        processedSize: spec.size,
-        downloadLink: null,
-        outputRef: key,
-      };
+      return completed;
     }
     const completedAt = d.clock.now();
     const name = tempObjectName({ completedAt: new Date(completedAt), itemId: item.id, random: d.random });
