@@ -5,7 +5,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { CredentialStore } from '../config/credentials';
 import type { HookClient } from '../hook/client';
-import { type HookOrderItem, isTerminalStatus } from '../hook/schemas';
+import { type HookOrder, type HookOrderItem, isTerminalStatus } from '../hook/schemas';
 import type { HarvestRequest } from '../shared/harvest-request';
 import type { OrderItemView, OrderSnapshot, PollOrderInput, SubmitOrderInput, SubmittedOrder } from './contract';
 import { invalidRequest, translatingErrors } from './failures';
@@ -56,8 +56,10 @@ export function createHookActivities(deps: HookActivityDeps) {
             },
             signal(),
           ));
-        const items = await hook.getOrderItems(order.Id, signal());
-        return { orderId: order.Id, adopted: adopted !== undefined, items: items.map(itemView) };
+        const items = (await hook.getOrderItems(order.Id, signal())).map(itemView);
+        const unexplained = unexplainedFailures(items, new Set());
+        if (unexplained.length > 0) explainByOrder(unexplained, await hook.getOrder(order.Id, signal()));
+        return { orderId: order.Id, adopted: adopted !== undefined, items };
       });
     },
 
@@ -68,8 +70,12 @@ export function createHookActivities(deps: HookActivityDeps) {
         const news = items.some((item) => isTerminalStatus(item.status) && !handled.has(item.itemId));
         const listedDone = items.every((item) => isTerminalStatus(item.status));
         const missing = items.length < (input.expectedItems ?? 1);
-        // Items missing from the list: only the order's own status says whether more will come.
-        const order = listedDone && missing ? await hook.getOrder(input.orderId, signal()) : undefined;
+        // The order itself is read when items are missing from its list (only its status says whether
+        // more will come) or a failed item has no reason (the order's message gives it).
+        const unexplained = unexplainedFailures(items, handled);
+        const order =
+          (listedDone && missing) || unexplained.length > 0 ? await hook.getOrder(input.orderId, signal()) : undefined;
+        if (order) explainByOrder(unexplained, order);
         const orderEnded = order && isTerminalStatus(order.Status) ? order : undefined;
         const allDone = listedDone && (!missing || orderEnded !== undefined);
         if (news || allDone) {
@@ -109,6 +115,17 @@ export function nextPollDelay(
   const base = Math.min(polling.initialIntervalMs * polling.backoff ** Math.max(0, attempt - 1), polling.maxIntervalMs);
   // ±20 % jitter spreads the polls of many orders; capped after it, so maxInterval bounds the detection lag.
   return Math.max(1, Math.round(Math.min(base * (0.8 + 0.4 * random()), polling.maxIntervalMs)));
+}
+
+/** Newly failed items without a reason: DEDL items carry no StatusMessage (hook-api.md E4). */
+function unexplainedFailures(items: OrderItemView[], handled: ReadonlySet<string>): OrderItemView[] {
+  return items.filter((item) => item.status === 'failed' && !item.message && !handled.has(item.itemId));
+}
+
+/** The order's StatusMessage becomes the reason of its unexplained failed items. */
+function explainByOrder(items: OrderItemView[], order: HookOrder): void {
+  if (!order.StatusMessage) return;
+  for (const item of items) item.message = `the Hook reports the item failed; the order says: ${order.StatusMessage}`;
 }
 
 function itemView(item: HookOrderItem): OrderItemView {

@@ -190,6 +190,7 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
       dedlObservedRoutesOnly: o.dedlObservedRoutesOnly,
       defaultPageSize: o.defaultPageSize,
       cancelRemovesQueuedItems: o.cancelRemovesQueuedItems,
+      itemStatusMessages: o.itemStatusMessages,
     }),
     ...createDespRoutes({ baseUrl: url, clock, accounts, tokens }),
     ...createDedlRoutes({ baseUrl: url, accounts, tokens }),

@@ -78,7 +78,8 @@ export function batchOrderEntity(
 }
 
 /** An order item. `StatusMessage` is added only to failed and cancelled items (none in the captures of others). */
-export function itemEntity(item: ItemRecord): Record<string, unknown> {
+/** `withMessage: false` leaves out `StatusMessage`, as the real DEDL items do (hook-api.md E4). */
+export function itemEntity(item: ItemRecord, withMessage = true): Record<string, unknown> {
   const e: Record<string, unknown> = {
     Id: item.id,
     BatchOrderId: item.orderId,
@@ -92,7 +93,7 @@ export function itemEntity(item: ItemRecord): Record<string, unknown> {
     NotificationStatus: null,
     CompletedDate: null,
   };
-  if (item.status === 'failed' || item.status === 'cancelled') e['StatusMessage'] = item.message;
+  if (withMessage && (item.status === 'failed' || item.status === 'cancelled')) e['StatusMessage'] = item.message;
   return e;
 }
 

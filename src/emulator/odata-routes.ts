@@ -51,6 +51,8 @@ export interface OdataDeps {
   defaultPageSize?: number;
   /** See the emulator option of the same name. */
   cancelRemovesQueuedItems?: boolean;
+  /** See the emulator option of the same name. */
+  itemStatusMessages?: boolean;
 }
 
 const MAX_TOP = 10_000;
@@ -222,6 +224,9 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     });
   };
 
+  /** An item as served: without `StatusMessage` when `itemStatusMessages` is false (as DEDL was seen). */
+  const itemView = (item: ItemRecord): Record<string, unknown> => itemEntity(item, d.itemStatusMessages !== false);
+
   /** A route DEDL was never seen to serve (CDSE documents it), refused in the `dedlObservedRoutesOnly` dialect. */
   const unverifiedOnDedl = (ctx: RequestContext): boolean => {
     if (!d.dedlObservedRoutesOnly) return false;
@@ -269,7 +274,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     if (!order) return;
     const listed = book.itemsOf(order).filter((item) => !item.removed);
     const result = query(ctx, listed, ITEM_PROPERTIES, itemEntity);
-    if (result) sendList(ctx, CONTEXT.items, { ...result, value: result.value.map(itemEntity) });
+    if (result) sendList(ctx, CONTEXT.items, { ...result, value: result.value.map(itemView) });
   };
 
   const findItem = (
@@ -293,7 +298,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     (label: string) =>
     (ctx: RequestContext, m: RegExpExecArray): void => {
       const found = findItem(ctx, m, label);
-      if (found) sendJson(ctx.res, 200, { '@odata.context': CONTEXT.item, ...itemEntity(found.item) });
+      if (found) sendJson(ctx.res, 200, { '@odata.context': CONTEXT.item, ...itemView(found.item) });
     };
 
   const download =

@@ -273,6 +273,13 @@ export const emulatorOptionsSchema = z
       .describe(
         'Answer 404 on the OData routes documented only for CDSE, not observed on DEDL: listing `BatchOrder`, `BatchOrder(id)` and `BatchOrder(id)/OData.CSC.Cancel`. Clients must then use the observed `ProductionOrders?$filter=…` and `ProductionOrder(id)/OData.CSC.Cancel`. Default false.',
       ),
+    /** Failed and cancelled items carry a `StatusMessage`. False mirrors DEDL, whose items were seen without one (the order has it). Default true. */
+    itemStatusMessages: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Failed and cancelled items carry a `StatusMessage`. False mirrors DEDL, whose items were seen without one (the order has it). Default true.',
+      ),
     /** On cancel, items still queued leave the order's item list, as CDSE documents (hook-api.md E11). Default false: they stay, `cancelled`. */
     cancelRemovesQueuedItems: z
       .boolean()

@@ -108,4 +108,19 @@ describe('the Hook as observed on DEDL', () => {
         expect(requestsByRoute['GET /odata/v1/BatchOrder({id})/Products']).toBeLessThan(20);
       },
     ));
+
+  it('explains a failed item by its order, since DEDL items carry no StatusMessage', () =>
+    withEnv({ timing: { queuedMs: 20, processingMs: 50 }, itemStatusMessages: false }, async (env) => {
+      const missing = 'S2B_MSIL1C_20990101T000000_N0509_R001_T00AAA_20990101T000000.SAFE';
+      const handle = await env.client.workflow.start('harvest', {
+        taskQueue: env.taskQueue,
+        workflowId: `dedl-unexplained-${randomUUID()}`,
+        args: [request({ identifiers: [missing], output: { storage: 'TEMPORARY', sink: env.sinkUrl } })],
+      });
+      const report = (await handle.result()) as HarvestReport;
+      expect(report.items[0]).toMatchObject({ state: 'failed' });
+      expect(report.items[0]!.error).toMatch(
+        /^the Hook reports the item failed; the order says: Item '.*' not found in collection/,
+      );
+    }));
 });
