@@ -113,12 +113,13 @@ export class HookClient {
       orders = await this.listAll(
         'find-orders',
         `BatchOrder?${query({ $filter: `Name eq ${literal(name)}` })}`,
+        orderSchema,
         signal,
       );
     } catch (err) {
       if (!isRouteNotServed(err)) throw err;
       const filter = `endswith(Name,${literal(name)})`;
-      orders = await this.listAll('find-orders', `ProductionOrders?${query({ $filter: filter })}`, signal);
+      orders = await this.listAll('find-orders', `ProductionOrders?${query({ $filter: filter })}`, orderSchema, signal);
     }
     return orders.filter((o) => o.Name === name);
   }
@@ -135,14 +136,14 @@ export class HookClient {
     }
     // The form the official tutorial uses on DEDL (lower-case `id`, bare number).
     const path = `ProductionOrders?${query({ $filter: `id eq ${key(orderId)}` })}`;
-    const [order] = await this.listAll('get-order', path, signal);
+    const [order] = await this.listAll('get-order', path, orderSchema, signal);
     if (!order) throw hookErrorFromStatus(404, { method: 'GET', url: `${this.odata}${path}`, detail: 'no such order' });
     return order;
   }
 
   /** Every item of the order, following `@odata.nextLink` (up to 100 items, page size unknown on DEDL). */
   async getOrderItems(orderId: string, signal?: AbortSignal): Promise<HookOrderItem[]> {
-    return this.listAll('get-order-items', `BatchOrder(${key(orderId)})/Products`, signal, orderItemSchema);
+    return this.listAll('get-order-items', `BatchOrder(${key(orderId)})/Products`, orderItemSchema, signal);
   }
 
   /**
@@ -214,20 +215,13 @@ export class HookClient {
    * Every row of an OData list: pages are followed through `@odata.nextLink`, which must stay on
    * the ODP origin (the bearer goes with it) and may not run on forever.
    */
-  private async listAll(operation: HookOperation, path: string, signal?: AbortSignal): Promise<HookOrder[]>;
   private async listAll<T extends z.ZodType>(
     operation: HookOperation,
     path: string,
-    signal: AbortSignal | undefined,
     row: T,
-  ): Promise<z.infer<T>[]>;
-  private async listAll(
-    operation: HookOperation,
-    path: string,
     signal?: AbortSignal,
-    row: z.ZodType = orderSchema,
-  ): Promise<unknown[]> {
-    const rows: unknown[] = [];
+  ): Promise<z.infer<T>[]> {
+    const rows: z.infer<T>[] = [];
     let url = `${this.odata}${path}`;
     for (let page = 1; ; page++) {
       const body = await this.json(operation, 'GET', url, listOf(row), signal);

@@ -11,7 +11,7 @@ import { productDigest } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { progressQuery } from '../../src/shared/messages';
 import { eventually } from '../helpers/hook';
-import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
+import { type HarvestEnv, catalogueIdentifiers, request, withHarvestEnv } from '../helpers/harvest-env';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;
@@ -29,14 +29,8 @@ async function stats(env: HarvestEnv): Promise<Stats> {
   return (await (await http(`${env.emulator.adminUrl}/stats`)).body.json()) as Stats;
 }
 
-async function withEnv(options: EmulatorOptionsInput, body: (env: HarvestEnv) => Promise<void>): Promise<void> {
-  const env = await startHarvestEnv({ productSize: SIZE, ...options });
-  try {
-    await body(env);
-  } finally {
-    await env.close();
-  }
-}
+const withEnv = (options: EmulatorOptionsInput, body: (env: HarvestEnv) => Promise<void>) =>
+  withHarvestEnv({ productSize: SIZE, ...options }, body);
 
 function run(env: HarvestEnv, workflowId: string, overrides: Parameters<typeof request>[0]) {
   return env.client.workflow.start('harvest', {

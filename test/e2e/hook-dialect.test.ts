@@ -5,35 +5,22 @@
  * a cancelled order. The harvest must still order exactly once, see every item, and end.
  */
 import { randomUUID } from 'node:crypto';
-import { request as http } from 'undici';
 import type { EmulatorOptionsInput } from '../../src/emulator';
 import { HookClient } from '../../src/hook/client';
 import { despTokenSource } from '../../src/hook/desp-login';
 import { endpointsAt } from '../../src/hook/endpoints';
 import { createHttpAgent } from '../../src/hook/http';
 import type { HarvestReport } from '../../src/shared/harvest-report';
-import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
+import { emulatorStats } from '../chaos/fault-storm-audit';
+import { type HarvestEnv, catalogueIdentifiers, request, withHarvestEnv } from '../helpers/harvest-env';
 import { eventually } from '../helpers/hook';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 
-async function withEnv(options: EmulatorOptionsInput, body: (env: HarvestEnv) => Promise<void>): Promise<void> {
-  const env = await startHarvestEnv({ productSize: 40_000, ...options });
-  try {
-    await body(env);
-  } finally {
-    await env.close();
-  }
-}
+const withEnv = (options: EmulatorOptionsInput, body: (env: HarvestEnv) => Promise<void>) =>
+  withHarvestEnv({ productSize: 40_000, ...options }, body);
 
-async function stats(env: HarvestEnv) {
-  const res = await http(`${env.emulator.adminUrl}/stats`);
-  return (await res.body.json()) as {
-    ordersByName: Record<string, number>;
-    ordersCreated: number;
-    requestsByRoute: Record<string, number>;
-  };
-}
+const stats = (env: HarvestEnv) => emulatorStats(env.emulator);
 
 describe('the Hook as observed on DEDL', () => {
   it('orders exactly once through ProductionOrders when the answer is lost, and reads every page of items', () =>

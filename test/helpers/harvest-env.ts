@@ -83,6 +83,19 @@ export async function startHarvestEnv(
   };
 }
 
+/** Runs `body` against a fresh harvest environment and closes it afterwards, whatever happens. */
+export async function withHarvestEnv(
+  emulatorOptions: EmulatorOptionsInput,
+  body: (env: HarvestEnv) => Promise<void>,
+): Promise<void> {
+  const env = await startHarvestEnv(emulatorOptions);
+  try {
+    await body(env);
+  } finally {
+    await env.close();
+  }
+}
+
 /** Identifiers that exist in the emulator's catalogue for a collection. */
 export function catalogueIdentifiers(emulator: EmulatorHandle, collection: string, count: number): string[] {
   const { items } = emulator.catalogue.search({ collections: [collection], limit: count });

@@ -35,6 +35,16 @@ async function sha256(stream: AsyncIterable<Uint8Array>): Promise<{ hex: string;
   return { hex: hash.digest('hex'), bytes };
 }
 
+/** Requests the emulator received on the routes whose label contains `fragment`. */
+async function requestsTo(emulator: EmulatorHandle, fragment: string): Promise<number> {
+  const stats = (await (await request(`${emulator.adminUrl}/stats`)).body.json()) as {
+    requestsByRoute: Record<string, number>;
+  };
+  return Object.entries(stats.requestsByRoute)
+    .filter(([route]) => route.includes(fragment))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
 describe('HookClient against the emulator', () => {
   let emulator: EmulatorHandle;
   const agent = createHttpAgent();
@@ -115,16 +125,9 @@ describe('HookClient against the emulator', () => {
       await hook.listWorkflows();
       clock.advance(301_000); // the emulator's token has expired; the client's cache does not know yet
       expect((await hook.listWorkflows()).length).toBeGreaterThan(0);
-      const stats = (await (await request(`${strict.adminUrl}/stats`)).body.json()) as {
-        requestsByRoute: Record<string, number>;
-      };
-      const count = (fragment: string) =>
-        Object.entries(stats.requestsByRoute)
-          .filter(([route]) => route.includes(fragment))
-          .reduce((sum, [, n]) => sum + n, 0);
       // Two calls, three requests: the second was refused once and sent again with a new token.
-      expect(count('Workflows')).toBe(3);
-      expect(count('realms/dedl/protocol/openid-connect/token')).toBe(2);
+      expect(await requestsTo(strict, 'Workflows')).toBe(3);
+      expect(await requestsTo(strict, 'realms/dedl/protocol/openid-connect/token')).toBe(2);
     } finally {
       await strict.close();
     }
@@ -136,16 +139,8 @@ describe('HookClient against the emulator', () => {
     try {
       const endpoints = endpointsAt(idp.url);
       const tokens = despTokenSource(agent, { username: 'demo', password: 'demo' }, { endpoints });
-      const requests = async (fragment: string) => {
-        const stats = (await (await request(`${idp.adminUrl}/stats`)).body.json()) as {
-          requestsByRoute: Record<string, number>;
-        };
-        return Object.entries(stats.requestsByRoute)
-          .filter(([route]) => route.includes(fragment))
-          .reduce((sum, [, n]) => sum + n, 0);
-      };
-      const loginForms = () => requests('/realms/desp/protocol/openid-connect/auth');
-      const despTokens = () => requests('/realms/desp/protocol/openid-connect/token');
+      const loginForms = () => requestsTo(idp, '/realms/desp/protocol/openid-connect/auth');
+      const despTokens = () => requestsTo(idp, '/realms/desp/protocol/openid-connect/token');
 
       const first = await tokens.token();
       expect([await loginForms(), await despTokens()]).toEqual([1, 1]);
@@ -180,12 +175,9 @@ describe('HookClient against the emulator', () => {
       );
       expect(refused).toBeInstanceOf(HookForbiddenError);
       expect((refused as HookForbiddenError).retryable).toBe(false);
-      const stats = (await (await request(`${idp.adminUrl}/stats`)).body.json()) as {
-        requestsByRoute: Record<string, number>;
-      };
       // Sent twice: once with the first token, once with a renewed one.
-      expect(stats.requestsByRoute['GET /odata/v1/Workflows']).toBe(2);
-      expect(stats.requestsByRoute['POST /auth/realms/dedl/protocol/openid-connect/token']).toBe(2);
+      expect(await requestsTo(idp, 'GET /odata/v1/Workflows')).toBe(2);
+      expect(await requestsTo(idp, 'POST /auth/realms/dedl/protocol/openid-connect/token')).toBe(2);
     } finally {
       await idp.close();
     }
