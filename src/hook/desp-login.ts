@@ -11,9 +11,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { type HookEndpoints, REAL_ENDPOINTS, dedlTokenUrl, despAuthUrl, despTokenUrl } from './endpoints';
-import { HookAuthError, hookErrorFromStatus } from './errors';
-import { type HttpResponse, send } from './http';
-import { type IssuedToken, type TokenCacheOptions, type TokenSource, cachedTokenSource, postTokenForm } from './tokens';
+import { HookAuthError, hookErrorFromStatus, parseRetryAfter } from './errors';
+import type { HttpResponse } from './http';
+import { type GatedHttp, RetryAfterGate } from './retry-after-gate';
+import {
+  type IdentityRequestOptions,
+  type IssuedToken,
+  type TokenCacheOptions,
+  type TokenSource,
+  cachedTokenSource,
+  postTokenForm,
+} from './tokens';
 
 export interface DespCredentials {
   username: string;
@@ -22,7 +30,7 @@ export interface DespCredentials {
   otp?: () => string;
 }
 
-export interface DespLoginOptions {
+export interface DespLoginOptions extends IdentityRequestOptions {
   endpoints: HookEndpoints;
   /** Public DESP client; `dedl-hook` (default) or `dedl-hda`. */
   clientId?: string;
@@ -45,13 +53,16 @@ export function despTokenSource(
   options: DespLoginOptions,
   cache?: TokenCacheOptions,
 ): TokenSource {
+  // Every request of the login (page, form, code, refresh, exchange) goes through one gate: after a
+  // 429 from an identity host nothing more is sent there until its Retry-After has passed.
+  const http: GatedHttp = { dispatcher, gate: options.gate ?? new RetryAfterGate() };
   let refreshToken: string | undefined;
   return cachedTokenSource(async (signal) => {
-    const refreshed = refreshToken ? await redeemRefreshToken(dispatcher, refreshToken, options, signal) : undefined;
-    const desp = refreshed ?? (await loginToDesp(dispatcher, credentials, options, signal));
+    const refreshed = refreshToken ? await redeemRefreshToken(http, refreshToken, options, signal) : undefined;
+    const desp = refreshed ?? (await loginToDesp(http, credentials, options, signal));
     refreshToken = desp.refreshToken;
     try {
-      return await exchangeForDedl(dispatcher, desp.accessToken, options, signal);
+      return await exchangeForDedl(http, desp.accessToken, options, signal);
     } catch (err) {
       // A refreshed DESP token the exchange refuses: the next renewal logs in from the start.
       if (refreshed && err instanceof HookAuthError) refreshToken = undefined;
@@ -60,28 +71,17 @@ export function despTokenSource(
   }, cache);
 }
 
-/** The whole login: DESP login form (and one-time code), then the DEDL exchange. */
-export async function loginToDedl(
-  dispatcher: Dispatcher,
-  credentials: DespCredentials,
-  options: DespLoginOptions,
-  signal?: AbortSignal,
-): Promise<IssuedToken> {
-  const desp = await loginToDesp(dispatcher, credentials, options, signal);
-  return exchangeForDedl(dispatcher, desp.accessToken, options, signal);
-}
-
 async function loginToDesp(
-  dispatcher: Dispatcher,
+  http: GatedHttp,
   credentials: DespCredentials,
   options: DespLoginOptions,
   signal?: AbortSignal,
 ): Promise<IssuedToken & { refreshToken?: string }> {
   const clientId = options.clientId ?? 'dedl-hook';
   const redirectUri = options.redirectUri ?? REAL_ENDPOINTS.odata;
-  const code = await authorizationCode(dispatcher, credentials, options.endpoints, clientId, redirectUri, signal);
+  const code = await authorizationCode(http, credentials, options.endpoints, clientId, redirectUri, signal);
   return postTokenForm(
-    dispatcher,
+    http,
     despTokenUrl(options.endpoints),
     { client_id: clientId, redirect_uri: redirectUri, code, grant_type: 'authorization_code', scope: '' },
     signal,
@@ -94,14 +94,14 @@ async function loginToDesp(
  * retry decides, and the refresh token is tried again next time.
  */
 async function redeemRefreshToken(
-  dispatcher: Dispatcher,
+  http: GatedHttp,
   refreshToken: string,
   options: DespLoginOptions,
   signal?: AbortSignal,
 ): Promise<(IssuedToken & { refreshToken?: string }) | undefined> {
   try {
     return await postTokenForm(
-      dispatcher,
+      http,
       despTokenUrl(options.endpoints),
       { client_id: options.clientId ?? 'dedl-hook', grant_type: 'refresh_token', refresh_token: refreshToken },
       signal,
@@ -113,21 +113,16 @@ async function redeemRefreshToken(
 }
 
 function exchangeForDedl(
-  dispatcher: Dispatcher,
+  http: GatedHttp,
   despAccessToken: string,
   options: DespLoginOptions,
   signal?: AbortSignal,
 ): Promise<IssuedToken> {
-  return postTokenForm(
-    dispatcher,
-    dedlTokenUrl(options.endpoints),
-    { ...EXCHANGE, subject_token: despAccessToken },
-    signal,
-  );
+  return postTokenForm(http, dedlTokenUrl(options.endpoints), { ...EXCHANGE, subject_token: despAccessToken }, signal);
 }
 
 async function authorizationCode(
-  dispatcher: Dispatcher,
+  http: GatedHttp,
   credentials: DespCredentials,
   endpoints: HookEndpoints,
   clientId: string,
@@ -145,7 +140,7 @@ async function authorizationCode(
     state,
   }).toString();
 
-  const page = await call(dispatcher, jar, 'GET', authUrl.toString(), undefined, signal);
+  const page = await call(http, jar, 'GET', authUrl.toString(), undefined, signal);
   if (page.statusCode !== 200) throw await unexpected(page, 'GET', authUrl.toString(), 'the DESP login page');
   const loginPage = await page.body.text();
   // Keycloak's own id first; a themed page may name its form otherwise (the notebooks take the first form).
@@ -153,7 +148,7 @@ async function authorizationCode(
   if (!loginAction) throw new HookAuthError('The DESP login page has no login form', { url: authUrl.toString() });
 
   let answer = await call(
-    dispatcher,
+    http,
     jar,
     'POST',
     loginAction,
@@ -170,7 +165,7 @@ async function authorizationCode(
     }
     const otpAction = formAction(html);
     if (!otpAction) throw new HookAuthError('The DESP one-time-code page has no form');
-    answer = await call(dispatcher, jar, 'POST', otpAction, { otp: credentials.otp(), login: 'Sign In' }, signal);
+    answer = await call(http, jar, 'POST', otpAction, { otp: credentials.otp(), login: 'Sign In' }, signal);
     if (answer.statusCode === 200) {
       throw new HookAuthError(
         `DESP one-time code refused: ${inputError(await answer.body.text()) ?? 'no reason given'}`,
@@ -183,7 +178,11 @@ async function authorizationCode(
 function codeFromRedirect(answer: HttpResponse, redirectUri: string, state: string): string {
   const location = header(answer, 'location');
   if (answer.statusCode < 300 || answer.statusCode >= 400 || !location) {
-    throw hookErrorFromStatus(answer.statusCode, { detail: 'DESP login did not redirect with a code' });
+    throw hookErrorFromStatus(
+      answer.statusCode,
+      { detail: 'DESP login did not redirect with a code' },
+      parseRetryAfter(answer.headers['retry-after']),
+    );
   }
   const target = new URL(location, redirectUri);
   if (target.toString().includes('TERMS_AND_CONDITIONS')) {
@@ -200,7 +199,7 @@ function codeFromRedirect(answer: HttpResponse, redirectUri: string, state: stri
 }
 
 async function call(
-  dispatcher: Dispatcher,
+  http: GatedHttp,
   jar: CookieJar,
   method: 'GET' | 'POST',
   url: string,
@@ -211,7 +210,7 @@ async function call(
   const cookie = jar.header();
   if (cookie) headers.cookie = cookie;
   if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
-  const res = await send(dispatcher, {
+  const res = await http.gate.send(http.dispatcher, {
     method,
     url,
     headers,
@@ -224,7 +223,11 @@ async function call(
 
 async function unexpected(res: HttpResponse, method: string, url: string, what: string) {
   const detail = await res.body.text().catch(() => '');
-  return hookErrorFromStatus(res.statusCode, { method, url, detail: `while loading ${what}: ${detail.slice(0, 200)}` });
+  return hookErrorFromStatus(
+    res.statusCode,
+    { method, url, detail: `while loading ${what}: ${detail.slice(0, 200)}` },
+    parseRetryAfter(res.headers['retry-after']),
+  );
 }
 
 function header(res: HttpResponse, name: string): string | undefined {

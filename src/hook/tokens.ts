@@ -6,7 +6,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { HookAuthError } from './errors';
-import { ensureOk, readJson, send } from './http';
+import { ensureOk, readJson } from './http';
+import { type GatedHttp, RetryAfterGate } from './retry-after-gate';
 
 export interface IssuedToken {
   accessToken: string;
@@ -50,7 +51,14 @@ export function cachedTokenSource(
       inFlight ??= issue(signal)
         .then((issued) => withRenewal(issued, now()))
         .finally(() => (inFlight = undefined));
-      current = await inFlight;
+      try {
+        current = await inFlight;
+      } catch (err) {
+        // An early renewal that failed (a 429, an outage) leaves the current token in use while it
+        // lives: the next call tries again, and the Retry-After gate keeps that try from being sent early.
+        if (current && now() < current.expiresAt) return current.accessToken;
+        throw err;
+      }
       return current.accessToken;
     },
     invalidate(token) {
@@ -87,15 +95,18 @@ export function jwtClaims(token: string): Record<string, unknown> | undefined {
   }
 }
 
-/** Posts a form to a Keycloak token endpoint; a refusal is a HookAuthError with Keycloak's words. */
+/**
+ * Posts a form to a Keycloak token endpoint, under the worker's Retry-After gate; a refusal is a
+ * HookAuthError with Keycloak's words.
+ */
 export async function postTokenForm(
-  dispatcher: Dispatcher,
+  http: GatedHttp,
   url: string,
   form: Record<string, string>,
   signal?: AbortSignal,
 ): Promise<IssuedToken & { refreshToken?: string }> {
   const req = { method: 'POST' as const, url };
-  const res = await send(dispatcher, {
+  const res = await http.gate.send(http.dispatcher, {
     ...req,
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams(form).toString(),
@@ -124,16 +135,22 @@ export interface ClientCredentials {
   clientSecret: string;
 }
 
+export interface IdentityRequestOptions {
+  /** The worker's Retry-After gate, shared with its other clients; a source of its own when absent. */
+  gate?: RetryAfterGate;
+}
+
 /** A DEDL service account: OAuth client credentials at the DEDL token endpoint. */
 export function clientCredentialsTokenSource(
   dispatcher: Dispatcher,
   credentials: ClientCredentials,
-  options?: TokenCacheOptions,
+  options: TokenCacheOptions & IdentityRequestOptions = {},
 ): TokenSource {
+  const http = { dispatcher, gate: options.gate ?? new RetryAfterGate() };
   return cachedTokenSource(
     (signal) =>
       postTokenForm(
-        dispatcher,
+        http,
         credentials.tokenUrl,
         {
           grant_type: 'client_credentials',

@@ -34,26 +34,31 @@ export function buildDependencies(
     headersTimeoutMs: config.env.HOOK_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: config.env.HOOK_BODY_TIMEOUT_MS,
   });
-  // One token source and one Retry-After gate for the ODP API and the STAC catalogue alike.
-  const tokens = hookTokens(config, agent);
+  // One token source (one login in flight) and one Retry-After gate for every request of the
+  // worker: the identity providers, the ODP API, the STAC catalogue and the product links alike.
   const gate = new RetryAfterGate();
+  const tokens = hookTokens(config, agent, gate);
   const observer = options.hookObserver;
   const hook = new HookClient({ endpoints: config.endpoints, dispatcher: agent, tokens, gate, observer });
   const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher: agent, tokens, gate, observer });
   return { hook, stac, credentials, close: () => agent.close() };
 }
 
-function hookTokens(config: WorkerConfig, agent: ReturnType<typeof createHttpAgent>): TokenSource {
+function hookTokens(
+  config: WorkerConfig,
+  agent: ReturnType<typeof createHttpAgent>,
+  gate: RetryAfterGate,
+): TokenSource {
   const { env, endpoints } = config;
   switch (env.HOOK_AUTH) {
     case 'token':
       return staticTokenSource(env.HOOK_TOKEN!);
     case 'client-credentials':
-      return clientCredentialsTokenSource(agent, {
-        tokenUrl: dedlTokenUrl(endpoints),
-        clientId: env.DEDL_CLIENT_ID!,
-        clientSecret: env.DEDL_CLIENT_SECRET!,
-      });
+      return clientCredentialsTokenSource(
+        agent,
+        { tokenUrl: dedlTokenUrl(endpoints), clientId: env.DEDL_CLIENT_ID!, clientSecret: env.DEDL_CLIENT_SECRET! },
+        { gate },
+      );
     case 'desp': {
       const secret = env.DESP_OTP_SECRET;
       return despTokenSource(
@@ -63,7 +68,7 @@ function hookTokens(config: WorkerConfig, agent: ReturnType<typeof createHttpAge
           password: env.DESP_PASSWORD!,
           otp: secret ? () => totp(secret, Date.now()) : undefined,
         },
-        { endpoints },
+        { endpoints, gate },
       );
     }
   }
