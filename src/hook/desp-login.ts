@@ -57,12 +57,12 @@ export function despTokenSource(
   // 429 from an identity host nothing more is sent there until its Retry-After has passed.
   const http: GatedHttp = { dispatcher, gate: options.gate ?? new RetryAfterGate() };
   let refreshToken: string | undefined;
-  return cachedTokenSource(async (signal) => {
-    const refreshed = refreshToken ? await redeemRefreshToken(http, refreshToken, options, signal) : undefined;
-    const desp = refreshed ?? (await loginToDesp(http, credentials, options, signal));
+  return cachedTokenSource(async () => {
+    const refreshed = refreshToken ? await redeemRefreshToken(http, refreshToken, options) : undefined;
+    const desp = refreshed ?? (await loginToDesp(http, credentials, options));
     refreshToken = desp.refreshToken;
     try {
-      return await exchangeForDedl(http, desp.accessToken, options, signal);
+      return await exchangeForDedl(http, desp.accessToken, options);
     } catch (err) {
       // A refreshed DESP token the exchange refuses: the next renewal logs in from the start.
       if (refreshed && err instanceof HookAuthError) refreshToken = undefined;
@@ -75,17 +75,17 @@ async function loginToDesp(
   http: GatedHttp,
   credentials: DespCredentials,
   options: DespLoginOptions,
-  signal?: AbortSignal,
 ): Promise<IssuedToken & { refreshToken?: string }> {
   const clientId = options.clientId ?? 'dedl-hook';
   const redirectUri = options.redirectUri ?? REAL_ENDPOINTS.odata;
-  const code = await authorizationCode(http, credentials, options.endpoints, clientId, redirectUri, signal);
-  return postTokenForm(
-    http,
-    despTokenUrl(options.endpoints),
-    { client_id: clientId, redirect_uri: redirectUri, code, grant_type: 'authorization_code', scope: '' },
-    signal,
-  );
+  const code = await authorizationCode(http, credentials, options.endpoints, clientId, redirectUri);
+  return postTokenForm(http, despTokenUrl(options.endpoints), {
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    code,
+    grant_type: 'authorization_code',
+    scope: '',
+  });
 }
 
 /**
@@ -97,28 +97,21 @@ async function redeemRefreshToken(
   http: GatedHttp,
   refreshToken: string,
   options: DespLoginOptions,
-  signal?: AbortSignal,
 ): Promise<(IssuedToken & { refreshToken?: string }) | undefined> {
   try {
-    return await postTokenForm(
-      http,
-      despTokenUrl(options.endpoints),
-      { client_id: options.clientId ?? 'dedl-hook', grant_type: 'refresh_token', refresh_token: refreshToken },
-      signal,
-    );
+    return await postTokenForm(http, despTokenUrl(options.endpoints), {
+      client_id: options.clientId ?? 'dedl-hook',
+      grant_type: 'refresh_token',
+      refresh_token: refreshToken,
+    });
   } catch (err) {
     if (err instanceof HookAuthError) return undefined;
     throw err;
   }
 }
 
-function exchangeForDedl(
-  http: GatedHttp,
-  despAccessToken: string,
-  options: DespLoginOptions,
-  signal?: AbortSignal,
-): Promise<IssuedToken> {
-  return postTokenForm(http, dedlTokenUrl(options.endpoints), { ...EXCHANGE, subject_token: despAccessToken }, signal);
+function exchangeForDedl(http: GatedHttp, despAccessToken: string, options: DespLoginOptions): Promise<IssuedToken> {
+  return postTokenForm(http, dedlTokenUrl(options.endpoints), { ...EXCHANGE, subject_token: despAccessToken });
 }
 
 async function authorizationCode(
@@ -127,7 +120,6 @@ async function authorizationCode(
   endpoints: HookEndpoints,
   clientId: string,
   redirectUri: string,
-  signal?: AbortSignal,
 ): Promise<string> {
   const jar = new CookieJar();
   const state = randomUUID();
@@ -140,21 +132,17 @@ async function authorizationCode(
     state,
   }).toString();
 
-  const page = await call(http, jar, 'GET', authUrl.toString(), undefined, signal);
+  const page = await call(http, jar, 'GET', authUrl.toString(), undefined);
   if (page.statusCode !== 200) throw await unexpected(page, 'GET', authUrl.toString(), 'the DESP login page');
   const loginPage = await page.body.text();
   // Keycloak's own id first; a themed page may name its form otherwise (the notebooks take the first form).
   const loginAction = formAction(loginPage, 'kc-form-login') ?? formAction(loginPage);
   if (!loginAction) throw new HookAuthError('The DESP login page has no login form', { url: authUrl.toString() });
 
-  let answer = await call(
-    http,
-    jar,
-    'POST',
-    loginAction,
-    { username: credentials.username, password: credentials.password },
-    signal,
-  );
+  let answer = await call(http, jar, 'POST', loginAction, {
+    username: credentials.username,
+    password: credentials.password,
+  });
   if (answer.statusCode === 200) {
     const html = await answer.body.text();
     const error = inputError(html);
@@ -165,7 +153,7 @@ async function authorizationCode(
     }
     const otpAction = formAction(html);
     if (!otpAction) throw new HookAuthError('The DESP one-time-code page has no form');
-    answer = await call(http, jar, 'POST', otpAction, { otp: credentials.otp(), login: 'Sign In' }, signal);
+    answer = await call(http, jar, 'POST', otpAction, { otp: credentials.otp(), login: 'Sign In' });
     if (answer.statusCode === 200) {
       throw new HookAuthError(
         `DESP one-time code refused: ${inputError(await answer.body.text()) ?? 'no reason given'}`,
@@ -204,7 +192,6 @@ async function call(
   method: 'GET' | 'POST',
   url: string,
   form: Record<string, string> | undefined,
-  signal?: AbortSignal,
 ): Promise<HttpResponse> {
   const headers: Record<string, string> = { accept: 'text/html' };
   const cookie = jar.header();
@@ -215,7 +202,6 @@ async function call(
     url,
     headers,
     body: form ? new URLSearchParams(form).toString() : undefined,
-    signal,
   });
   jar.store(res.headers['set-cookie']);
   return res;

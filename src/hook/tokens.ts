@@ -28,10 +28,7 @@ export interface TokenCacheOptions {
 }
 
 /** Wraps a token issuer with caching, early renewal and a single in-flight refresh. */
-export function cachedTokenSource(
-  issue: (signal?: AbortSignal) => Promise<IssuedToken>,
-  options: TokenCacheOptions = {},
-): TokenSource {
+export function cachedTokenSource(issue: () => Promise<IssuedToken>, options: TokenCacheOptions = {}): TokenSource {
   const renewBeforeMs = options.renewBeforeMs ?? 60_000;
   const now = options.now ?? Date.now;
   let current: (IssuedToken & { renewAt: number }) | undefined;
@@ -47,12 +44,14 @@ export function cachedTokenSource(
   return {
     async token(signal) {
       if (current && now() < current.renewAt) return current.accessToken;
-      // Every caller waiting for a renewal shares one request to the identity provider.
-      inFlight ??= issue(signal)
+      // Every caller waiting for a renewal shares one login. It is not tied to the first caller's
+      // abort signal: a caller that gives up stops waiting, the login goes on for the others (its
+      // requests are bounded by the agent's timeouts).
+      inFlight ??= issue()
         .then((issued) => withRenewal(issued, now()))
         .finally(() => (inFlight = undefined));
       try {
-        current = await inFlight;
+        current = await unlessAborted(inFlight, signal);
       } catch (err) {
         // An early renewal that failed (a 429, an outage) leaves the current token in use while it
         // lives: the next call tries again, and the Retry-After gate keeps that try from being sent early.
@@ -65,6 +64,17 @@ export function cachedTokenSource(
       if (current?.accessToken === token) current = undefined;
     },
   };
+}
+
+/** Waits for `shared`, or rejects as soon as `signal` aborts (`shared` itself goes on). */
+function unlessAborted<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+  });
 }
 
 export function staticTokenSource(token: string): TokenSource {
@@ -103,14 +113,12 @@ export async function postTokenForm(
   http: GatedHttp,
   url: string,
   form: Record<string, string>,
-  signal?: AbortSignal,
 ): Promise<IssuedToken & { refreshToken?: string }> {
   const req = { method: 'POST' as const, url };
   const res = await http.gate.send(http.dispatcher, {
     ...req,
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams(form).toString(),
-    signal,
   });
   if (res.statusCode === 400 || res.statusCode === 401) {
     const text = await res.body.text().catch(() => '');
@@ -148,18 +156,13 @@ export function clientCredentialsTokenSource(
 ): TokenSource {
   const http = { dispatcher, gate: options.gate ?? new RetryAfterGate() };
   return cachedTokenSource(
-    (signal) =>
-      postTokenForm(
-        http,
-        credentials.tokenUrl,
-        {
-          grant_type: 'client_credentials',
-          client_id: credentials.clientId,
-          client_secret: credentials.clientSecret,
-          scope: 'openid',
-        },
-        signal,
-      ),
+    () =>
+      postTokenForm(http, credentials.tokenUrl, {
+        grant_type: 'client_credentials',
+        client_id: credentials.clientId,
+        client_secret: credentials.clientSecret,
+        scope: 'openid',
+      }),
     options,
   );
 }

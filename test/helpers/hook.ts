@@ -12,11 +12,12 @@ export function emulatorHookClient(
   agent: Agent = createHttpAgent(),
 ): HookClient {
   const endpoints = endpointsAt(url);
+  const gate = new RetryAfterGate();
   return new HookClient({
     endpoints,
     dispatcher: agent,
-    tokens: despTokenSource(agent, credentials, { endpoints }),
-    gate: new RetryAfterGate(),
+    tokens: despTokenSource(agent, credentials, { endpoints, gate }),
+    gate,
   });
 }
 

@@ -48,6 +48,25 @@ describe('cachedTokenSource', () => {
     expect(issued).toBe(1);
   });
 
+  it('goes on with a shared login when the caller that started it gives up', async () => {
+    let issued = 0;
+    let release!: () => void;
+    const loginAnswered = new Promise<void>((resolve) => (release = resolve));
+    const source = cachedTokenSource(async () => {
+      issued++;
+      await loginAnswered;
+      return { accessToken: 'shared', expiresAt: Date.now() + 600_000 };
+    });
+    const starter = new AbortController();
+    const first = source.token(starter.signal);
+    const second = source.token();
+    starter.abort(new Error('activity cancelled'));
+    await expect(first).rejects.toThrow('activity cancelled');
+    release();
+    expect(await second).toBe('shared');
+    expect(issued).toBe(1);
+  });
+
   it('renews after invalidate (the 401 path)', async () => {
     let issued = 0;
     const source = cachedTokenSource(async () => ({ accessToken: `t${++issued}`, expiresAt: Date.now() + 600_000 }));
