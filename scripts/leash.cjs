@@ -17,13 +17,23 @@ if (separator !== '--' || !command) {
   process.exit(2);
 }
 
-const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+// LEASH_UID/LEASH_GID run the server as another user (PostgreSQL refuses to run as root), still
+// as our direct child so that it gets our signals; LEASH_STOP_SIGNAL is its "stop now" (SIGINT is
+// PostgreSQL's fast shutdown; its SIGTERM waits for every client to leave).
+const ids = {};
+if (process.env.LEASH_UID) ids.uid = Number(process.env.LEASH_UID);
+if (process.env.LEASH_GID) ids.gid = Number(process.env.LEASH_GID);
+const stopSignal = process.env.LEASH_STOP_SIGNAL || 'SIGTERM';
+const env = { ...process.env };
+for (const name of ['LEASH_UID', 'LEASH_GID', 'LEASH_STOP_SIGNAL']) delete env[name];
+
+const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], env, ...ids });
 let stopping = false;
 
 function stop() {
   if (stopping) return;
   stopping = true;
-  child.kill('SIGTERM');
+  child.kill(stopSignal);
   // A server that ignores SIGTERM for 10 s is killed; unref so this timer never keeps us alive.
   setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
 }

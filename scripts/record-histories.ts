@@ -116,7 +116,7 @@ async function main(): Promise<void> {
 
   const stack = await startLocalStack({ log: (line) => process.stderr.write(`[stack] ${line}\n`) });
   const addresses: TestStack = {
-    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace },
+    temporal: { address: stack.temporal.address, namespace: stack.temporal.namespace, kind: stack.temporal.kind },
     s3: { ...stack.s3 },
   };
   process.env[STACK_ENV] = JSON.stringify(addresses);

@@ -37,6 +37,8 @@ export interface LocalHarvestEnvOptions {
   log: (line: string) => void;
   /** LOG_LEVEL of the in-process worker (its lines go to stderr). */
   logLevel?: string;
+  /** Temporal as a cluster on PostgreSQL (separate service processes) instead of the dev server. */
+  cluster?: boolean;
 }
 
 export async function startLocalHarvestEnv(options: LocalHarvestEnvOptions): Promise<LocalHarvestEnv> {
@@ -47,7 +49,7 @@ export async function startLocalHarvestEnv(options: LocalHarvestEnvOptions): Pro
   try {
     // Bundling the workflow code takes a few seconds: do it while the servers start.
     const [stack, workflowBundle] = await Promise.all([
-      startLocalStack({ uiPort: 0, log: options.log }),
+      startLocalStack({ uiPort: 0, log: options.log, cluster: options.cluster }),
       loadWorkflowBundle(),
     ]);
     started.push({ close: () => stack.stop() });

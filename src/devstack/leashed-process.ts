@@ -27,6 +27,10 @@ export interface LeashOptions {
   scratchDir: string;
   logFile?: string;
   env?: NodeJS.ProcessEnv;
+  /** Run the server as this user (when we are root and it refuses to be). */
+  runAs?: { uid: number; gid: number };
+  /** The signal that stops it quickly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 export function startLeashed(options: LeashOptions): LeashedProcess {
@@ -36,7 +40,11 @@ export function startLeashed(options: LeashOptions): LeashedProcess {
   try {
     child = spawn(process.execPath, [LEASH, options.scratchDir, '--', options.command, ...options.args], {
       stdio: ['pipe', logFd, logFd],
-      env: options.env ?? process.env,
+      env: {
+        ...(options.env ?? process.env),
+        ...(options.runAs ? { LEASH_UID: String(options.runAs.uid), LEASH_GID: String(options.runAs.gid) } : {}),
+        ...(options.stopSignal ? { LEASH_STOP_SIGNAL: options.stopSignal } : {}),
+      },
     });
   } finally {
     closeSync(logFd);

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { access, constants, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -20,6 +20,8 @@ export interface ToolSpec {
   /** Environment variable that points at an existing binary and wins over everything else. */
   readonly envVar: string;
   readonly cgo: boolean;
+  /** The file `go install` writes, when it is not `name` (renamed to `name` after the build). */
+  readonly goBinary?: string;
   /** Rough cold build time, printed so nobody thinks the run hangs. */
   readonly coldBuild: string;
 }
@@ -41,6 +43,28 @@ export const VERSITYGW: ToolSpec = {
   envVar: 'VERSITYGW_BIN',
   cgo: false,
   coldBuild: 'about 2 minutes on 2 cores',
+};
+
+/** The Temporal server itself (frontend, history, matching, worker), as the compose image runs it. */
+export const TEMPORAL_SERVER: ToolSpec = {
+  name: 'temporal-server',
+  goPackage: 'go.temporal.io/server/cmd/server',
+  version: 'v1.30.1',
+  envVar: 'TEMPORAL_SERVER_BIN',
+  cgo: false,
+  goBinary: 'server',
+  coldBuild: 'about 8 minutes on 2 cores',
+};
+
+/** The Temporal server's schema tool for SQL stores (`temporal-sql-tool` in the admin-tools image). */
+export const TEMPORAL_SQL_TOOL: ToolSpec = {
+  name: 'temporal-sql-tool',
+  goPackage: 'go.temporal.io/server/cmd/tools/sql',
+  version: 'v1.30.1',
+  envVar: 'TEMPORAL_SQL_TOOL_BIN',
+  cgo: false,
+  goBinary: 'sql',
+  coldBuild: 'about 2 minutes on 2 cores once the server is built',
 };
 
 export interface EnsureToolOptions {
@@ -86,6 +110,8 @@ export async function ensureTool(spec: ToolSpec, options: EnsureToolOptions = {}
   }
 
   await mkdir(path.dirname(built), { recursive: true });
+  // Built in a folder of its own, so that a generic name (`server`, `sql`) never lands on a PATH.
+  const gobin = path.join(toolsDir, 'build', spec.name);
   const logFile = path.join(toolsDir, `${spec.name}-build.log`);
   log(
     `Building ${spec.name} ${spec.version} with go install into ${path.dirname(built)} (cold build: ${spec.coldBuild}; later runs reuse it)…`,
@@ -93,13 +119,14 @@ export async function ensureTool(spec: ToolSpec, options: EnsureToolOptions = {}
   const started = Date.now();
   await runLogged(go, ['install', wanted], logFile, {
     ...env,
-    GOBIN: path.dirname(built),
+    GOBIN: gobin,
     CGO_ENABLED: spec.cgo ? '1' : '0',
     GOFLAGS: [env.GOFLAGS, '-buildvcs=false'].filter(Boolean).join(' '),
   }).catch(async (err: unknown) => {
     const tail = (await readText(logFile)).split('\n').slice(-15).join('\n');
     throw new ToolUnavailableError(`go install ${wanted} failed (${String(err)}); last output:\n${tail}`);
   });
+  await rename(path.join(gobin, spec.goBinary ?? spec.name), built);
   await writeFile(stampFile, wanted);
   log(`Built ${spec.name} in ${Math.round((Date.now() - started) / 1000)} s.`);
   return built;

@@ -2,7 +2,7 @@
 export const STACK_ENV = 'DEDL_TEST_STACK';
 
 export interface TestStack {
-  temporal: { address: string; namespace: string };
+  temporal: { address: string; namespace: string; kind: 'dev-server' | 'cluster' };
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; dataDir: string };
 }
 

@@ -1,6 +1,6 @@
 /**
- * `dedl-harvest dev`: the whole local setup — Temporal dev server with UI, versitygw, the Hook
- * emulator and a worker — up until Ctrl-C, with the environment and commands to use it from
+ * `dedl-harvest dev`: the whole local setup — Temporal dev server with UI (or, with `--cluster`,
+ * a Temporal cluster on PostgreSQL), versitygw, the Hook emulator and a worker — up until Ctrl-C, with the environment and commands to use it from
  * another shell (the README's Temporal CLI commands work as written once it is exported).
  */
 import type { Command } from '../command';
@@ -11,12 +11,18 @@ export const DEV_BUCKET = 'dedl-harvest';
 
 export const devCommand: Command = {
   name: 'dev',
-  usage: 'dev',
+  usage: 'dev [--cluster]',
   summary: 'start the local stack (Temporal + UI, S3, Hook emulator, worker) until Ctrl-C; print how to use it',
   details:
     'The emulator writes PRIVATE outputs addressed to https://s3.central.data.destination-earth.eu into the\n' +
     `local S3 (bucket "${DEV_BUCKET}", credential set "${LOCAL_CREDENTIALS}"), so examples/harvest-private.json works as written.`,
-  flags: {},
+  flags: {
+    cluster: {
+      type: 'boolean',
+      description:
+        'run Temporal as a cluster on PostgreSQL (frontend, history, matching, worker processes), as in production',
+    },
+  },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
     const out = (text = '') => line(ctx.io.stdout, text);
@@ -29,6 +35,7 @@ export const devCommand: Command = {
       bucket: DEV_BUCKET,
       log,
       logLevel: ctx.io.env.LOG_LEVEL ?? 'WARN',
+      cluster: ctx.flags.cluster === true,
     }).catch((err: unknown) => {
       stop.dispose();
       throw err;
@@ -58,7 +65,9 @@ export const devCommand: Command = {
         });
       } else {
         out('Local stack is up; Ctrl-C stops everything.');
-        out(`  Temporal       ${stack.temporal.address} (namespace ${stack.temporal.namespace})`);
+        out(
+          `  Temporal       ${stack.temporal.address} (namespace ${stack.temporal.namespace}; ${stack.temporal.kind === 'cluster' ? 'cluster on PostgreSQL' : 'dev server'})`,
+        );
         out(`  Temporal UI    ${stack.temporal.uiUrl ?? '(headless)'}`);
         out(`  Hook emulator  ${emulator.url} (account demo / demo; stats ${emulator.adminUrl}/stats)`);
         out(`  S3 (versitygw) ${stack.s3.endpoint}, bucket ${local.bucket} (files under ${stack.s3.dataDir})`);
