@@ -10,6 +10,9 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadCredentialStore } from '../../../src/config/credentials';
 import { loadWorkerConfig } from '../../../src/config/worker-config';
+import { searchAttributeFlags } from '../../../src/devstack/stack';
+import { CLUSTER_DEPLOY_DIR } from '../../../src/devstack/temporal-cluster';
+import { TEMPORAL_SERVER } from '../../../src/devstack/tools';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../../src/shared/search-attributes';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
@@ -21,6 +24,8 @@ interface Service {
   profiles?: string[];
   container_name?: string;
   command?: string | string[];
+  entrypoint?: string[];
+  configs?: { source: string; target: string }[];
   environment?: Record<string, string | number | boolean | null>;
   depends_on?: Record<string, { condition: string; required?: boolean }>;
   healthcheck?: { test: string | string[] };
@@ -31,6 +36,7 @@ interface Service {
 }
 interface Compose {
   services: Record<string, Service>;
+  configs?: Record<string, { file: string }>;
   volumes?: Record<string, unknown>;
 }
 
@@ -83,7 +89,7 @@ describe('docker-compose.yml', () => {
       expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 's3', 's3-init', 'worker', 'emulator']),
     );
     expect(services.temporal?.image).toMatch(/^temporalio\/server:/);
-    expect(environmentOf('temporal').DB).toBe('postgres12');
+    expect(environmentOf('temporal').SQL_HOST).toBe('postgresql');
     expect(services['temporal-ui']?.image).toMatch(/^temporalio\/ui:/);
     expect(services.emulator?.profiles).toEqual(['emulator']);
     expect(services.worker?.profiles).toBeUndefined();
@@ -147,15 +153,40 @@ describe('docker-compose.yml', () => {
     expect(environmentOf('s3', { S3_ACCESS_KEY_ID: 'AK' }).ROOT_ACCESS_KEY_ID).toBe('AK');
   });
 
-  it('registers every search attribute the workflows set, as Keyword', () => {
-    const script = (services['temporal-setup']!.command as string[]).join('\n');
-    for (const key of SEARCH_ATTRIBUTE_KEYS) {
-      expect(key.type).toBe('KEYWORD');
-      expect(script).toContain(`--name ${key.name} --type Keyword`);
-    }
+  it('registers every search attribute the workflows set, as the native cluster does', () => {
+    for (const key of SEARCH_ATTRIBUTE_KEYS) expect(key.type).toBe('KEYWORD');
+    const pairs = Object.entries(searchAttributeFlags()).map(([name, type]) => `${name}=${type}`);
+    expect(environmentOf('temporal-setup').SEARCH_ATTRIBUTES!.split(' ')).toEqual(pairs);
     expect(services['temporal-setup']!.image).toMatch(/^temporalio\/admin-tools:/);
     expect(environmentOf('temporal-setup').TEMPORAL_ADDRESS).toBe(environmentOf('worker').TEMPORAL_ADDRESS);
     expect(environmentOf('temporal-setup').NAMESPACE).toBe(environmentOf('worker').TEMPORAL_NAMESPACE);
+  });
+
+  it('sets Temporal up with the files the native cluster stack runs: one config, two scripts', () => {
+    // Every config source is a file of deploy/temporal, the folder src/devstack/temporal-cluster.ts uses.
+    const sources = Object.fromEntries(
+      Object.entries(compose.configs ?? {}).map(([name, c]) => [name, path.resolve(ROOT, c.file)]),
+    );
+    for (const file of Object.values(sources)) expect(path.dirname(file)).toBe(CLUSTER_DEPLOY_DIR);
+    const mounted = (service: string) =>
+      Object.fromEntries((services[service]!.configs ?? []).map((c) => [c.target, sources[c.source]]));
+    const runs = (service: string) => {
+      const [first, ...rest] = services[service]!.entrypoint!;
+      const script = first === '/bin/sh' ? rest[0]! : rest[rest.indexOf('--config-file') + 1]!;
+      return path.basename(mounted(service)[script]!);
+    };
+    expect(runs('temporal-schema')).toBe('setup-schema.sh');
+    expect(runs('temporal-setup')).toBe('setup-namespace.sh');
+    expect(runs('temporal')).toBe('config.yaml');
+    expect(services.temporal!.entrypoint!.slice(0, 1)).toEqual(['temporal-server']);
+    // The schema job reaches the database the server reads, with the same account.
+    const { SQL_HOST, SQL_PORT, SQL_USER, SQL_PASSWORD } = environmentOf('temporal');
+    expect(environmentOf('temporal-schema')).toMatchObject({ SQL_HOST, SQL_PORT, SQL_USER, SQL_PASSWORD });
+    expect(environmentOf('postgresql')).toMatchObject({ POSTGRES_USER: SQL_USER, POSTGRES_PASSWORD: SQL_PASSWORD });
+    // Images pinned to the server version the native cluster builds (tools.ts TEMPORAL_SERVER).
+    for (const service of ['temporal', 'temporal-schema', 'temporal-setup']) {
+      expect(services[service]!.image!.split(':')[1]).toBe(TEMPORAL_SERVER.version.replace(/^v/, ''));
+    }
   });
 
   it('only depends on services it declares, waiting for health or completion', () => {
