@@ -5,7 +5,7 @@
  * when missing and we may). As root it runs as the `postgres` user, since PostgreSQL refuses root.
  */
 import { execFile } from 'node:child_process';
-import { readdir, writeFile, chown, mkdir, access, constants } from 'node:fs/promises';
+import { access, chmod, chown, constants, mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type LeashedProcess, startLeashed } from './leashed-process';
@@ -57,7 +57,8 @@ async function findPostgresBin(): Promise<string | undefined> {
   candidates.push(...versions.map((v) => path.join(debian, v, 'bin')));
   for (const dir of candidates) {
     if (dir && (await executable(path.join(dir, 'initdb'))) && (await executable(path.join(dir, 'postgres')))) {
-      return dir;
+      // A PATH entry may hold links to a few of them (initdb, postgres): the real folder has them all.
+      return path.dirname(await realpath(path.join(dir, 'initdb')));
     }
   }
   return undefined;
@@ -75,6 +76,9 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   await writeFile(passwordFile, password, { mode: 0o600 });
   if (runAs) {
     for (const file of [options.dir, socketDir, passwordFile]) await chown(file, runAs.uid, runAs.gid);
+    // The postgres user must be able to reach its folder: a private scratch parent (mkdtemp makes
+    // them 0700) is opened for traversal only, not for listing.
+    await chmod(path.dirname(options.dir), 0o711);
   }
   await execFileAsync(
     path.join(bin, 'initdb'),

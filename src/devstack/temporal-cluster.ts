@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { type LeashedProcess, startLeashed } from './leashed-process';
 import { type PostgresServer, startPostgres } from './postgres';
 import { PROJECT_ROOT } from './tools';
-import { freePort, waitUntilReady } from './wait';
+import { freeLowPort, freePort, waitUntilReady } from './wait';
 
 const execFileAsync = promisify(execFile);
 
@@ -120,7 +120,12 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     ) as Record<ClusterServiceName, ReturnType<typeof clusterService>>;
     started.push({ stop: () => stopAll(services) });
     const address = `127.0.0.1:${ports.env.FRONTEND_GRPC_PORT}`;
-    await timed('services', () => Promise.all(CLUSTER_SERVICES.map((name) => services[name].start())));
+    // One service first: each writes the cluster's metadata row at its first start, and two doing
+    // it at once fail ("failed to initialize current cluster metadata"). The rest then together.
+    await timed('services', async () => {
+      await services.history.start();
+      await Promise.all(CLUSTER_SERVICES.filter((n) => n !== 'history').map((name) => services[name].start()));
+    });
 
     await timed('namespace', () =>
       runScript(
@@ -223,7 +228,7 @@ async function servicePorts() {
   for (const name of CLUSTER_SERVICES) {
     const prefix = name.toUpperCase();
     env[`${prefix}_GRPC_PORT`] = String(await freePort());
-    env[`${prefix}_MEMBERSHIP_PORT`] = String(await freePort());
+    env[`${prefix}_MEMBERSHIP_PORT`] = String(await freeLowPort());
     metrics[name] = await freePort();
   }
   env.FRONTEND_HTTP_PORT = String(await freePort());

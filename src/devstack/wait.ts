@@ -3,15 +3,34 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 /** A TCP port that was free a moment ago on `host` (the OS picks it). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const port = await tryListen(0, host);
+  if (port === undefined) throw new Error('could not allocate a port');
+  return port;
+}
+
+/**
+ * A free port below 32768, for servers that store their port as a 16-bit signed number (Temporal
+ * keeps membership ports in a `smallint` column; the OS's own picks are above that on Linux).
+ */
+export async function freeLowPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const candidate = 10_000 + Math.floor(Math.random() * 22_000);
+    const port = await tryListen(candidate, host);
+    if (port !== undefined) return port;
+  }
+  throw new Error('could not find a free port below 32768');
+}
+
+async function tryListen(port: number, host: string): Promise<number | undefined> {
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => resolve(true));
   });
+  if (!listening) return undefined;
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not allocate a port');
-  return address.port;
+  return address !== null && typeof address !== 'string' ? address.port : undefined;
 }
 
 /**
