@@ -242,8 +242,8 @@ describe('Dockerfile', () => {
   it('builds on the pinned glibc Node 24 image in every stage, never alpine (Temporal has no musl build)', () => {
     const bases = instructions.filter((l) => l.startsWith('FROM ')).map((l) => l.split(/\s+/)[1]!);
     expect(bases.length).toBeGreaterThanOrEqual(2);
-    // The exact Node the suite runs on in CI (scripts/node24.cjs), so the image runs what was tested.
-    const tested = /^const VERSION = '(\d+\.\d+\.\d+)';$/m.exec(read('scripts/node24.cjs'))?.[1];
+    // The exact Node 24 the suite runs on in CI (scripts/with-node.cjs), so the image runs what was tested.
+    const tested = /^ {2}24: \{\n {4}version: '(\d+\.\d+\.\d+)',$/m.exec(read('scripts/with-node.cjs'))?.[1];
     expect(tested).toMatch(/^24\./);
     for (const base of bases) {
       expect(base).toBe(`node:${tested}-bookworm-slim`);

