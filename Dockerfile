@@ -2,7 +2,7 @@
 # glibc base: Temporal's native core-bridge ships no musl build, so no alpine.
 # Build:  docker build -t dedl-harvester:local .    Run: see docker-compose.yml and the README.
 
-FROM node:20.20.2-bookworm-slim AS build
+FROM node:24.22.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Scripts skipped: `prepare` would compile before the sources are copied; the build runs below.
@@ -16,7 +16,7 @@ RUN npm run build \
   && npx tsx scripts/bundle-workflows.ts dist/workflow-bundle.js \
   && npx tsx scripts/bundle-workflows.ts dist/workflow-bundle-encrypted.js --encrypted-failures
 
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -250,8 +250,6 @@ function flagLines(flags: Record<string, FlagSpec>): string[] {
 
 /** The bin's entry point: real process streams and environment, exit with the command's code. */
 export function main(): void {
-  // The AWS SDK's reminder that it will need Node 22 in 2027 is noise on every S3 call (docs/infra.md pins Node 20).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `dedl-harvest … | head`: the reader went away; stop quietly, as other command-line tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(EXIT.OK);
