@@ -34,7 +34,9 @@ jest.on('exit', (code, signal) => {
   const rows = readRows();
   rmSync(scratch, { recursive: true, force: true });
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  process.stdout.write(`\n${process.env.CHAOS_TITLE ?? 'Chaos suite (full scale)'}, ${minutes} min:\n\n${table(rows)}\n`);
+  process.stdout.write(
+    `\n${process.env.CHAOS_TITLE ?? 'Chaos suite (full scale)'}, ${minutes} min:\n\n${table(rows)}\n`,
+  );
 
   const problems = [];
   if (code !== 0) problems.push(`jest ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`);

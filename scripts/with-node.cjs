@@ -11,7 +11,9 @@
  * command runs with that binary's folder first on PATH, so `npm`, `npx`, jest and every
  * `#!/usr/bin/env node` script it starts run on that Node too.
  *
- * Usage: node scripts/with-node.cjs <22|24> [command [args…]]   (no command: print the Node it would use)
+ * Usage: node scripts/with-node.cjs <22|24|supported> [command [args…]]   (no command: print the Node it
+ * would use). `supported` keeps the node on PATH when it is of a supported line, else takes 24: the
+ * npm scripts run through it, so `npm test` and `npm run demo` work on a machine with Node 20.
  * DEDL_TOOLS_DIR overrides the tools folder, as for the Temporal CLI and versitygw.
  */
 'use strict';
@@ -127,13 +129,28 @@ function versionOf(binary) {
   }
 }
 
+/**
+ * The line to run on: the one named, or for `supported` the node on PATH when its line is one we
+ * support, else 24 (what the npm scripts use, so `npm test` works on a machine with an older Node).
+ */
+function chooseLine(requested, onPath) {
+  if (requested !== 'supported') return requested;
+  if (onPath && PINNED[onPath.major]) return String(onPath.major);
+  process.stderr.write(
+    `with-node: Node ${onPath?.version ?? '(none on PATH)'} is not a supported line (${Object.keys(PINNED).join(', ')}): ` +
+      `running on Node ${PINNED[24].version} from ${toolsDir}.\n`,
+  );
+  return '24';
+}
+
 function main() {
-  const [line, command, ...args] = process.argv.slice(2);
-  const pin = PINNED[line];
-  if (!pin) throw new Error(`usage: with-node.cjs <${Object.keys(PINNED).join('|')}> [command [args…]]`);
+  const [requested, command, ...args] = process.argv.slice(2);
   const env = { ...process.env };
-  if (nodeOnPath(env)?.major !== Number(line))
-    env.PATH = [ensurePinned(pin), env.PATH].filter(Boolean).join(path.delimiter);
+  const onPath = nodeOnPath(env);
+  const line = chooseLine(requested, onPath);
+  const pin = PINNED[line];
+  if (!pin) throw new Error(`usage: with-node.cjs <${Object.keys(PINNED).join('|')}|supported> [command [args…]]`);
+  if (onPath?.major !== Number(line)) env.PATH = [ensurePinned(pin), env.PATH].filter(Boolean).join(path.delimiter);
 
   if (!command) {
     const chosen = nodeOnPath(env);

@@ -112,6 +112,7 @@ export async function ensureTool(spec: ToolSpec, options: EnsureToolOptions = {}
   await mkdir(path.dirname(built), { recursive: true });
   // Built in a folder of its own, so that a generic name (`server`, `sql`) never lands on a PATH.
   const gobin = path.join(toolsDir, 'build', spec.name);
+  await mkdir(gobin, { recursive: true });
   const logFile = path.join(toolsDir, `${spec.name}-build.log`);
   log(
     `Building ${spec.name} ${spec.version} with go install into ${path.dirname(built)} (cold build: ${spec.coldBuild}; later runs reuse it)…`,

@@ -69,8 +69,18 @@ describe('scripts/with-node.cjs', () => {
   it('refuses a line it has no pinned version for', async () => {
     await expect(run(['20', 'npm', 'test'], [])).rejects.toMatchObject({
       code: 1,
-      stderr: 'with-node: usage: with-node.cjs <22|24> [command [args…]]\n',
+      stderr: 'with-node: usage: with-node.cjs <22|24|supported> [command [args…]]\n',
     });
+  });
+
+  it('"supported" keeps a node of a supported line and takes the pinned 24 instead of any other', async () => {
+    const own = await fakeNode(path.join(dir, 'own-bin'), 'v22.0.0');
+    await expect(run(['supported'], [path.dirname(own)])).resolves.toMatchObject({ stdout: `${own} v22.0.0\n` });
+    const old = await fakeNode(path.join(dir, 'old-bin'), 'v20.20.2');
+    const pinned = await fakeNode(path.join(dir, 'tools', 'node-24.22.3', 'bin'), 'v24.22.3');
+    const chosen = await run(['supported'], [path.dirname(old)]);
+    expect(chosen.stdout).toBe(`${pinned} v24.22.3\n`);
+    expect(chosen.stderr).toContain('Node v20.20.2 is not a supported line (22, 24): running on Node 24.22.3');
   });
 
   it("exits with the command's status", async () => {
