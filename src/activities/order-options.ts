@@ -16,19 +16,20 @@ export function buildOrderOptions(request: HarvestRequest, credentials?: Credent
   const options: OptionValue[] = [{ Name: 'output_storage', Value: request.output.storage }];
   const { source, output } = request;
 
+  const collection = request.collection ?? '';
   if (source.type === 'DESP') {
     options.push(
       { Name: 'source_type', Value: 'DESP' },
       { Name: 'desp_source_username', Value: secret(() => credentials!.desp(source.credentials).username) },
       { Name: 'desp_source_password', Value: secret(() => credentials!.desp(source.credentials).password) },
-      { Name: 'desp_source_collection', Value: request.collection },
+      { Name: 'desp_source_collection', Value: collection },
     );
-  } else {
+  } else if (source.type === 'EXTERNAL') {
     options.push(
       { Name: 'source_type', Value: 'EXTERNAL' },
       { Name: 'source_catalogue_api_url', Value: source.catalogueUrl },
       { Name: 'source_catalogue_api_type', Value: source.catalogueType },
-      { Name: 'source_catalogue_collection', Value: request.collection },
+      { Name: 'source_catalogue_collection', Value: collection },
       { Name: 'source_token_url', Value: source.tokenUrl },
       { Name: 'source_grant_type', Value: source.grantType },
       { Name: 'source_client_id', Value: source.clientId },
@@ -44,7 +45,16 @@ export function buildOrderOptions(request: HarvestRequest, credentials?: Credent
         Value: secret(() => credentials!.client(source.credentials).clientSecret),
       });
     }
+  } else if (source.type === 'S3') {
+    // A custom hook's input folder (the Lab README's dedl_hello_world example), no source_type.
+    options.push(
+      { Name: 'source_s3_path', Value: source.path },
+      { Name: 'source_s3_endpoint_url', Value: source.endpoint },
+      { Name: 'source_s3_access_key', Value: secret(() => credentials!.s3(source.credentials).accessKeyId) },
+      { Name: 'source_s3_secret_key', Value: secret(() => credentials!.s3(source.credentials).secretAccessKey) },
+    );
   }
+  // source NONE: the workflow finds its input itself (copdem, maja); no source options at all.
 
   if (output.storage === 'PRIVATE') {
     options.push(
