@@ -3,7 +3,7 @@
  * (test/fixtures/real): refuses only what is certainly wrong, derives requirements from the rules
  * the descriptions state, never from the `Required` flags.
  */
-import { checkOptions } from '../../../src/activities/order-options';
+import { buildOrderOptions, checkOptions } from '../../../src/activities/order-options';
 import { type WorkflowOptionDef, listOf, workflowSchema } from '../../../src/hook/schemas';
 import { type HarvestRequest, harvestRequestSchema } from '../../../src/shared/harvest-request';
 import { fixture } from '../../helpers/real-fixtures';
@@ -133,5 +133,40 @@ describe('checkOptions rules', () => {
     expect(checkOptions(noUrl, base)).toEqual([
       'option source_catalogue_api_url: source_type EXTERNAL requires option "source_catalogue_api_url"',
     ]);
+  });
+});
+
+describe('buildOrderOptions for workflows without a catalogue source', () => {
+  const base = {
+    name: 'hook',
+    output: { storage: 'TEMPORARY', sink: 'file:///tmp/out' },
+  };
+
+  it('a custom hook reading an S3 folder gets source_s3_* (secrets only at submit time), no source_type', () => {
+    const request = harvestRequestSchema.parse({
+      ...base,
+      workflow: 'dedl_hello_world',
+      identifiers: ['Custom Hook'],
+      source: { type: 'S3', path: 's3://input/folder', endpoint: 'https://s3.example.org', credentials: 'islet' },
+    });
+    expect(buildOrderOptions(request)).toEqual([
+      { Name: 'output_storage', Value: 'TEMPORARY' },
+      { Name: 'source_s3_path', Value: 's3://input/folder' },
+      { Name: 'source_s3_endpoint_url', Value: 'https://s3.example.org' },
+      { Name: 'source_s3_access_key', Value: '<secret>' },
+      { Name: 'source_s3_secret_key', Value: '<secret>' },
+    ]);
+  });
+
+  it('a hook that finds its input itself gets no source options at all', () => {
+    const request = harvestRequestSchema.parse({
+      ...base,
+      workflow: 'copdem',
+      identifiers: [
+        'S3A_SL_1_RBT____20161110T022134_20161110T022434_20181003T070309_0179_010_374______LR1_R_NT_003.SEN3',
+      ],
+      source: { type: 'NONE' },
+    });
+    expect(buildOrderOptions(request)).toEqual([{ Name: 'output_storage', Value: 'TEMPORARY' }]);
   });
 });
