@@ -103,7 +103,7 @@ export class HookClient {
     return body.value.find((w) => w.Name === name);
   }
 
-  /** Creates the order; only its `Id` is relied on (the fields of this answer were never captured on DEDL). */
+  /** Creates the order; only its `Id` is relied on (a number in the recorded answers, a string in lists). */
   async createBatchOrder(order: BatchOrderRequest, signal?: AbortSignal): Promise<CreatedOrder> {
     return this.json('create-order', 'POST', 'BatchOrder/OData.CSC.Order', singleOf(createdOrderSchema), signal, order);
   }

@@ -1,6 +1,7 @@
 /**
- * The Hook's OData shapes as zod schemas (docs/hook-api.md §4, §12). They tolerate unknown fields
- * (the API grows) and normalise ids — the service mixes string and number ids — to strings.
+ * The Hook's OData shapes as zod schemas (docs/hook-api.md §4, §12; the recorded answers in
+ * test/fixtures/real). They tolerate unknown fields (the API grows) and normalise ids — the service
+ * mixes string and number ids — to strings.
  */
 import { z } from 'zod';
 
@@ -94,7 +95,7 @@ export const orderSchema = z.object({
 });
 export type HookOrder = z.infer<typeof orderSchema>;
 
-/** The answer to an order creation: only the `Id` is relied on (its other fields were never captured on DEDL). */
+/** The answer to an order creation (recorded 2024-05-14 and 2024-09-02): only the `Id` is relied on. */
 export const createdOrderSchema = orderSchema.partial().required({ Id: true });
 export type CreatedOrder = z.infer<typeof createdOrderSchema>;
 
