@@ -1,7 +1,7 @@
 /**
  * Workflow entities and the data-harvest option definitions exactly as the real Hook recorded them
  * (test/fixtures/real/hook-workflows-*.json, DestinE-DataLake-Lab notebooks), field for field.
- * Generated from those fixtures; the contract tests compare the emulator's answers with them.
+ * Transcribed from those fixtures (one-off); the contract tests keep the emulator's answers equal in shape.
  */
 import { type RecordedOptionDef, type RecordedWorkflow } from './workflows-fixture';
 
