@@ -5,7 +5,7 @@
  * Every message is redacted again here, because failures are stored in workflow history.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { HookError, HookRateLimitError } from '../hook/errors';
+import { HookError, HookRateLimitError, HookUnreadableAnswerError } from '../hook/errors';
 import { redactText } from '../shared/redact';
 import { isIntegrityError } from '../storage/errors';
 
@@ -19,6 +19,11 @@ export function toApplicationFailure(err: unknown, secrets: readonly string[] = 
       message,
       nonRetryable: !error.retryable,
       nextRetryDelay: error instanceof HookRateLimitError ? error.retryAfterMs : undefined,
+      // The unreadable answer goes with the failure (already redacted), for a bug report.
+      details:
+        error instanceof HookUnreadableAnswerError
+          ? [{ fields: error.fields, answer: redactText(error.rawAnswer, secrets) }]
+          : undefined,
     });
   }
   // The bytes themselves are wrong (size, error page, corrupt zip): fetching them again will not help.

@@ -144,7 +144,9 @@ function credentialProblems(request: HarvestRequest, credentials: CredentialStor
   const wanted: [string, string, 'desp' | 's3' | 'client'][] = [];
   const { source, output } = request;
   if (source.type === 'DESP') wanted.push(['source.credentials', source.credentials, 'desp']);
-  else wanted.push(['source.credentials', source.credentials, source.grantType === 'PASSWORD' ? 'desp' : 'client']);
+  else if (source.type === 'EXTERNAL') {
+    wanted.push(['source.credentials', source.credentials, source.grantType === 'PASSWORD' ? 'desp' : 'client']);
+  } else if (source.type === 'S3') wanted.push(['source.credentials', source.credentials, 's3']);
   if (output.storage === 'PRIVATE') wanted.push(['output.credentials', output.credentials, 's3']);
   else if (output.sinkCredentials) wanted.push(['output.sinkCredentials', output.sinkCredentials, 's3']);
   return wanted.flatMap(([field, name, kind]) => {

@@ -126,7 +126,7 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     multipartPartBytes: o.multipartPartBytes,
     endpointMap: o.s3EndpointMap,
   });
-  const workflows = workflowsFixture();
+  const workflows = workflowsFixture(o.hookDialect);
   let stateWriter: StateWriter | undefined;
   const book = new OrderBook({
     clock,
@@ -191,6 +191,7 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
       defaultPageSize: o.defaultPageSize,
       cancelRemovesQueuedItems: o.cancelRemovesQueuedItems,
       itemStatusMessages: o.itemStatusMessages,
+      dialect: o.hookDialect,
     }),
     ...createDespRoutes({ baseUrl: url, clock, accounts, tokens }),
     ...createDedlRoutes({ baseUrl: url, accounts, tokens }),

@@ -2,7 +2,8 @@
  * A small OData `$filter` parser and evaluator: comparisons (`eq ne gt ge lt le`), `and`, `or`,
  * `not`, parentheses, string functions (`endswith`, `startswith`, `contains`, `tolower`,
  * `toupper`), and literals (`'text'` with `''` escapes, numbers, `true`/`false`/`null`, unquoted
- * ISO timestamps). Property names match case-insensitively (the Tutorial writes `id eq 123`).
+ * ISO timestamps, and a bare word on the right of a comparison that names no property, e.g.
+ * `Name eq data-harvest`). Property names match case-insensitively (the Tutorial writes `id eq 123`).
  */
 
 export class FilterError extends Error {
@@ -56,7 +57,7 @@ function tokenize(src: string): Token[] {
     } else {
       const date = /^\d{4}-\d{2}-\d{2}T[0-9:.]+(?:Z|[+-]\d{2}:\d{2})?/.exec(src.slice(i));
       const num = /^-?\d+(?:\.\d+)?(?![\w-])/.exec(src.slice(i));
-      const word = /^[A-Za-z_][\w./]*/.exec(src.slice(i));
+      const word = /^[A-Za-z_][\w./-]*/.exec(src.slice(i));
       if (date) {
         out.push({ t: 'str', v: date[0] });
         i += date[0].length;
@@ -126,12 +127,16 @@ class Parser {
     const op = this.peekWord();
     if (op && COMPARISONS.has(op)) {
       this.pos++;
-      return { kind: 'bin', op, left, right: this.primary() };
+      return { kind: 'bin', op, left, right: this.primary(true) };
     }
     return left;
   }
 
-  private primary(): Node {
+  /**
+   * `bareWordIsText`: on the right of a comparison, a word that names no property is read as text.
+   * The Hook Tutorial documents `$filter=(Name eq data-harvest)` (no quotes) as a URL to open.
+   */
+  private primary(bareWordIsText = false): Node {
     const t = this.tokens[this.pos];
     if (!t) throw new FilterError('unexpected end of input');
     this.pos++;
@@ -160,6 +165,7 @@ class Parser {
       return { kind: 'call', fn: lower, args };
     }
     const name = this.props.get(lower);
+    if (name === undefined && bareWordIsText) return { kind: 'lit', value: t.v };
     if (name === undefined) throw new FilterError(`unknown property '${t.v}'`);
     return { kind: 'prop', name };
   }

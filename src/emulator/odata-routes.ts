@@ -23,6 +23,7 @@ import {
   PRODUCTION_ORDER_PROPERTIES,
   WORKFLOW_PROPERTIES,
   batchOrderEntity,
+  createdOrderEntity,
   itemEntity,
   productionOrderEntity,
 } from './odata-entities';
@@ -33,7 +34,7 @@ import { type ItemRecord, type OrderBook, type OrderRecord } from './orders';
 import { type RequestContext, type Route } from './router';
 import { type EmulatorStats } from './stats';
 import { type TokenService } from './tokens';
-import { type WorkflowDef, workflowEntity } from './workflows-fixture';
+import { type HookDialect, type WorkflowDef, workflowEntity } from './workflows-fixture';
 import { bearerToken } from './http-util';
 
 export interface OdataDeps {
@@ -53,6 +54,8 @@ export interface OdataDeps {
   cancelRemovesQueuedItems?: boolean;
   /** See the emulator option of the same name. */
   itemStatusMessages?: boolean;
+  /** See the emulator option `hookDialect`. */
+  dialect?: HookDialect;
 }
 
 const MAX_TOP = 10_000;
@@ -76,6 +79,7 @@ const detail = (ctx: RequestContext, status: number, message: string, headers: R
 
 export function createOdataRoutes(d: OdataDeps): Route[] {
   const { book } = d;
+  const dialect = d.dialect ?? '2024-09';
 
   /** The caller, or undefined after answering 401/403. */
   const authorize = (ctx: RequestContext): Principal | undefined => {
@@ -149,12 +153,13 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
 
   const firstIdentifier = (o: OrderRecord): string => book.item(o.itemIds[0] ?? -1)?.identifier ?? '';
   const production = (o: OrderRecord): Record<string, unknown> =>
-    productionOrderEntity(o, book.status(o), firstIdentifier(o));
+    productionOrderEntity(o, book.status(o), firstIdentifier(o), dialect);
   const batch = (o: OrderRecord): Record<string, unknown> =>
     batchOrderEntity(
       o,
       book.status(o),
       book.itemsOf(o).map((i) => i.identifier),
+      dialect,
     );
 
   const expandOptions = (ctx: RequestContext): boolean | undefined => {
@@ -171,7 +176,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     if (expand === undefined) return;
     const result = query(ctx, d.workflows, WORKFLOW_PROPERTIES, (w) => w as unknown as Record<string, unknown>);
     if (!result) return;
-    sendList(ctx, CONTEXT.workflows, { ...result, value: result.value.map((w) => workflowEntity(w, expand)) });
+    sendList(ctx, CONTEXT.workflows, { ...result, value: result.value.map((w) => workflowEntity(w, expand, dialect)) });
   };
 
   const getWorkflow = (ctx: RequestContext, m: RegExpExecArray): void => {
@@ -180,7 +185,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     if (expand === undefined) return;
     const w = d.workflows.find((x) => x.Id === m[1]);
     if (!w) return detail(ctx, 404, `Workflow ${m[1] ?? ''} not found`);
-    sendJson(ctx.res, 200, { '@odata.context': CONTEXT.workflows, ...workflowEntity(w, expand) });
+    sendJson(ctx.res, 200, { '@odata.context': CONTEXT.workflows, ...workflowEntity(w, expand, dialect) });
   };
 
   const createOrder = (kind: 'batch' | 'production') => async (ctx: RequestContext) => {
@@ -217,7 +222,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
       d.stats.fault('lostOrderResponse');
       return detail(ctx, 502, 'Bad Gateway');
     }
-    const value = kind === 'batch' ? batch(order) : production(order);
+    const value = kind === 'batch' ? createdOrderEntity(order, checked.workflow, dialect) : production(order);
     sendJson(ctx.res, 201, {
       '@odata.context': kind === 'batch' ? CONTEXT.batchOrderCreated : CONTEXT.orderCreated,
       value,
@@ -225,7 +230,8 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
   };
 
   /** An item as served: without `StatusMessage` when `itemStatusMessages` is false (as DEDL was seen). */
-  const itemView = (item: ItemRecord): Record<string, unknown> => itemEntity(item, d.itemStatusMessages !== false);
+  const itemView = (item: ItemRecord): Record<string, unknown> =>
+    itemEntity(item, d.itemStatusMessages !== false, dialect);
 
   /** A route DEDL was never seen to serve (CDSE documents it), refused in the `dedlObservedRoutesOnly` dialect. */
   const unverifiedOnDedl = (ctx: RequestContext): boolean => {
@@ -273,7 +279,7 @@ export function createOdataRoutes(d: OdataDeps): Route[] {
     const order = who && ownOrder(ctx, who, m[1], 'BatchOrder');
     if (!order) return;
     const listed = book.itemsOf(order).filter((item) => !item.removed);
-    const result = query(ctx, listed, ITEM_PROPERTIES, itemEntity);
+    const result = query(ctx, listed, ITEM_PROPERTIES, itemView);
     if (result) sendList(ctx, CONTEXT.items, { ...result, value: result.value.map(itemView) });
   };
 

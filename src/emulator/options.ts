@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { type Clock } from './clock';
 import { faultsSchema } from './faults';
 import { isBase32Secret } from '../hook/totp';
+import { HOOK_DIALECTS } from './workflows-fixture';
 
 /** Quota roles and what they grant (hook-api.md §10). */
 export const QUOTA_ROLES = {
@@ -295,6 +296,19 @@ export const emulatorOptionsSchema = z
       .optional()
       .describe(
         'Rows per page of an OData list when the client gives no `$top` (the rest behind `@odata.nextLink`). Default: all in one page.',
+      ),
+    /**
+     * Which recorded answers of the real Hook the emulator speaks: `2024-09` (the Tutorial's
+     * recordings of 2024-09-02: allowed option values as `{value, condition}` objects, completed
+     * items with `StatusMessage` and `CompletedDate`) or `2024-05` (the spring-2024 recordings:
+     * allowed values as strings, `brand`/`platform creodias` echoed, items without `StatusMessage`).
+     * Default `2024-09`.
+     */
+    hookDialect: z
+      .enum(HOOK_DIALECTS)
+      .default('2024-09')
+      .describe(
+        'Which recorded answers of the real Hook the emulator speaks: `2024-09` (allowed option values as `{value, condition}` objects, completed items with `StatusMessage` and `CompletedDate`) or `2024-05` (allowed values as strings, `brand`/`platform creodias` echoed, items without `StatusMessage`). Default `2024-09`.',
       ),
     /** Id of the first order created. Default 10000. */
     firstOrderId: z.number().int().min(1).default(10_000).describe('Id of the first order created. Default 10000.'),

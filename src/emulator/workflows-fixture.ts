@@ -1,26 +1,34 @@
 /**
- * The workflows the emulator offers (hook-api.md §6, names as in the 2025 README) and their option
- * definitions (§7.1 for data-harvest). Types, defaults and `Required` flags of the current option
- * set are not captured anywhere; the choices below are the emulator's, and clients validate orders
- * against them:
- * - enum-like options carry their allowed values in `Value` (`output_storage`, `source_type`,
- *   `source_catalogue_api_type`, `card_producttype`);
- * - `Required: true` only where an order cannot work without the option whatever else it says:
- *   `source_type` for data-harvest, `card_producttype` and `timespan` for card_cohinf;
- * - conditional requirements (`output_s3_*` with PRIVATE, `desp_source_*` with DESP, catalogue
- *   options with EXTERNAL) are enforced when the order is created, with a message naming the option.
+ * The workflows the emulator offers and their option definitions, per Hook dialect:
+ * - `2024-09` (default): the workflow list and data-harvest's options exactly as recorded on
+ *   2024-09-02 (workflows-recorded.ts); an option's allowed values are served as
+ *   `{"value", "condition"}` objects, `Type` is `str`/`int`;
+ * - `2024-05`: the workflow list recorded on 2024-06-06 (`card_bs_private`, `maja_private`,
+ *   `sen2cor_private`), allowed values as plain strings, `Type` a class name for enums
+ *   (`CustomOutputStorageType`, `CatalogueType`), every option `Required: false`, output_storage
+ *   defaulting to PRIVATE — as data-harvest's definitions recorded on 2024-05-03 show.
+ * The options of the processing workflows were never recorded: they are guesses from the Lab's
+ * README examples (src/emulator/README.md lists them). `Required` is advisory on the real service
+ * (it accepted orders without 12 of its "required" options) and is not enforced here either.
  */
+import { DATA_HARVEST_OPTIONS_2024_09, WORKFLOWS_2024_06, WORKFLOWS_2024_09 } from './workflows-recorded';
+
+/** The Hook's answer dialects the emulator can speak (the dates of the recordings they follow). */
+export const HOOK_DIALECTS = ['2024-09', '2024-05'] as const;
+export type HookDialect = (typeof HOOK_DIALECTS)[number];
 
 export interface WorkflowOptionDef {
   Name: string;
   Description: string;
   Type: string;
   Default: string | number | null;
+  /** Allowed values (null: any); rendered per dialect. */
   Value: string[] | null;
   Required: boolean;
 }
+export type RecordedOptionDef = WorkflowOptionDef;
 
-export interface WorkflowDef {
+export interface RecordedWorkflow {
   Id: string;
   Uuid: null;
   Name: string;
@@ -32,9 +40,16 @@ export interface WorkflowDef {
   OutputProductType: string | null;
   OutputProductTypes: string[];
   WorkflowVersion: string;
-  WorkflowOptions: WorkflowOptionDef[];
   CustomInputSource: boolean;
   InputProductStatusOffline: boolean;
+}
+
+export interface WorkflowDef extends RecordedWorkflow {
+  WorkflowOptions: WorkflowOptionDef[];
+  /** Whether orders name a source (`source_type` and its options); copdem, maja and custom hooks do not. */
+  takesSource: boolean;
+  /** `WorkflowId` in the answer to an order creation: 17 for data-harvest (recorded), else the Id (a guess). */
+  orderWorkflowId: number;
 }
 
 const opt = (
@@ -43,198 +58,113 @@ const opt = (
   more: Partial<Omit<WorkflowOptionDef, 'Name' | 'Description'>> = {},
 ): WorkflowOptionDef => ({ Name, Description, Type: 'str', Default: null, Value: null, Required: false, ...more });
 
-const outputOptions = (): WorkflowOptionDef[] => [
-  opt('output_storage', 'Output storage type - PRIVATE or TEMPORARY. PRIVATE requires s3 config (output_s3_*)', {
-    Type: 'CustomOutputStorageType',
-    Default: 'PRIVATE',
-    Value: ['PRIVATE', 'TEMPORARY'],
-  }),
-  opt('output_s3_access_key', 'Access key of the output S3 bucket (PRIVATE storage)'),
-  opt('output_s3_secret_key', 'Secret key of the output S3 bucket (PRIVATE storage)'),
-  opt('output_s3_path', 'Output location as s3://<bucket>/<prefix> (PRIVATE storage)'),
-  opt('output_s3_endpoint_url', 'Endpoint URL of the output S3 service (PRIVATE storage)'),
-];
+const byName = (options: readonly WorkflowOptionDef[], names: readonly string[]): WorkflowOptionDef[] =>
+  names.map((name) => {
+    const found = options.find((o) => o.Name === name);
+    if (!found) throw new Error(`no recorded option ${name}`);
+    return { ...found, Value: found.Value && [...found.Value] };
+  });
 
-const sourceOptions = (sourceRequired: boolean): WorkflowOptionDef[] => [
-  opt('source_type', "Source type - one from ['DESP', 'EXTERNAL']", {
-    Type: 'SourceType',
-    Value: ['DESP', 'EXTERNAL'],
-    Required: sourceRequired,
-  }),
-  opt('desp_source_username', 'DESP username or e-mail used to read the input from HDA (source_type DESP)'),
-  opt('desp_source_password', 'DESP password (source_type DESP)'),
-  opt('desp_source_collection', 'HDA collection id of the input items (source_type DESP)'),
-  opt('source_catalogue_api_url', 'Root URL of the source catalogue (source_type EXTERNAL)'),
-  opt('source_catalogue_api_type', "Catalogue type: one from ['STAC']", {
-    Type: 'CatalogueType',
-    Default: 'STAC',
-    Value: ['STAC'],
-  }),
-  opt('source_catalogue_collection', 'Collection id in the source catalogue (source_type EXTERNAL)'),
-  opt('source_token_url', 'OIDC token URL of the source catalogue (source_type EXTERNAL)'),
-  opt('source_grant_type', 'OIDC grant type used with source_token_url (source_type EXTERNAL)', {
-    Default: 'PASSWORD',
-  }),
-  opt('source_auth_header_name', 'Header carrying the source bearer token (source_type EXTERNAL)', {
-    Default: 'Authorization',
-  }),
-  opt('source_username', 'User name at the source identity provider (source_type EXTERNAL)'),
-  opt('source_password', 'Password at the source identity provider (source_type EXTERNAL)'),
-  opt('source_client_id', 'OIDC client id at the source identity provider (source_type EXTERNAL)'),
-  opt('source_client_secret', 'OIDC client secret, empty for public clients (source_type EXTERNAL)'),
-];
+/** The recorded output options, reused for every workflow (processing hooks write outputs the same way). */
+const outputOptions = (): WorkflowOptionDef[] =>
+  byName(DATA_HARVEST_OPTIONS_2024_09, [
+    'output_storage',
+    'output_s3_endpoint_url',
+    'output_s3_access_key',
+    'output_s3_secret_key',
+    'output_s3_path',
+  ]);
 
-const workflow = (
-  w: Pick<WorkflowDef, 'Id' | 'Name' | 'DisplayName' | 'WorkflowVersion'> & Partial<WorkflowDef>,
-): WorkflowDef => ({
-  Uuid: null,
-  Documentation: null,
-  Description: null,
-  InputProductType: null,
-  InputProductTypes: [],
-  OutputProductType: null,
-  OutputProductTypes: [],
-  WorkflowOptions: [...outputOptions(), ...sourceOptions(false)],
-  CustomInputSource: false,
-  InputProductStatusOffline: false,
-  ...w,
-});
+/** The recorded source options (DESP and EXTERNAL). */
+const sourceOptions = (): WorkflowOptionDef[] =>
+  DATA_HARVEST_OPTIONS_2024_09.filter((o) => o.Name.startsWith('source_') || o.Name.startsWith('desp_source_')).map(
+    (o) => ({ ...o, Value: o.Value && [...o.Value] }),
+  );
 
-/** The workflow list, ordered by Id. */
-export function workflowsFixture(): WorkflowDef[] {
-  return [
-    workflow({
-      Id: '2',
-      Name: 'lai',
-      DisplayName: 'Sentinel-2: SNAP-Biophysical',
-      WorkflowVersion: '1.1.1',
-      InputProductType: 'S2MSI2A',
-      InputProductTypes: ['S2MSI2A'],
-      OutputProductType: 'LAI',
-      OutputProductTypes: ['LAI'],
-    }),
-    workflow({ Id: '3', Name: 'odp-test', DisplayName: 'ODP Test', WorkflowVersion: '1.0.0' }),
-    workflow({
-      Id: '4',
-      Name: 'card_bs',
-      DisplayName: 'Sentinel-1: Terrain-corrected backscatter',
-      WorkflowVersion: '3.6.2',
-      InputProductType: 'GRD',
-      InputProductTypes: ['GRD', 'IW_GRDH_1S', 'EW_GRDH_1S', 'WV_GRDM_1S', 'IW_GRDH_1S-COG', 'EW_GRDM_1S-COG'],
-      OutputProductType: 'CARD-BS',
-      OutputProductTypes: ['CARD-BS'],
-    }),
-    workflow({
-      Id: '5',
-      Name: 'card_cohinf',
-      DisplayName: 'Sentinel-1 Coherence/Interferometry',
-      WorkflowVersion: '1.0.0',
-      InputProductType: 'SLC',
-      InputProductTypes: [
-        'SLC',
-        'S1_SLC__1S',
-        'S2_SLC__1S',
-        'S3_SLC__1S',
-        'S4_SLC__1S',
-        'S5_SLC__1S',
-        'S6_SLC__1S',
-        'IW_SLC__1S',
-        'EW_SLC__1S',
-        'WV_SLC__1S',
-      ],
-      OutputProductType: 'CARD-COH',
-      OutputProductTypes: ['CARD-COH', 'CARD-INF'],
-      WorkflowOptions: [
-        ...outputOptions(),
-        ...sourceOptions(false),
-        opt('card_producttype', "Output product type - one from ['CARD_COH', 'CARD_INF']", {
-          Type: 'CardProductType',
-          Value: ['CARD_COH', 'CARD_INF'],
-          Required: true,
-        }),
-        opt('timespan', 'Time span in days to look for the secondary product', { Type: 'int', Required: true }),
-      ],
-    }),
-    workflow({
-      Id: '6',
-      Name: 'c2rcc',
-      DisplayName: 'Sentinel-2: C2RCC',
-      WorkflowVersion: '1.1.1',
-      InputProductType: 'S2MSI1C',
-      InputProductTypes: ['S2MSI1C', 'OL_2_LFR___', 'OL_2_LRR___', 'OL_2_WFR___', 'OL_2_WRR___'],
-      OutputProductType: 'C2RCC',
-      OutputProductTypes: ['C2RCC'],
-    }),
-    workflow({
-      Id: '7',
-      Name: 'sen2cor',
-      DisplayName: 'Sentinel-2: Sen2Cor',
-      WorkflowVersion: '2.10.0',
-      InputProductType: 'S2MSI1C',
-      InputProductTypes: ['S2MSI1C'],
-      OutputProductType: 'S2MSI2A',
-      OutputProductTypes: ['S2MSI2A'],
-    }),
-    workflow({
-      Id: '8',
-      Name: 'copdem',
-      DisplayName: 'Copernicus DEM Mosaic',
-      WorkflowVersion: '1.0',
-      InputProductType: '*',
-      InputProductTypes: ['*'],
-    }),
-    workflow({
-      Id: '9',
-      Name: 'maja',
-      DisplayName: 'Sentinel-2: MAJA Atmospheric Correction',
-      WorkflowVersion: '3.0.1',
-      InputProductType: 'S2MSI1C',
-      InputProductTypes: ['S2MSI1C'],
-      OutputProductType: 'S2MSI2A',
-      OutputProductTypes: ['S2MSI2A'],
-      WorkflowOptions: [
-        ...outputOptions(),
-        ...sourceOptions(false),
-        opt('input_type', 'Input selection mode, e.g. TIMESPAN'),
-        opt('timeseries_end_id', 'Identifier of the last product of the time series'),
-        opt('timespan', 'Length of the time series in days', { Type: 'int' }),
-      ],
-    }),
-    workflow({
-      Id: '10',
-      Name: 'dedl_hello_world',
-      DisplayName: 'DEDL Hello World',
-      WorkflowVersion: '1.1.0',
-      InputProductType: '*',
-      InputProductTypes: ['*'],
-      WorkflowOptions: [
-        ...outputOptions(),
-        ...sourceOptions(false),
-        opt('source_s3_path', 'Input location as s3://<bucket>/<folder> containing example.data'),
-        opt('source_s3_endpoint_url', 'Endpoint URL of the input S3 service'),
-        opt('source_s3_access_key', 'Access key of the input S3 bucket'),
-        opt('source_s3_secret_key', 'Secret key of the input S3 bucket'),
-      ],
-    }),
-    workflow({
-      Id: '11',
-      Name: 'data-harvest',
-      DisplayName: 'Data harvest',
-      WorkflowVersion: '0.0.1',
-      CustomInputSource: true,
-      WorkflowOptions: [...outputOptions(), ...sourceOptions(true)],
-    }),
-    workflow({ Id: '44', Name: 'datacube_loader', DisplayName: 'DataCube Loader', WorkflowVersion: '0.1.0' }),
-  ];
+/** Options of the processing workflows beyond output and source: the Lab README's examples (guesses). */
+const EXTRA_OPTIONS: Record<string, WorkflowOptionDef[]> = {
+  card_cohinf: [
+    opt('card_producttype', "Output product type, one of 'CARD_COH', 'CARD_INF'.", { Value: ['CARD_COH', 'CARD_INF'] }),
+    opt('timespan', 'Time span in days to look for the secondary product.', { Type: 'int' }),
+  ],
+  maja: [
+    opt('input_type', "Input selection mode, e.g. 'TIMESPAN'."),
+    opt('timeseries_end_id', 'Identifier of the last product of the time series.'),
+    opt('timespan', 'Length of the time series in days.', { Type: 'int' }),
+  ],
+  dedl_hello_world: [
+    opt('source_s3_path', "Input location as s3://<bucket>/<folder>, containing 'example.data'."),
+    opt('source_s3_endpoint_url', 'Endpoint URL of the input S3 service.'),
+    opt('source_s3_access_key', 'Access key of the input S3 bucket.'),
+    opt('source_s3_secret_key', 'Secret key of the input S3 bucket.'),
+  ],
+};
+/** Workflows that read their input themselves (Creodias catalogue, a custom S3 folder): no source options. */
+const NO_SOURCE = new Set(['copdem', 'maja', 'maja_private', 'dedl_hello_world', 'odp-test']);
+
+/** data-harvest's options in the May-2024 flavour: class-name enum types, nothing required, PRIVATE by default. */
+function may2024Flavour(options: WorkflowOptionDef[]): WorkflowOptionDef[] {
+  const enumType: Record<string, string> = {
+    output_storage: 'CustomOutputStorageType',
+    source_type: 'SourceType',
+    source_catalogue_api_type: 'CatalogueType',
+    source_grant_type: 'GrantType',
+  };
+  return options.map((o) => ({
+    ...o,
+    Type: enumType[o.Name] ?? o.Type,
+    Required: false,
+    Default: o.Name === 'output_storage' ? 'PRIVATE' : o.Default,
+  }));
 }
 
-/** Options whose values are never echoed back (`*password*`, `*secret*`). */
+/** The workflow list of a dialect, ordered by Id. */
+export function workflowsFixture(dialect: HookDialect = '2024-09'): WorkflowDef[] {
+  const recorded = dialect === '2024-09' ? WORKFLOWS_2024_09 : WORKFLOWS_2024_06;
+  return recorded
+    .map((w): WorkflowDef => {
+      const base = w.Name.replace(/_private$/, '');
+      const takesSource = !NO_SOURCE.has(w.Name);
+      const options =
+        w.Name === 'data-harvest'
+          ? DATA_HARVEST_OPTIONS_2024_09.map((o) => ({ ...o, Value: o.Value && [...o.Value] }))
+          : [...outputOptions(), ...(takesSource ? sourceOptions() : []), ...(EXTRA_OPTIONS[base] ?? [])];
+      return {
+        ...w,
+        InputProductTypes: [...w.InputProductTypes],
+        OutputProductTypes: [...w.OutputProductTypes],
+        WorkflowOptions: dialect === '2024-05' ? may2024Flavour(options) : options,
+        takesSource,
+        orderWorkflowId: w.Name === 'data-harvest' ? 17 : Number(w.Id),
+      };
+    })
+    .sort((a, b) => Number(a.Id) - Number(b.Id));
+}
+
+/** Options whose values are never echoed back in clear (`*password*`, `*secret*`). */
 export function isSecretOption(name: string): boolean {
   return /password|secret/i.test(name);
 }
 
-/** The workflow entity as the API returns it (fields in the captured order), with or without its option definitions. */
-export function workflowEntity(w: WorkflowDef, expandOptions: boolean): Record<string, unknown> {
+/** An option definition as served: Sep 2024 wraps each allowed value in `{"value", "condition"}`. */
+function optionEntity(o: WorkflowOptionDef, dialect: HookDialect): Record<string, unknown> {
+  const value = o.Value && dialect === '2024-09' ? o.Value.map((v) => ({ value: v, condition: null })) : o.Value;
+  return {
+    Name: o.Name,
+    Description: o.Description,
+    Type: o.Type,
+    Default: o.Default,
+    Value: value,
+    Required: o.Required,
+  };
+}
+
+/** The workflow entity as the API returns it (fields in the recorded order), with or without its option definitions. */
+export function workflowEntity(
+  w: WorkflowDef,
+  expandOptions: boolean,
+  dialect: HookDialect = '2024-09',
+): Record<string, unknown> {
   return {
     Id: w.Id,
     Uuid: w.Uuid,
@@ -247,7 +177,7 @@ export function workflowEntity(w: WorkflowDef, expandOptions: boolean): Record<s
     OutputProductType: w.OutputProductType,
     OutputProductTypes: w.OutputProductTypes,
     WorkflowVersion: w.WorkflowVersion,
-    ...(expandOptions ? { WorkflowOptions: w.WorkflowOptions } : {}),
+    ...(expandOptions ? { WorkflowOptions: w.WorkflowOptions.map((o) => optionEntity(o, dialect)) } : {}),
     CustomInputSource: w.CustomInputSource,
     InputProductStatusOffline: w.InputProductStatusOffline,
   };

@@ -4,9 +4,15 @@
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { HookEndpoints } from './endpoints';
-import { HookResponseError, LinkExpiredError, hookErrorFromStatus, isRouteNotServed } from './errors';
+import {
+  HookResponseError,
+  HookUnreadableAnswerError,
+  LinkExpiredError,
+  hookErrorFromStatus,
+  isRouteNotServed,
+} from './errors';
 import { type HookOperation, type HttpObserver, type HttpRequest, type HttpResponse, ensureOk, readJson } from './http';
 import {
   type CreatedOrder,
@@ -97,7 +103,7 @@ export class HookClient {
     return body.value.find((w) => w.Name === name);
   }
 
-  /** Creates the order; only its `Id` is relied on (the fields of this answer were never captured on DEDL). */
+  /** Creates the order; only its `Id` is relied on (a number in the recorded answers, a string in lists). */
   async createBatchOrder(order: BatchOrderRequest, signal?: AbortSignal): Promise<CreatedOrder> {
     return this.json('create-order', 'POST', 'BatchOrder/OData.CSC.Order', singleOf(createdOrderSchema), signal, order);
   }
@@ -270,7 +276,18 @@ export class HookClient {
     };
     const res = await this.transport.authorized(req);
     await ensureOk(res, req);
-    return readJson(res, req, schema);
+    // Parsed here rather than in readJson: an answer that is JSON but not of a shape we read is
+    // permanent (asking again returns the same), unlike one that is not JSON at all (a proxy page).
+    const answer: unknown = await readJson(res, req, z.unknown());
+    const result = schema.safeParse(answer);
+    if (result.success) return result.data;
+    const fields = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new HookUnreadableAnswerError(
+      'Hook answer does not have a shape we can read',
+      { method, url: req.url, status: res.statusCode },
+      fields,
+      JSON.stringify(answer),
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  * type matched by `nonRetryableErrorTypes`, so names are part of the wire contract — and says
  * whether retrying can help. Messages are redacted: they end up in workflow history.
  */
-import { redactText, redactUrl } from '../shared/redact';
+import { REDACTED, redactText, redactUrl } from '../shared/redact';
 
 export interface HookErrorContext {
   method?: string;
@@ -82,6 +82,56 @@ export class HookConnectionError extends HookError {
 export class HookResponseError extends HookError {
   override readonly name = 'HookResponseError';
   readonly retryable = true;
+}
+
+/**
+ * Secret option values inside an answer (`{"Name": "…password", "Value": …}`, the Hook echoes
+ * passwords as Fernet tokens) masked before the answer is kept anywhere.
+ */
+function maskSecretValues(raw: string): string {
+  const secretName = /password|secret|_key$|token/i;
+  const mask = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(mask);
+    if (typeof node !== 'object' || node === null) return node;
+    const entries = Object.entries(node as Record<string, unknown>);
+    const name = (node as Record<string, unknown>)['Name'];
+    const secret = typeof name === 'string' && secretName.test(name);
+    return Object.fromEntries(entries.map(([k, v]) => [k, secret && k === 'Value' && v !== null ? REDACTED : mask(v)]));
+  };
+  let text: string;
+  try {
+    text = JSON.stringify(mask(JSON.parse(raw)));
+  } catch {
+    text = raw;
+  }
+  return text.replace(/gAAAAA[A-Za-z0-9_=-]{8,}/g, REDACTED);
+}
+
+/** How much of an unreadable answer is kept for a bug report. */
+const RAW_ANSWER_LIMIT = 4000;
+
+/**
+ * A 2xx JSON answer whose shape we cannot read (a field missing or of another type than every
+ * recorded answer had). Asking again gets the same answer, so it is not retried: the message names
+ * the field, and `rawAnswer` keeps the answer (redacted, truncated) for a bug report.
+ */
+export class HookUnreadableAnswerError extends HookError {
+  override readonly name = 'HookUnreadableAnswerError';
+  readonly retryable = false;
+  /** The answer as received, secrets masked, cut at a few kB. */
+  readonly rawAnswer: string;
+
+  constructor(
+    message: string,
+    context: HookErrorContext,
+    /** The fields that could not be read, as `path: reason`. */
+    readonly fields: readonly string[],
+    rawAnswer: string,
+  ) {
+    super(message, { ...context, detail: fields.join('; ') });
+    const masked = redactText(maskSecretValues(rawAnswer));
+    this.rawAnswer = masked.length > RAW_ANSWER_LIMIT ? `${masked.slice(0, RAW_ANSWER_LIMIT)}…(truncated)` : masked;
+  }
 }
 
 /** A signed TEMPORARY link past its 14 days (or otherwise refused): re-ordering is the only cure. */

@@ -1,6 +1,7 @@
 /**
- * The Hook's OData shapes as zod schemas (docs/hook-api.md §4, §12). They tolerate unknown fields
- * (the API grows) and normalise ids — the service mixes string and number ids — to strings.
+ * The Hook's OData shapes as zod schemas (docs/hook-api.md §4, §12; the recorded answers in
+ * test/fixtures/real). They tolerate unknown fields (the API grows) and normalise ids — the service
+ * mixes string and number ids — to strings.
  */
 import { z } from 'zod';
 
@@ -10,24 +11,56 @@ const nullableString = z
   .nullish()
   .transform((v) => v ?? null);
 
-export const workflowOptionDefSchema = z.object({
-  Name: z.string(),
-  Description: nullableString,
-  Type: nullableString,
-  Default: z
-    .union([z.string(), z.number(), z.boolean()])
-    .nullish()
-    .transform((v) => v ?? null),
-  /** Allowed values of enum-like options; null when any value goes. */
-  Value: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? null),
-  Required: z
-    .boolean()
-    .nullish()
-    .transform((v) => v ?? false),
-});
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * One allowed value of an enum-like option. Recorded in two forms: plain strings (May 2024) and
+ * `{"value": "PRIVATE", "condition": null}` objects (Sep 2024); both become `{ value, condition }`.
+ */
+const choiceSchema = z
+  .union([
+    scalar.transform((value) => ({ value: String(value), condition: null as unknown })),
+    z
+      .object({ value: scalar.transform(String), condition: z.unknown().optional() })
+      .loose()
+      .transform((c) => ({ value: c.value, condition: c.condition ?? null })),
+  ])
+  .transform((c): OptionChoice => c);
+
+export interface OptionChoice {
+  value: string;
+  /** When the service says the value applies (null: always); kept as recorded, not interpreted. */
+  condition: unknown;
+}
+
+/**
+ * An option definition as the Hook describes it. Its metadata is advisory (the live service marks
+ * options `Required` that it does not require): `Value` is normalised to the list of allowed values
+ * (null or empty: any value goes), `Type` is a Python type name (`str`, `int`, …) or a class name,
+ * `Default` anything or null.
+ */
+export const workflowOptionDefSchema = z
+  .object({
+    Name: z.string(),
+    Description: nullableString,
+    Type: nullableString,
+    Default: z.unknown().transform((v) => (v === undefined ? null : v)),
+    Value: z
+      .array(choiceSchema)
+      .nullish()
+      .transform((v) => v ?? null),
+    Required: z
+      .boolean()
+      .nullish()
+      .transform((v) => v ?? false),
+  })
+  .transform(({ Value, ...rest }) => ({
+    ...rest,
+    /** Allowed values of enum-like options; null when any value goes. */
+    Value: Value && Value.length > 0 ? Value.map((c) => c.value) : null,
+    /** The allowed values with their conditions, as recorded. */
+    Choices: Value ?? [],
+  }));
 export type WorkflowOptionDef = z.infer<typeof workflowOptionDefSchema>;
 
 export const workflowSchema = z.object({
@@ -62,7 +95,7 @@ export const orderSchema = z.object({
 });
 export type HookOrder = z.infer<typeof orderSchema>;
 
-/** The answer to an order creation: only the `Id` is relied on (its other fields were never captured on DEDL). */
+/** The answer to an order creation (recorded 2024-05-14 and 2024-09-02): only the `Id` is relied on. */
 export const createdOrderSchema = orderSchema.partial().required({ Id: true });
 export type CreatedOrder = z.infer<typeof createdOrderSchema>;
 

@@ -10,6 +10,7 @@ import { parseDuration } from './duration';
 import {
   type HarvestRequestInput,
   MAX_IDENTIFIERS_PER_ORDER,
+  collectionId,
   credentialRef,
   describeIssues,
   harvestRequestSchema,
@@ -93,7 +94,7 @@ const campaignFields = {
     .max(60, 'must be at most 60 characters')
     .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'may use letters, digits, space, dot, dash and underscore'),
   workflow: harvestFields.workflow,
-  collection: harvestFields.collection,
+  collection: collectionId,
   /** The products, or… */
   identifiers: z
     .array(identifier)

@@ -40,7 +40,8 @@ export interface HarvestReport {
   workflowId: string;
   orderId?: string;
   orderName?: string;
-  collection: string;
+  /** Absent for a processing hook that reads no catalogue. */
+  collection?: string;
   storage: 'TEMPORARY' | 'PRIVATE';
   outcome: HarvestOutcome;
   items: ItemReport[];

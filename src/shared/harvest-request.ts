@@ -48,6 +48,19 @@ export const identifier = z
   .max(256, 'must be at most 256 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a catalogue identifier (letters, digits, dot, dash, underscore)');
 
+/** A collection id of the catalogue the source reads from. */
+export const collectionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a catalogue collection id');
+
+/**
+ * What a processing hook names as its input when that is not a catalogue product (the custom hook
+ * dedl_hello_world takes `"Custom Hook"`): free text without path separators or control characters.
+ */
+export const freeIdentifier = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .regex(/^(?!\.\.?$)[^/\\\x00-\x1f"'`]+$/, 'must not contain / \\ quotes or control characters');
+
 const sourceSchema = z.discriminatedUnion(
   'type',
   [
@@ -65,8 +78,20 @@ const sourceSchema = z.discriminatedUnion(
       clientId: z.string().min(1).default('hda-public'),
       credentials: credentialRef,
     }),
+    /** A custom hook reading a folder of an S3 store (`source_s3_*` options; keys from a credential set). */
+    z.strictObject({
+      type: z.literal('S3'),
+      path: s3Url,
+      endpoint: httpUrl,
+      credentials: credentialRef,
+    }),
+    /** The workflow finds its input itself (copdem, maja: the Creodias catalogue): no source options. */
+    z.strictObject({ type: z.literal('NONE') }),
   ],
-  { error: 'must be { "type": "DESP" } or { "type": "EXTERNAL", … }' },
+  {
+    error:
+      'must be { "type": "DESP" }, { "type": "EXTERNAL", … }, { "type": "S3", "path", "endpoint", "credentials" } or { "type": "NONE" }',
+  },
 );
 
 const outputSchema = z.discriminatedUnion(
@@ -121,6 +146,10 @@ export const MANAGED_OPTIONS = new Set([
   'source_password',
   'source_client_id',
   'source_client_secret',
+  'source_s3_path',
+  'source_s3_endpoint_url',
+  'source_s3_access_key',
+  'source_s3_secret_key',
 ]);
 
 const extraOption = z.strictObject({
@@ -155,9 +184,11 @@ export const harvestRequestSchema = z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a Hook workflow name')
       .default('data-harvest'),
-    collection: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a catalogue collection id'),
+    /** The catalogue collection of the identifiers; required when the source reads a catalogue. */
+    collection: collectionId.optional(),
+    /** Catalogue identifiers; free-form (e.g. `Custom Hook`) for a source that is not a catalogue. */
     identifiers: z
-      .array(identifier)
+      .array(z.string({ error: 'must be a string' }))
       .min(1, 'must list at least one identifier')
       .max(MAX_IDENTIFIERS_PER_ORDER, `must list at most ${MAX_IDENTIFIERS_PER_ORDER} identifiers (use a campaign)`)
       .refine((ids) => new Set(ids).size === ids.length, 'must not repeat an identifier'),
@@ -192,7 +223,32 @@ export const harvestRequestSchema = z
   .refine((r) => r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || r.output.sinkCredentials, {
     message: 'an s3:// sink needs "sinkCredentials"',
     path: ['output', 'sinkCredentials'],
-  });
+  })
+  .superRefine(
+    (r, ctx) => {
+      // Runs even when other fields failed, so every problem is named at once; `r` may then be
+      // partly unparsed. A source that is not S3 or NONE (DESP by default) reads a catalogue, whose
+      // identifiers have the catalogue's form; the others' are free-form.
+      const sourceType = (r.source as { type?: unknown } | undefined)?.type;
+      const catalogue = sourceType !== 'S3' && sourceType !== 'NONE';
+      if (catalogue && r.collection === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['collection'],
+          message: 'is required: the source reads products of a catalogue collection',
+        });
+      }
+      if (!Array.isArray(r.identifiers)) return;
+      r.identifiers.forEach((id, index) => {
+        if (typeof id !== 'string') return;
+        const checked = (catalogue ? identifier : freeIdentifier).safeParse(id);
+        if (!checked.success) {
+          ctx.addIssue({ code: 'custom', path: ['identifiers', index], message: checked.error.issues[0]!.message });
+        }
+      });
+    },
+    { when: () => true },
+  );
 
 /** What callers write (defaults optional). */
 export type HarvestRequestInput = z.input<typeof harvestRequestSchema>;

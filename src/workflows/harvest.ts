@@ -107,7 +107,8 @@ class Harvest {
   async run(): Promise<HarvestReport> {
     upsertSearchAttributes([
       { key: HarvestName, value: this.request.name },
-      { key: HarvestCollection, value: this.request.collection },
+      // A processing hook without a source names no collection.
+      ...(this.request.collection !== undefined ? [{ key: HarvestCollection, value: this.request.collection }] : []),
     ]);
     upsertMemo({
       name: this.request.name,

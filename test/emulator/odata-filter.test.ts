@@ -18,6 +18,9 @@ describe('odata $filter', () => {
     ["Name eq 'Tutorial data-harvest - run-7'", true],
     ["(Name eq 'Tutorial data-harvest - run-7')", true],
     ["endswith(Name,'run-7')", true],
+    // Unquoted text, as the Hook Tutorial documents `$filter=(Name eq data-harvest)`.
+    ['(Name eq data-harvest)', false],
+    ['(WorkflowName eq coh)', true],
     ["(endswith(Name,'run-8'))", false],
     ["startswith(Name, 'Tutorial')", true],
     ["contains(InputProductType,'SLC')", true],
@@ -40,7 +43,7 @@ describe('odata $filter', () => {
     'endswith(Name)',
     "Name eq 'a' and",
     "frobnicate(Name,'x')",
-    'Name eq data-harvest',
+    'Nmae eq data-harvest',
   ])('rejects %s', (filter) => {
     expect(() => compileFilter(filter, props)).toThrow(FilterError);
   });

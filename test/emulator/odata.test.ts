@@ -45,7 +45,7 @@ describe('emulator OData API', () => {
         Uuid: null,
         DisplayName: 'Data harvest',
         WorkflowVersion: '0.0.1',
-        CustomInputSource: true,
+        CustomInputSource: false,
       });
       expect(Object.keys(dh ?? {})).toEqual([
         'Id',
@@ -63,7 +63,7 @@ describe('emulator OData API', () => {
         'InputProductStatusOffline',
       ]);
       const desc = await api.get('Workflows?$orderby=Id desc');
-      expect(desc.json.value[0].Id).toBe('44');
+      expect(desc.json.value[0].Id).toBe('46');
     });
 
     it.each(["$filter=(Name eq 'data-harvest')", "$filter=Name eq 'data-harvest'"])(
@@ -75,20 +75,28 @@ describe('emulator OData API', () => {
         const options = res.json.value[0].WorkflowOptions as {
           Name: string;
           Type: string;
-          Value: string[] | null;
+          Value: { value: string; condition: null }[] | null;
           Required: boolean;
           Default: unknown;
         }[];
+        // As recorded on 2024-09-02: allowed values as objects, `Required` on nearly everything.
         expect(options.find((o) => o.Name === 'output_storage')).toEqual({
           Name: 'output_storage',
           Description: expect.any(String),
-          Type: 'CustomOutputStorageType',
-          Default: 'PRIVATE',
-          Value: ['PRIVATE', 'TEMPORARY'],
-          Required: false,
+          Type: 'str',
+          Default: null,
+          Value: [
+            { value: 'PRIVATE', condition: null },
+            { value: 'TEMPORARY', condition: null },
+          ],
+          Required: true,
         });
         expect(options.find((o) => o.Name === 'source_type')).toMatchObject({
-          Value: ['DESP', 'EXTERNAL'],
+          Default: 'EXTERNAL',
+          Value: [
+            { value: 'DESP', condition: null },
+            { value: 'EXTERNAL', condition: null },
+          ],
           Required: true,
         });
         for (const name of [
@@ -115,29 +123,30 @@ describe('emulator OData API', () => {
   });
 
   describe('creating orders', () => {
-    it('creates a batch order: 201, value wrapper, echo with brand/platform/version and no secrets', async () => {
+    it('creates a batch order: 201, the recorded answer with platform/version added and secrets encrypted', async () => {
       const res = await api.post('BatchOrder/OData.CSC.Order', temporaryOrder('contract create', [S2_EXAMPLE]));
       expect(res.status).toBe(201);
-      expect(res.json['@odata.context']).toBe('$metadata#OData.CSC.BatchOrder');
+      expect(res.json['@odata.context']).toBe('#metadata/Odata.CSC.BatchOrder');
       const v = res.json.value;
-      expect(typeof v.Id).toBe('string');
+      expect(typeof v.Id).toBe('number');
       expect(v).toMatchObject({
         Status: 'queued',
-        StatusMessage: 'request is queued for processing',
         Name: 'contract create',
         WorkflowName: 'data-harvest',
-        WorkflowId: 11,
+        WorkflowId: 17,
+        WorkflowDisplayName: 'Data harvest',
+        WorkflowVersion: '0.0.1',
         Priority: 1,
-        IdentifierList: [S2_EXAMPLE],
+        EstimatedDate: null,
       });
+      expect(typeof v.KeycloakUUID).toBe('string');
       expect(v.SubmissionDate).toMatch(ISO_MS);
-      expect(v.EstimatedDate).toMatch(ISO_MS);
-      expect(v.WorkflowOptions.slice(0, 3)).toEqual([
-        { Name: 'brand', Value: 'dedl' },
-        { Name: 'platform', Value: 'creodias' },
+      expect(v.WorkflowOptions.slice(0, 2)).toEqual([
+        { Name: 'platform', Value: 'dedl' },
         { Name: 'version', Value: '0.0.1' },
       ]);
-      expect(JSON.stringify(v)).not.toContain('desp_source_password');
+      const password = v.WorkflowOptions.find((o: { Name: string }) => o.Name === 'desp_source_password');
+      expect(password.Value).toMatch(/^gAAAAAB[A-Za-z0-9_-]+=*$/);
       expect(v.WorkflowOptions).toContainEqual({ Name: 'desp_source_username', Value: 'demo' });
     });
 
@@ -195,16 +204,10 @@ describe('emulator OData API', () => {
         /'output_storage'.*PRIVATE, TEMPORARY/,
       ],
       [
-        'a missing required option',
-        withOptions([{ Name: 'output_storage', Value: 'TEMPORARY' }]),
-        /Missing required option 'source_type'/,
-      ],
-      [
         'PRIVATE without s3 options',
         withOptions([{ Name: 'output_storage', Value: 'PRIVATE' }, ...desp]),
         /output_s3_access_key/,
       ],
-      ['PRIVATE by default without s3 options', withOptions(desp), /output_s3_path/],
       [
         'DESP without its options',
         withOptions([
@@ -244,7 +247,7 @@ describe('emulator OData API', () => {
     let orderId: string;
     beforeAll(async () => {
       const res = await api.post('BatchOrder/OData.CSC.Order', temporaryOrder('contract items-run', ids));
-      orderId = res.json.value.Id;
+      orderId = String(res.json.value.Id);
     });
 
     it('lists items with numeric ids and the observed context', async () => {
@@ -262,19 +265,26 @@ describe('emulator OData API', () => {
         'ProcessedName',
         'ProcessedSize',
         'OutputUUID',
+        'StatusMessage',
+        'CompletedDate',
         'DownloadLink',
         'NotificationStatus',
-        'CompletedDate',
       ]);
       expect(typeof item.Id).toBe('number');
       expect(item.BatchOrderId).toBe(Number(orderId));
       expect(item.InputProductReference).toBe(ids[0]);
     });
 
-    it('completes items with ProcessedSize, a signed DownloadLink and a null CompletedDate', async () => {
+    it('completes items with ProcessedSize, a signed DownloadLink, the recorded message and a CompletedDate', async () => {
       const items = await waitForItems(emu, await dedlToken(emu.url), orderId);
       for (const item of items) {
-        expect(item).toMatchObject({ Status: 'completed', ProcessedSize: 8192, CompletedDate: null, OutputUUID: null });
+        expect(item).toMatchObject({
+          Status: 'completed',
+          StatusMessage: 'Processing finished successfully',
+          ProcessedSize: 8192,
+          OutputUUID: null,
+        });
+        expect(item.CompletedDate).toMatch(ISO_MS);
         expect(item.ProcessedName).toBe(item.InputProductReference);
         const link = new URL(item.DownloadLink);
         expect(link.origin).toBe(emu.url);
@@ -387,7 +397,7 @@ describe('emulator OData API', () => {
       try {
         const s = odp(slow, await dedlToken(slow.url));
         const created = await s.post('BatchOrder/OData.CSC.Order', temporaryOrder('slow', [S2_EXAMPLE]));
-        const id = created.json.value.Id;
+        const id = String(created.json.value.Id);
         const item = (await s.get(`BatchOrder(${id})/Products`)).json.value[0];
         const early = await s.get(`BatchOrder(${id})/Product(${item.Id})/$value`);
         expect(early.status).toBe(409);

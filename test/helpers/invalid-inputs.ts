@@ -274,11 +274,18 @@ export const CASES: InvalidCase[] = [
     says: '"CARD_XYZ" is not one of "CARD_COH", "CARD_INF"',
   }),
   harvest({
-    kind: 'required option missing',
-    input: { ...good(), workflow: 'card_cohinf', options: [{ name: 'card_producttype', value: 'CARD_COH' }] },
+    kind: 'non-integer for an int option',
+    input: {
+      ...good(),
+      workflow: 'card_cohinf',
+      options: [
+        { name: 'card_producttype', value: 'CARD_COH' },
+        { name: 'timespan', value: 'three days' },
+      ],
+    },
     by: 'worker',
-    field: 'options',
-    says: 'requires option "timespan"',
+    field: 'options.1',
+    says: 'must be an integer',
   }),
   harvest({
     kind: 'unknown credentials reference',

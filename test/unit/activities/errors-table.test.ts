@@ -17,6 +17,7 @@ import { freePort } from '../../../src/devstack/wait';
 import { type EmulatorHandle, startEmulator } from '../../../src/emulator';
 import {
   HookResponseError,
+  HookUnreadableAnswerError,
   LinkExpiredError,
   hookErrorFromStatus,
   parseRetryAfter,
@@ -109,6 +110,9 @@ const EXAMPLES: Record<string, () => Promise<unknown[]>> = {
   },
   'a 2xx answer that is not what the API promises': async () => [
     new HookResponseError('Hook answered with an HTML page instead of JSON'),
+  ],
+  'a JSON answer whose shape we cannot read': async () => [
+    new HookUnreadableAnswerError('Hook answer does not have a shape we can read', {}, ['value.0.Id: Required'], '{}'),
   ],
   'signed link refused (expired after 14 days)': async () => [
     new LinkExpiredError('The signed download link was refused (expired or invalid)', { status: 401 }),

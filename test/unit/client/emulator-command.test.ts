@@ -1,6 +1,7 @@
 /** `dedl-harvest emulator`: a standalone emulator on loopback, its faults set from the command line. */
 import { request as http } from 'undici';
 import { runCli } from '../../../src/client/cli';
+import { emulatorOptionsFromFlags } from '../../../src/client/commands/emulator';
 import { captureIO, cli } from '../../e2e/cli-helpers';
 
 describe('dedl-harvest emulator', () => {
@@ -39,5 +40,14 @@ describe('dedl-harvest emulator', () => {
     expect(faults.stderr).toMatch(/ {2}- faults\.itemFailureRate: /);
     const json = await cli(['emulator', '--options', '[1]'], {}, process.cwd());
     expect(json.stderr).toContain('--options: must be a JSON object');
+  });
+
+  it('speaks the recorded May-2024 dialect with --options \'{"hookDialect":"2024-05"}\', and refuses an unknown one', async () => {
+    expect(emulatorOptionsFromFlags({ options: '{"hookDialect":"2024-05"}' })).toMatchObject({
+      hookDialect: '2024-05',
+    });
+    const bad = await cli(['emulator', '--options', '{"hookDialect":"2023"}'], {}, process.cwd());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/hookDialect: /);
   });
 });
