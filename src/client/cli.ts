@@ -195,8 +195,29 @@ function secretsOf(env: NodeJS.ProcessEnv): string[] {
     .map(([, value]) => value!);
 }
 
+/** Where descriptions start in help: labels are indented by 2 and kept 2 spaces clear of them. */
+const HELP_COLUMN = 32;
+
+/** A help line: the label, then its text at HELP_COLUMN; a label too long for that puts the text on the next line. */
+export function helpRow(label: string, text: string): string {
+  const indented = `  ${label}`;
+  return indented.length + 2 <= HELP_COLUMN
+    ? `${indented.padEnd(HELP_COLUMN)}${text}`
+    : `${indented}\n${' '.repeat(HELP_COLUMN)}${text}`;
+}
+
+/**
+ * A command's label in the main help: its usage up to the first alternative or option; a command
+ * with subcommands (`campaign plan|start|…`) shows them without the argument placeholder.
+ */
+function commandLabel(command: Command): string {
+  const usage = command.usage.split(' | ')[0]!.split(' [-')[0]!;
+  const [name, first] = usage.split(' ');
+  return first?.includes('|') ? `${name} ${first}` : usage;
+}
+
 export function mainHelp(): string {
-  const row = (c: Command) => `  ${c.usage.split(' | ')[0]!.split(' [-')[0]!.padEnd(30)}${c.summary}`;
+  const row = (c: Command) => helpRow(commandLabel(c), c.summary);
   const harvest = COMMANDS.filter((c) =>
     ['run', 'start', 'status', 'watch', 'result', 'cancel', 'campaign', 'schedule'].includes(c.name),
   );
@@ -244,7 +265,7 @@ export function commandHelp(command: Command): string {
 function flagLines(flags: Record<string, FlagSpec>): string[] {
   return Object.entries(flags).map(([name, spec]) => {
     const label = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`;
-    return `  ${label.padEnd(30)}${spec.description}`;
+    return helpRow(label, spec.description);
   });
 }
 
