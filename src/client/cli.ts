@@ -15,6 +15,7 @@ import { cancelCommand } from './commands/cancel';
 import { codecServerCommand } from './commands/codec-server';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
+import { doctorCommand } from './commands/doctor';
 import { emulatorCommand } from './commands/emulator';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
@@ -27,6 +28,7 @@ import { workflowsCommand } from './commands/workflows';
 import { CliError, InvalidInputError, UsageError } from './errors';
 import { EXIT, EXIT_CODE_HELP } from './exit-codes';
 import { type CliIO, line, printJson } from './io';
+import { secretsOf, withoutLiterals } from './secrets';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -38,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   campaignCommand,
   scheduleCommand,
   workflowsCommand,
+  doctorCommand,
   workerCommand,
   emulatorCommand,
   codecServerCommand,
@@ -182,17 +185,6 @@ function reportError(io: CliIO, json: boolean, err: unknown): number {
   }
   if (io.env.DEBUG === '1' && err instanceof Error && err.stack) line(io.stderr, redactText(err.stack, secrets));
   return exitCode;
-}
-
-function withoutLiterals(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join('***') : out), text);
-}
-
-/** Values of variables that hold secrets, so no error message repeats one. */
-function secretsOf(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(env)
-    .filter(([key, value]) => value && /PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PAYLOAD_KEYS/.test(key))
-    .map(([, value]) => value!);
 }
 
 /** Where descriptions start in help: labels are indented by 2 and kept 2 spaces clear of them. */
