@@ -142,6 +142,19 @@ describe('dedl-harvest doctor', () => {
     expect(JSON.stringify(report)).not.toContain('wrong-secret-key-0123456789');
   });
 
+  it('names what the configuration lacks and skips what needs it', async () => {
+    const { code, report } = await doctor({ DESP_PASSWORD: '' });
+    expect(code).toBe(1);
+    expect(row(report, 'config')).toMatchObject({
+      status: 'fail',
+      detail: 'DESP_PASSWORD: required when HOOK_AUTH=desp',
+      fix: expect.stringContaining('set the variables named'),
+    });
+    for (const id of ['login', 'hook-workflows', 'hook-options', 'stac-search']) {
+      expect(row(report, id)).toMatchObject({ status: 'skip', detail: 'the configuration is invalid' });
+    }
+  });
+
   it('--capture writes the answers seen as fixtures, with no secret, user name or token left in them', async () => {
     const dir = path.join(scratch.dir, 'captured');
     const { code, report } = await doctor({}, '--capture', dir);

@@ -4,7 +4,6 @@
  * otherwise; with `--capture`, the answers seen written as fixtures (doctor/capture.ts).
  */
 import path from 'node:path';
-import { redactText } from '../../shared/redact';
 import { type Command, stringFlag } from '../command';
 import { type CheckRow, DEFAULT_COLLECTION, runDoctor } from '../doctor/checks';
 import { type CapturedFixture, writeCaptures } from '../doctor/capture';
@@ -12,7 +11,7 @@ import { ExchangeRecorder } from '../doctor/recorder';
 import { UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
 import { type OutputStream, line, printJson } from '../io';
-import { privateValuesOf, secretsOf } from '../secrets';
+import { privateValuesOf, secretsOf, withoutLiterals } from '../secrets';
 
 export const doctorCommand: Command = {
   name: 'doctor',
@@ -90,12 +89,16 @@ function parseBuckets(flag: string | undefined): Record<string, string> {
   );
 }
 
-/** Rows are built from our own messages; a literal secret could still come back inside a server's words. */
+/**
+ * Rows are built from our own messages and already-redacted errors; only a literal secret could
+ * still come back inside a server's words. (Pattern redaction would mask our own text, e.g. the
+ * "required" of "DESP_PASSWORD: required when HOOK_AUTH=desp".)
+ */
 function scrubRow(row: CheckRow, secrets: readonly string[]): CheckRow {
   return {
     ...row,
-    detail: redactText(row.detail, secrets),
-    ...(row.fix ? { fix: redactText(row.fix, secrets) } : {}),
+    detail: withoutLiterals(row.detail, secrets),
+    ...(row.fix ? { fix: withoutLiterals(row.fix, secrets) } : {}),
   };
 }
 
