@@ -15,6 +15,7 @@ import { cancelCommand } from './commands/cancel';
 import { codecServerCommand } from './commands/codec-server';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
+import { doctorCommand } from './commands/doctor';
 import { emulatorCommand } from './commands/emulator';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
@@ -27,6 +28,7 @@ import { workflowsCommand } from './commands/workflows';
 import { CliError, InvalidInputError, UsageError } from './errors';
 import { EXIT, EXIT_CODE_HELP } from './exit-codes';
 import { type CliIO, line, printJson } from './io';
+import { secretsOf, withoutLiterals } from './secrets';
 
 export const COMMANDS: readonly Command[] = [
   runCommand,
@@ -38,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   campaignCommand,
   scheduleCommand,
   workflowsCommand,
+  doctorCommand,
   workerCommand,
   emulatorCommand,
   codecServerCommand,
@@ -184,19 +187,29 @@ function reportError(io: CliIO, json: boolean, err: unknown): number {
   return exitCode;
 }
 
-function withoutLiterals(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => (secret.length >= 4 ? out.split(secret).join('***') : out), text);
+/** Where descriptions start in help: labels are indented by 2 and kept 2 spaces clear of them. */
+const HELP_COLUMN = 32;
+
+/** A help line: the label, then its text at HELP_COLUMN; a label too long for that puts the text on the next line. */
+export function helpRow(label: string, text: string): string {
+  const indented = `  ${label}`;
+  return indented.length + 2 <= HELP_COLUMN
+    ? `${indented.padEnd(HELP_COLUMN)}${text}`
+    : `${indented}\n${' '.repeat(HELP_COLUMN)}${text}`;
 }
 
-/** Values of variables that hold secrets, so no error message repeats one. */
-function secretsOf(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(env)
-    .filter(([key, value]) => value && /PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PAYLOAD_KEYS/.test(key))
-    .map(([, value]) => value!);
+/**
+ * A command's label in the main help: its usage up to the first alternative or option; a command
+ * with subcommands (`campaign plan|start|…`) shows them without the argument placeholder.
+ */
+function commandLabel(command: Command): string {
+  const usage = command.usage.split(' | ')[0]!.split(' [-')[0]!;
+  const [name, first] = usage.split(' ');
+  return first?.includes('|') ? `${name} ${first}` : usage;
 }
 
 export function mainHelp(): string {
-  const row = (c: Command) => `  ${c.usage.split(' | ')[0]!.split(' [-')[0]!.padEnd(30)}${c.summary}`;
+  const row = (c: Command) => helpRow(commandLabel(c), c.summary);
   const harvest = COMMANDS.filter((c) =>
     ['run', 'start', 'status', 'watch', 'result', 'cancel', 'campaign', 'schedule'].includes(c.name),
   );
@@ -244,7 +257,7 @@ export function commandHelp(command: Command): string {
 function flagLines(flags: Record<string, FlagSpec>): string[] {
   return Object.entries(flags).map(([name, spec]) => {
     const label = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`;
-    return `  ${label.padEnd(30)}${spec.description}`;
+    return helpRow(label, spec.description);
   });
 }
 

@@ -3,7 +3,8 @@
  * interval while waiting for the result, and hands each snapshot to a renderer.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { type HarvestEnd, awaitHarvestEnd } from './harvest-end';
 import { type HarvestSnapshot, HarvestWatcher } from './progress';
 import type { ProgressRenderer } from './render';
@@ -27,12 +28,10 @@ export async function followHarvest(client: Client, workflowId: string, options:
   // The long poll for the result is aborted when we stop following, so no call outlives the
   // connection (a call still retrying after close() fails with "Channel has been shut down").
   const stopWaiting = new AbortController();
-  const ending = client
-    .withAbortSignal(stopWaiting.signal, () => awaitHarvestEnd(client, handle))
-    .then(
-      (end) => ({ ok: true as const, end }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
+  const ending = awaitEndUnless(client, handle, stopWaiting.signal).then(
+    (end) => ({ ok: true as const, end }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
   void ending.then(() => (settled = true));
   const interval = options.intervalMs ?? 500;
   let last: HarvestSnapshot | undefined;
@@ -73,4 +72,56 @@ export async function followHarvest(client: Client, workflowId: string, options:
   }
   options.renderer.finish();
   return end;
+}
+
+/**
+ * How the harvest ended, waiting for it until `stop` aborts. The SDK adds an abort listener to the
+ * call's signal for every gRPC call and never removes it, and a result wait is one long poll per
+ * ~20 s: under one signal, following a harvest in a long retry gathered a listener per poll
+ * (`MaxListenersExceededWarning … abort listeners`). So each call here gets a signal of its own,
+ * tied to `stop` only while the call runs.
+ */
+async function awaitEndUnless(client: Client, handle: WorkflowHandle, stop: AbortSignal): Promise<HarvestEnd> {
+  await waitForClose(client, handle.workflowId, stop);
+  return withOwnSignal(client, stop, () => awaitHarvestEnd(client, handle));
+}
+
+/**
+ * Long-polls the history for the close event, one call (and one signal) per poll. A failed poll
+ * ends the wait early: awaitHarvestEnd then reports the error as the SDK words it (unknown workflow,
+ * connection lost) or, after a passing glitch, waits for the result itself.
+ */
+async function waitForClose(client: Client, workflowId: string, stop: AbortSignal): Promise<void> {
+  const request: temporal.api.workflowservice.v1.IGetWorkflowExecutionHistoryRequest = {
+    namespace: client.options.namespace,
+    execution: { workflowId },
+    waitNewEvent: true,
+    skipArchival: true,
+    historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+  };
+  while (!stop.aborted) {
+    try {
+      const page = await withOwnSignal(client, stop, () => client.workflowService.getWorkflowExecutionHistory(request));
+      if (page.history?.events?.length) return;
+      request.nextPageToken = page.nextPageToken;
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * Runs `call` under a fresh AbortSignal that `stop` aborts; the link is removed when the call ends.
+ * Nothing starts once `stop` has aborted (a signal aborted before the call would never cancel it).
+ */
+async function withOwnSignal<T>(client: Client, stop: AbortSignal, call: () => Promise<T>): Promise<T> {
+  if (stop.aborted) throw new Error('no longer following the harvest');
+  const own = new AbortController();
+  const abort = () => own.abort();
+  stop.addEventListener('abort', abort, { once: true });
+  try {
+    return await client.withAbortSignal(own.signal, call);
+  } finally {
+    stop.removeEventListener('abort', abort);
+  }
 }

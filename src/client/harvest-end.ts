@@ -12,7 +12,7 @@ import {
   type WorkflowHandle,
   WorkflowFailedError,
 } from '@temporalio/client';
-import type { HarvestProgress, HarvestReport } from '../shared/harvest-report';
+import type { HarvestOutcome, HarvestProgress, HarvestReport } from '../shared/harvest-report';
 import { progressQuery } from '../shared/messages';
 import { EXIT, type ExitCode, exitCodeForReport } from './exit-codes';
 
@@ -23,7 +23,7 @@ export type HarvestEnd =
       kind: 'cancelled' | 'terminated' | 'timed_out';
       message: string;
       /** The workflow's last view of its items, when a worker could still answer. */
-      progress?: HarvestProgress;
+      progress?: EndedProgress;
       exitCode: typeof EXIT.CANCELLED;
     }
   | { kind: 'failed'; message: string; exitCode: typeof EXIT.ERROR };
@@ -86,7 +86,10 @@ export function innermostMessage(err: unknown): string {
   return current instanceof Error ? current.message : String(current);
 }
 
-async function lastProgress(client: Client, handle: WorkflowHandle): Promise<HarvestProgress | undefined> {
+/** The last progress of a harvest that ended without a report, with the outcome it ended with. */
+type EndedProgress = HarvestProgress & { outcome: HarvestOutcome };
+
+async function lastProgress(client: Client, handle: WorkflowHandle): Promise<EndedProgress | undefined> {
   try {
     const progress = await client.withDeadline(Date.now() + 3_000, () => handle.query(progressQuery));
     return { ...progress, outcome: 'cancelled' };

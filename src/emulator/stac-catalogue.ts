@@ -318,6 +318,104 @@ function s3Items(count: number, random: () => number, product: 'EFR' | 'WRR'): I
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Any well-formed identifier: the real catalogue holds far more than the generated sample, so a
+// real product id (from the notebooks, the README, a user's own search) resolves to an item built
+// from the id alone — sensing times from its dates, a footprint from its tile (Sentinel-2) or
+// seeded by the id (Sentinel-1/3). The same id always gives the same item.
+
+const S2_ID =
+  /^(S2[A-D])_MSI(L1C|L2A)_(\d{8}T\d{6})_N\d{4}_R(\d{3})_T(\d{2})([C-HJ-NP-X])([A-HJ-NP-Z]{2})_(\d{8}T\d{6})(?:\.SAFE)?$/;
+const S1_ID =
+  /^(S1[A-D])_(IW|EW|WV|S[1-6])_(GRD[HMF]|SLC_)_1S(?:SH|SV|DH|DV)_(\d{8}T\d{6})_(\d{8}T\d{6})_(\d{6})_([0-9A-F]{6})_[0-9A-F]{4}(?:_COG)?(?:\.SAFE)?$/;
+const S3_ID =
+  /^(S3[A-D])_(OL_([12])_(EFR|ERR|WFR|WRR)___)_(\d{8}T\d{6})_(\d{8}T\d{6})_\d{8}T\d{6}_.{17}_.{3}_[OFDR]_(?:NR|ST|NT)_\d{3}(?:\.SEN3)?$/;
+const LATITUDE_BANDS = 'CDEFGHJKLMNPQRSTUVWX';
+
+/** The item a well-formed Sentinel-1/2/3 identifier stands for (its collection follows from the id), or undefined. */
+export function recordForIdentifier(id: string): ItemRecord | undefined {
+  return s2FromId(id) ?? s1FromId(id) ?? s3FromId(id);
+}
+
+/** `YYYYMMDDTHHMMSS` as epoch ms, or undefined when it is no real date. */
+function parseCompact(text: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})$/.exec(text)!;
+  const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  return compact(ms) === text ? ms : undefined;
+}
+
+function s2FromId(id: string): ItemRecord | undefined {
+  const m = S2_ID.exec(id);
+  const sensing = m ? parseCompact(m[3]!) : undefined;
+  if (!m || sensing === undefined || parseCompact(m[8]!) === undefined || !(+m[5]! >= 1 && +m[5]! <= 60))
+    return undefined;
+  const [, satellite, level, , orbit, zone, band, square] = m;
+  // The tile's zone and latitude band place it; its 100 km square moves it within them.
+  const random = seededRandom(`tile:${zone}${band}${square}`);
+  const south = -80 + LATITUDE_BANDS.indexOf(band!) * 8;
+  const lat = Math.max(-79, Math.min(83, south + 1 + random() * (band === 'X' ? 10 : 6)));
+  const lon = -180 + (+zone! - 1) * 6 + 0.5 + random() * 5;
+  const ring = rectangleAround(lon, lat, 110, 110, 0);
+  const tile: S2Tile = {
+    id: `${zone}${band}${square}`,
+    ring,
+    bbox: ringBbox(ring),
+    centre: [lon, lat],
+    relativeOrbit: +orbit!,
+  };
+  const cloud = Math.round(seededRandom(`cloud:${id}`)() ** 2 * 10000) / 100;
+  return { ...s2Record(level as 'L1C' | 'L2A', satellite!, sensing, tile, 0, cloud), id };
+}
+
+function s1FromId(id: string): ItemRecord | undefined {
+  const m = S1_ID.exec(id);
+  const start = m ? parseCompact(m[4]!) : undefined;
+  const end = m ? parseCompact(m[5]!) : undefined;
+  if (!m || start === undefined || end === undefined || end < start) return undefined;
+  const [, satellite, , type, , , orbit, datatake] = m;
+  const random = seededRandom(`s1:${id}`);
+  const place = pick(random, PLACES);
+  const ascending = random() < 0.5;
+  const ring = rectangleAround(place[0] + (random() - 0.5) * 4, place[1], 250, 170, ascending ? -12 : 192);
+  const grd = type!.startsWith('GRD');
+  const record = s1Record(grd ? 'GRDH' : 'SLC_', satellite!, start, end, +orbit!, datatake!, '0000', ring, ascending);
+  return { ...record, id };
+}
+
+function s3FromId(id: string): ItemRecord | undefined {
+  const m = S3_ID.exec(id);
+  const start = m ? parseCompact(m[5]!) : undefined;
+  const end = m ? parseCompact(m[6]!) : undefined;
+  if (!m || start === undefined || end === undefined || end < start) return undefined;
+  const [, satellite, datatype, level, product] = m;
+  const random = seededRandom(`s3:${id}`);
+  const place = pick(random, PLACES);
+  const ring = rectangleAround(
+    place[0],
+    place[1],
+    1270,
+    product!.startsWith('W') || product === 'ERR' ? 2900 : 1200,
+    192,
+  );
+  return {
+    id,
+    collection: `EO.EUM.DAT.SENTINEL-3.${datatype}`,
+    start,
+    end,
+    ring,
+    bbox: ringBbox(ring),
+    properties: {
+      platform: `sentinel-3${satellite!.slice(-1).toLowerCase()}`,
+      constellation: 'sentinel-3',
+      instruments: ['olci'],
+      'processing:level': `L${level}`,
+      'product:type': datatype!,
+      'sat:orbit_state': 'descending',
+    },
+    source: { satellite: satellite! },
+  };
+}
+
 /** Places products are centred on: European cities and landscapes, and Reykjavik. */
 const PLACES: [lon: number, lat: number][] = [
   [2.35, 48.86],

@@ -12,6 +12,7 @@ import {
   COLLECTIONS,
   type CollectionDef,
   type ItemRecord,
+  recordForIdentifier,
   seededRandom,
   WINDOW_END,
   WINDOW_START,
@@ -128,6 +129,12 @@ export function createCatalogue(o: CatalogueOptions = {}): StacCatalogue {
     return entry;
   };
   const toItem = (r: ItemRecord): StacItem => buildItem(r, productSize(r.id));
+  /** The generated item, or one built from a well-formed identifier of this collection (stac-catalogue.ts). */
+  const find = (collectionId: string, itemId: string): ItemRecord | undefined => {
+    if (!order.has(collectionId)) return undefined;
+    const resolved = records(collectionId).byId.get(itemId) ?? recordForIdentifier(itemId);
+    return resolved?.collection === collectionId ? resolved : undefined;
+  };
 
   return {
     collectionIds: () => COLLECTIONS.map((c) => c.id),
@@ -135,19 +142,20 @@ export function createCatalogue(o: CatalogueOptions = {}): StacCatalogue {
       const def = order.has(id) ? COLLECTIONS[order.get(id)!] : undefined;
       return def && buildCollection(def, records(id).list);
     },
-    has: (collectionId, itemId) => order.has(collectionId) && records(collectionId).byId.has(itemId),
+    has: (collectionId, itemId) => find(collectionId, itemId) !== undefined,
     getItem: (collectionId, itemId) => {
-      const r = order.has(collectionId) ? records(collectionId).byId.get(itemId) : undefined;
+      const r = find(collectionId, itemId);
       return r && toItem(r);
     },
     search: (p) => {
       const wanted = (p.collections ?? COLLECTIONS.map((c) => c.id)).filter((id) => order.has(id));
-      const ids = p.ids && new Set(p.ids);
-      const matches = [...new Set(wanted)].flatMap((id) =>
-        records(id).list.filter(
-          (r) => (!ids || ids.has(r.id)) && (!p.bbox || bboxIntersects(r.bbox, p.bbox)) && inInterval(r, p.datetime),
-        ),
-      );
+      const filter = (r: ItemRecord) => (!p.bbox || bboxIntersects(r.bbox, p.bbox)) && inInterval(r, p.datetime);
+      // With ids, every one that names an item of a wanted collection is found, generated or not.
+      const matches = p.ids
+        ? [...new Set(p.ids)].flatMap((itemId) =>
+            [...new Set(wanted)].map((c) => find(c, itemId)).filter((r): r is ItemRecord => !!r && filter(r)),
+          )
+        : [...new Set(wanted)].flatMap((id) => records(id).list.filter(filter));
       const sortby = p.sortby?.length ? p.sortby : [{ field: 'datetime', direction: 'desc' } as const];
       matches.sort((a, b) => {
         for (const s of sortby) {

@@ -9,7 +9,7 @@ export interface HookEndpoints {
   despIam: string;
   /** DEDL Keycloak base including `/auth` (realm `dedl`). */
   dedlIam: string;
-  /** HDA STAC root. */
+  /** HDA STAC root: `/stac/v2`, where the DestinE Data Lake Lab's notebooks moved (`/stac` is the older API). */
   stac: string;
 }
 
@@ -17,7 +17,7 @@ export const REAL_ENDPOINTS: HookEndpoints = {
   odata: 'https://odp.data.destination-earth.eu/odata/v1/',
   despIam: 'https://auth.destine.eu',
   dedlIam: 'https://identity.data.destination-earth.eu/auth',
-  stac: 'https://hda.data.destination-earth.eu/stac',
+  stac: 'https://hda.data.destination-earth.eu/stac/v2',
 };
 
 /** The endpoints of an emulator (or any server mirroring the real paths) at `origin`. */
@@ -27,7 +27,7 @@ export function endpointsAt(origin: string): HookEndpoints {
     odata: `${base}/odata/v1/`,
     despIam: base,
     dedlIam: `${base}/auth`,
-    stac: `${base}/stac`,
+    stac: `${base}/stac/v2`,
   };
 }
 

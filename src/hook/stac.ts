@@ -65,7 +65,7 @@ export interface StacPage {
 }
 
 export interface StacClientOptions {
-  /** STAC root, e.g. `https://hda.data.destination-earth.eu/stac` (HookEndpoints.stac). */
+  /** STAC root, e.g. `https://hda.data.destination-earth.eu/stac/v2` (HookEndpoints.stac). */
   stacUrl: string;
   tokens: TokenSource;
   dispatcher: Dispatcher;

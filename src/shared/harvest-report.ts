@@ -52,8 +52,15 @@ export interface HarvestReport {
   manifest?: string;
 }
 
-/** The progress query's answer: the report so far. */
-export type HarvestProgress = HarvestReport & { phase: HarvestPhase; lastPolledAt?: string };
+/**
+ * The progress query's answer: the report so far. Its outcome is `running` until the harvest has
+ * finished: items still at the Hook are not failures.
+ */
+export type HarvestProgress = Omit<HarvestReport, 'outcome'> & {
+  outcome: HarvestOutcome | 'running';
+  phase: HarvestPhase;
+  lastPolledAt?: string;
+};
 
 export type HarvestPhase = 'validating' | 'submitting' | 'polling' | 'finishing' | 'done';
 

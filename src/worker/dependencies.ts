@@ -2,6 +2,7 @@
  * Builds, once per worker process, everything the activities share: the HTTP agent, the Hook
  * client with its token source, and the credential sets. `close()` releases them.
  */
+import type { Dispatcher } from 'undici';
 import { totp } from '../hook/totp';
 import { type CredentialStore, loadCredentialStore } from '../config/credentials';
 import type { WorkerConfig } from '../config/worker-config';
@@ -15,12 +16,16 @@ import { type TokenSource, clientCredentialsTokenSource, staticTokenSource } fro
 import type { ActivityDeps } from '../activities';
 
 export interface WorkerDependencies extends ActivityDeps {
+  /** The bearer source the Hook and STAC clients share (`dedl-harvest doctor` checks the login with it). */
+  tokens: TokenSource;
   close(): Promise<void>;
 }
 
 export interface DependencyOptions {
   /** Told about every Hook and STAC request (the worker's metrics); nothing observes them when absent. */
   hookObserver?: HttpObserver;
+  /** undici interceptors around every request of the Hook, STAC and login clients (`doctor --capture` records with one). */
+  interceptors?: Dispatcher.DispatcherComposeInterceptor[];
 }
 
 export function buildDependencies(
@@ -34,21 +39,18 @@ export function buildDependencies(
     headersTimeoutMs: config.env.HOOK_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: config.env.HOOK_BODY_TIMEOUT_MS,
   });
+  const dispatcher = options.interceptors?.length ? agent.compose(...options.interceptors) : agent;
   // One token source (one login in flight) and one Retry-After gate for every request of the
   // worker: the identity providers, the ODP API, the STAC catalogue and the product links alike.
   const gate = new RetryAfterGate();
-  const tokens = hookTokens(config, agent, gate);
+  const tokens = hookTokens(config, dispatcher, gate);
   const observer = options.hookObserver;
-  const hook = new HookClient({ endpoints: config.endpoints, dispatcher: agent, tokens, gate, observer });
-  const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher: agent, tokens, gate, observer });
-  return { hook, stac, credentials, close: () => agent.close() };
+  const hook = new HookClient({ endpoints: config.endpoints, dispatcher, tokens, gate, observer });
+  const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher, tokens, gate, observer });
+  return { hook, stac, credentials, tokens, close: () => agent.close() };
 }
 
-function hookTokens(
-  config: WorkerConfig,
-  agent: ReturnType<typeof createHttpAgent>,
-  gate: RetryAfterGate,
-): TokenSource {
+function hookTokens(config: WorkerConfig, agent: Dispatcher, gate: RetryAfterGate): TokenSource {
   const { env, endpoints } = config;
   switch (env.HOOK_AUTH) {
     case 'token':

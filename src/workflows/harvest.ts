@@ -25,6 +25,7 @@ import { parseDuration } from '../shared/duration';
 import { type HarvestRequest, type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
 import {
   FINAL_ITEM_STATES,
+  type HarvestOutcome as Outcome,
   type HarvestPhase,
   type HarvestReport,
   type ItemReport,
@@ -93,6 +94,8 @@ class Harvest {
   private orderId?: string;
   private orderName?: string;
   private lastPolledAt?: string;
+  /** Set once the harvest has finished; until then progress says `running`. */
+  private outcome?: Outcome;
   private readonly startedAt = new Date().toISOString();
   private readonly transfer: HarvestActivities;
   private readonly downloadSlots: Semaphore;
@@ -101,7 +104,12 @@ class Harvest {
     this.transfer = transferActivities(request.downloadHeartbeatTimeout, request.downloadTaskQueue);
     this.downloadSlots = new Semaphore(request.maxParallelDownloads);
     for (const identifier of request.identifiers) this.items.set(identifier, { identifier, state: 'ordered' });
-    setHandler(progressQuery, () => ({ ...this.report(), phase: this.phase, lastPolledAt: this.lastPolledAt }));
+    setHandler(progressQuery, () => ({
+      ...this.report(),
+      outcome: this.outcome ?? 'running',
+      phase: this.phase,
+      lastPolledAt: this.lastPolledAt,
+    }));
   }
 
   async run(): Promise<HarvestReport> {
@@ -323,6 +331,7 @@ class Harvest {
       report.manifest = await hook.writeManifest({ sink, sinkCredentials, report });
     }
     upsertSearchAttributes([{ key: HarvestOutcome, value: report.outcome }]);
+    this.outcome = report.outcome;
     this.phase = 'done';
     return report;
   }

@@ -176,10 +176,13 @@ describe('harvest behaviour', () => {
         identifiers,
         output: { storage: 'TEMPORARY', sink: env.sinkUrl },
       });
-      await eventually(
+      const polling = await eventually(
         () => handle.query(progressQuery),
         (p) => p.phase === 'polling' && p.orderId !== undefined,
       );
+      // Items still at the Hook are not failures: the harvest is running, whatever its items' states.
+      expect(polling.outcome).toBe('running');
+      expect(polling.items.map((i) => i.state)).toEqual(['ordered', 'ordered']);
       await handle.cancel();
       const failure = await handle.result().catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(WorkflowFailedError);
@@ -187,6 +190,7 @@ describe('harvest behaviour', () => {
       expect((await stats(env)).itemsByState).toMatchObject({ cancelled: 2 });
       const progress = await handle.query(progressQuery);
       expect(progress.items.map((i) => i.state)).toEqual(['cancelled', 'cancelled']);
+      expect(progress.outcome).toBe('cancelled');
       expect((await readdir(env.sinkDir)).filter((f) => f.endsWith('.part'))).toEqual([]);
     }));
 

@@ -105,6 +105,18 @@ describe('emulator order lifecycle', () => {
     await expectStatuses(high, { [id]: Array(6).fill('completed') });
   });
 
+  it('harvests any well-formed real product id, as the real service does', async () => {
+    // Not in the generated sample: ids from the notebooks, the README or a user's own search work too.
+    const real = 'S2B_MSIL1C_20250412T101559_N0511_R065_T32TQM_20250412T121741.SAFE';
+    const id = (await high.post('BatchOrder/OData.CSC.Order', temporaryOrder('real-id', [real]))).json.value.Id;
+    clock.advance(100);
+    clock.advance(1000);
+    await expectStatuses(high, { [id]: ['completed'] });
+    const item = (await high.get(`BatchOrder(${id})/Products`)).json.value[0];
+    expect(item.Status).toBe('completed');
+    expect(item.DownloadLink).toEqual(expect.any(String));
+  });
+
   it('fails an item whose identifier is not in the source collection, with a message', async () => {
     const missing = 'S2B_MSIL1C_20991231T000000_N0509_R000_T00XXX_20991231T000000.SAFE';
     const mixed = (await high.post('BatchOrder/OData.CSC.Order', temporaryOrder('mixed', [ids[0] ?? '', missing]))).json

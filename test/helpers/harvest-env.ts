@@ -35,8 +35,10 @@ let encryptingBundle: WorkerOptions['workflowBundle'] | undefined;
 export async function startHarvestEnv(
   emulatorOptions: EmulatorOptionsInput = {},
   extraEnv: Record<string, string> = {},
+  /** Another Temporal server than the test stack's (e.g. one started with its own dynamic config). */
+  temporal: { address: string; namespace: string } = testStack().temporal,
 ): Promise<HarvestEnv> {
-  const { address, namespace } = testStack().temporal;
+  const { address, namespace } = temporal;
   const dataConverter = dataConverterFromEnv(extraEnv);
   const workflowBundle = dataConverter
     ? (encryptingBundle ??= await loadWorkflowBundle(undefined, dataConverter))

@@ -28,6 +28,19 @@ describe('StacClient', () => {
     await agent.close();
   });
 
+  it('searches /stac/v2 by default, /stac still, and finds any real product id on both', async () => {
+    expect(endpointsAt(emulator.url).stac).toBe(`${emulator.url}/stac/v2`);
+    // A real Sentinel-2 id (not in the generated sample): the catalogue resolves it from its name.
+    const real = 'S2A_MSIL1C_20250704T103041_N0511_R108_T32TMT_20250704T123922.SAFE';
+    const older = new StacClient({ stacUrl: `${emulator.url}/stac`, tokens, dispatcher: agent });
+    for (const client of [stac, older]) {
+      const found = await client.searchAll({ collections: [COLLECTION], ids: [real] });
+      expect(found.items).toEqual([expect.objectContaining({ id: real, collection: COLLECTION })]);
+    }
+    const wrong = await stac.searchAll({ collections: ['EO.ESA.DAT.SENTINEL-2.MSI.L2A'], ids: [real] });
+    expect(wrong.items).toEqual([]);
+  });
+
   it('follows the next links page by page and returns every match once', async () => {
     const pages: number[] = [];
     for await (const page of stac.pages({ collections: [COLLECTION], limit: 25 })) pages.push(page.items.length);

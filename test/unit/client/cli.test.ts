@@ -5,7 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { COMMANDS } from '../../../src/client/cli';
+import { COMMANDS, commandHelp, mainHelp } from '../../../src/client/cli';
 import { cli } from '../../e2e/cli-helpers';
 
 /** Nothing listens here: a command that got as far as connecting would fail with exit code 1. */
@@ -34,6 +34,37 @@ describe('dedl-harvest command line', () => {
     expect(runHelp.code).toBe(0);
     expect(runHelp.stdout).toContain('--from-env <file>');
     expect((await cli(['help', 'demo'], NOWHERE, dir)).stdout).toContain('--keep');
+  });
+
+  it('keeps every summary and option description in its own column, clear of long labels', () => {
+    const helps = [mainHelp(), ...COMMANDS.map(commandHelp)];
+    const described = [
+      ...COMMANDS.map((c) => c.summary),
+      ...COMMANDS.flatMap((c) => Object.values(c.flags).map((f) => f.description)),
+    ];
+    const lines = helps.flatMap((help) => help.split('\n'));
+    for (const text of described) {
+      // Each description starts at column 32, after a label and at least two spaces, or alone on its line.
+      const at = lines.filter((l) => l.slice(32) === text);
+      expect({ text, found: at.length > 0 }).toEqual({ text, found: true });
+      for (const l of at) expect(l.slice(0, 32)).toMatch(/^(  \S.*\S  +| +)$/);
+    }
+    const main = mainHelp();
+    expect(main).toContain(
+      '  campaign plan|start|watch|pause|resume|concurrency|retry-failed|cancel|report|account\n' +
+        `${' '.repeat(32)}${COMMANDS.find((c) => c.name === 'campaign')!.summary}`,
+    );
+    expect(main).toMatch(
+      /^  schedule create\|list\|describe\|pause\|unpause\|trigger\|backfill\|delete\n {32}harvest/m,
+    );
+  });
+
+  it('says a schedule backfill runs [start, end], both ends included, as Temporal does (test/e2e/schedule.test.ts)', () => {
+    const help = commandHelp(COMMANDS.find((c) => c.name === 'schedule')!);
+    expect(help).toContain('[start, end]');
+    expect(help).toMatch(/--start <time> +backfill: start of the range \(ISO 8601, inclusive\)/);
+    expect(help).toMatch(/--end <time> +backfill: end of the range \(ISO 8601, inclusive\)/);
+    expect(help).not.toContain('exclusive');
   });
 
   it.each([
