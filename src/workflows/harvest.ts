@@ -13,6 +13,7 @@ import {
   TimeoutFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -69,6 +70,27 @@ function transferActivities(heartbeatTimeout: string, taskQueue: string | undefi
   });
 }
 
+/** Failure types of a sink that did not take a product (activities/failures.ts): the item is `undelivered`. */
+const SINK_FAILURES = ['SinkUnwritable', 'SinkFull'];
+
+/**
+ * manifest.json, bounded: a sink that cannot be written must not hold the harvest's end, least of
+ * all a cancellation (the report then says the manifest was not written, and why).
+ */
+function manifestWriter(cancelled: boolean) {
+  return proxyActivities<HarvestActivities>({
+    startToCloseTimeout: '2 minutes',
+    scheduleToCloseTimeout: cancelled ? '30 seconds' : '10 minutes',
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '1m',
+      maximumAttempts: cancelled ? 3 : 8,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+}
+
 export async function harvest(input: HarvestRequestInput): Promise<HarvestReport> {
   const parsed = parseHarvestRequest(input);
   if (!parsed.ok) {
@@ -93,6 +115,8 @@ class Harvest {
   private orderId?: string;
   private orderName?: string;
   private lastPolledAt?: string;
+  private manifest?: string;
+  private manifestError?: string;
   private readonly startedAt = new Date().toISOString();
   private readonly transfer: HarvestActivities;
   private readonly downloadSlots: Semaphore;
@@ -249,6 +273,13 @@ class Harvest {
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // The Hook made it but the sink did not take it: nothing to discard (a full disk keeps the
+      // `.part` to resume), and it can be delivered later while its link lives.
+      if (SINK_FAILURES.includes(failureType(err)) && patched('undelivered-sink-failures')) {
+        item.state = 'undelivered';
+        item.error = failureMessage(err);
+        return;
+      }
       this.fail(item, failureMessage(err));
       await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
     }
@@ -319,7 +350,16 @@ class Harvest {
     if (sink) {
       const sinkCredentials =
         this.request.output.storage === 'TEMPORARY' ? this.request.output.sinkCredentials : undefined;
-      report.manifest = await hook.writeManifest({ sink, sinkCredentials, report });
+      try {
+        this.manifest = await manifestWriter(cancelled).writeManifest({ sink, sinkCredentials, report });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // Kept on the harvest: a cancelled one ends by throwing, and its progress query is its report.
+        this.manifestError = `${sink}: ${failureMessage(err)}`;
+        log.warn('manifest.json not written', { sink, error: this.manifestError });
+      }
+      if (this.manifest) report.manifest = this.manifest;
+      if (this.manifestError) report.manifestError = this.manifestError;
     }
     upsertSearchAttributes([{ key: HarvestOutcome, value: report.outcome }]);
     this.phase = 'done';
@@ -339,6 +379,8 @@ class Harvest {
       items,
       totals: summarize(items),
       startedAt: this.startedAt,
+      ...(this.manifest ? { manifest: this.manifest } : {}),
+      ...(this.manifestError ? { manifestError: this.manifestError } : {}),
     };
   }
 }
@@ -351,6 +393,13 @@ function isScheduleToCloseTimeout(err: unknown): boolean {
     err.cause instanceof TimeoutFailure &&
     err.cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE
   );
+}
+
+/** The type of the application failure inside an activity failure (`''` when there is none). */
+function failureType(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof ApplicationFailure ? (current.type ?? '') : '';
 }
 
 /** The innermost message of an activity failure: what went wrong, not the wrapping. */
