@@ -25,7 +25,9 @@ export function toApplicationFailure(
   attempt = currentAttempt(),
 ): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
-  const error = err instanceof Error ? err : new Error(String(err));
+  // Error-like, not `instanceof Error`: errors made in another realm (Node's own, seen from a vm
+  // context such as jest's) are errors all the same.
+  const error = isErrorLike(err) ? err : new Error(String(err));
   const message = redactText(error.message, secrets);
   if (error instanceof HookError) {
     return ApplicationFailure.create({
@@ -52,6 +54,12 @@ export function toApplicationFailure(
     return ApplicationFailure.create({ type: 'SinkFull', message: `${sink.code}: ${message} (${sink.fix})` });
   }
   return ApplicationFailure.create({ type: name, message, nonRetryable: false });
+}
+
+function isErrorLike(err: unknown): err is Error {
+  return (
+    err instanceof Error || (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string')
+  );
 }
 
 /** The attempt of the activity running now (1 outside an activity). */

@@ -16,6 +16,7 @@ import { codecServerCommand } from './commands/codec-server';
 import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { emulatorCommand } from './commands/emulator';
+import { redeliverCommand } from './commands/redeliver';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './schedule-commands';
@@ -35,6 +36,7 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   resultCommand,
   cancelCommand,
+  redeliverCommand,
   campaignCommand,
   scheduleCommand,
   workflowsCommand,

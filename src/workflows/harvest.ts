@@ -140,8 +140,10 @@ class Harvest {
     });
     try {
       await hook.validateHarvest(this.request);
-      const alreadyCompleted = await this.submit();
-      const deliveries = await this.pollAndDeliver(alreadyCompleted);
+      const { redeliver } = this.request;
+      const deliveries = redeliver
+        ? await this.readBack(redeliver.orderId)
+        : await this.pollAndDeliver(await this.submit());
       await Promise.all(deliveries);
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -160,6 +162,28 @@ class Harvest {
     this.orderId = order.orderId;
     log.info('Order submitted', { orderId: order.orderId, adopted: order.adopted, items: order.items.length });
     return this.applySnapshot({ orderStatus: 'queued', items: order.items });
+  }
+
+  /**
+   * Redelivery: nothing is ordered. The order's items are read once (their links with them, from
+   * the Hook, so no link is kept anywhere) and those the Hook made are delivered again.
+   */
+  private async readBack(orderId: string): Promise<Promise<void>[]> {
+    this.phase = 'polling';
+    this.orderId = orderId;
+    const snapshot = await hook.pollOrder({
+      orderId,
+      handled: [],
+      initialIntervalMs: 1000,
+      maxIntervalMs: 1000,
+      backoff: 1,
+    });
+    const completed = this.applySnapshot(snapshot);
+    for (const item of this.items.values()) {
+      if (item.state === 'ordered')
+        this.fail(item, 'the Hook order does not list this product as made: it cannot be redelivered');
+    }
+    return completed.length > 0 ? [this.deliver(completed)] : [];
   }
 
   /** Polls until every item is terminal at the Hook (or the deadline passes); returns the deliveries under way. */
@@ -319,7 +343,8 @@ class Harvest {
   }
 
   private async onCancelled(): Promise<void> {
-    if (this.orderId) await this.cancelOrderQuietly();
+    // A redelivery's order is the original harvest's, long finished: nothing to cancel at the Hook.
+    if (this.orderId && !this.request.redeliver) await this.cancelOrderQuietly();
     for (const item of this.items.values()) {
       if (!FINAL_ITEM_STATES.includes(item.state)) {
         item.state = 'cancelled';

@@ -3,9 +3,10 @@
  * item as `undelivered` after a short retry (the harvest goes on, exit code 3, the report says the
  * manifest was not written and why); a full disk keeps the `.part`, retries while the user is
  * told, and resumes where it stopped once there is room; a cancelled harvest whose bucket is gone
- * ends at once, its report naming what was not written.
+ * ends at once, its report naming what was not written. An undelivered item is redelivered by
+ * `dedl-harvest redeliver` without a new order.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DeleteBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -24,8 +25,15 @@ const BIG = 1_500_000;
 /** Products bigger than the small disk (the emulator sizes products by identifier). */
 const big = new Set<string>();
 
+/** The CLI's environment: the test stack's Temporal and the env's task queue. */
+function cliEnv(): NodeJS.ProcessEnv {
+  const { address, namespace } = testStack().temporal;
+  return { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, DEDL_TASK_QUEUE: env.taskQueue };
+}
+
+let env: CampaignEnv;
+
 describe('a sink that dies after the preflight', () => {
-  let env: CampaignEnv;
   let s3: S3Client;
   const mounts: Tmpfs[] = [];
 
@@ -77,6 +85,26 @@ describe('a sink that dies after the preflight', () => {
     expect(report.manifestError).toMatch(/EROFS/);
     expect(report.outcome).toBe('partial');
     expect(exitCodeForReport(report)).toBe(3);
+
+    // Redelivered without ordering again, into another folder: the link is read back from the order.
+    const ordersBefore = (await env.hookOrders()).length;
+    const elsewhere = env.freshSink('redelivered');
+    const scratch = await scratchDir('redeliver');
+    try {
+      const run = await cli(['redeliver', handle.workflowId, '--sink', elsewhere.url], cliEnv(), scratch.dir);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(run.stdout).toContain(`Redelivering 1 item(s) of ${handle.workflowId} (Hook order ${report.orderId})`);
+    } finally {
+      await scratch.cleanup();
+    }
+    expect(await readdir(elsewhere.dir)).toEqual([`${undelivered.identifier}.zip`, 'manifest.json'].sort());
+    const manifest = JSON.parse(await readFile(path.join(elsewhere.dir, 'manifest.json'), 'utf8')) as HarvestReport;
+    const digest = await productDigest({ identifier: undelivered.identifier, size: 100_000 });
+    expect(manifest.items).toEqual([
+      expect.objectContaining({ identifier: undelivered.identifier, state: 'delivered', sha256: digest.sha256 }),
+    ]);
+    expect(manifest.orderId).toBe(report.orderId);
+    expect((await env.hookOrders()).length).toBe(ordersBefore);
   });
 
   it('a full disk keeps the .part and resumes where it stopped once there is room', async () => {
@@ -109,7 +137,6 @@ describe('a sink that dies after the preflight', () => {
 
   it('dedl-harvest cancel returns at once when the bucket is gone; the report says the manifest was not written', async () => {
     const bucket = await createTestBucket(s3, 'dead-sink-cancel');
-    const { address, namespace } = testStack().temporal;
     const scratch = await scratchDir('dead-sink');
     try {
       const workflowId = `e2e-dead-bucket-cancel-${Date.now()}`;
@@ -130,11 +157,7 @@ describe('a sink that dies after the preflight', () => {
       await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
 
       const started = Date.now();
-      const cancel = await cli(
-        ['cancel', workflowId],
-        { TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, DEDL_TASK_QUEUE: env.taskQueue },
-        scratch.dir,
-      );
+      const cancel = await cli(['cancel', workflowId], cliEnv(), scratch.dir);
       const seconds = (Date.now() - started) / 1000;
       expect(cancel.code).toBe(0);
       expect(cancel.stdout).toContain(`Harvest ${workflowId} cancelled`);
