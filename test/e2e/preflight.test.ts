@@ -7,28 +7,12 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type CampaignEnv, campaignRequest, catalogueIds, startCampaignEnv } from '../helpers/campaign-env';
 import { request } from '../helpers/harvest-env';
+import { refusal } from '../helpers/refusal';
 import { createTestBucket, stackS3Client } from '../helpers/s3';
 import { testStack } from '../helpers/stack';
-
-/** The problems of the InvalidRequest a workflow failed with (found in its failure chain). */
-async function refusal(run: Promise<unknown>): Promise<string[]> {
-  const err = await run.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  for (let current: unknown = err; current instanceof Error; current = current.cause) {
-    if (current instanceof ApplicationFailure && current.type === 'InvalidRequest') {
-      expect(current.nonRetryable).toBe(true);
-      return (current.details?.[0] ?? []) as string[];
-    }
-  }
-  throw new Error(`not an InvalidRequest failure: ${String(err)}`);
-}
 
 describe('preflight: a destination that cannot take products is refused before ordering', () => {
   let env: CampaignEnv;
