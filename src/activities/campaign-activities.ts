@@ -28,6 +28,7 @@ import type {
   ResolveCampaignInput,
   ResolvedCampaign,
 } from './campaign-contract';
+import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
 import { buildItemCollection } from './item-collection';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
@@ -53,13 +54,18 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
     async resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign> {
       return guard(async () => {
         // Checked before anything is ordered, like the harvest's own credential names.
-        const ledgerProblem = input.ledger?.credentials && credentials.check(input.ledger.credentials, 's3');
-        if (ledgerProblem) {
+        const credentialProblem = input.ledger?.credentials && credentials.check(input.ledger.credentials, 's3');
+        const ledgerProblems = credentialProblem
+          ? [`ledger.credentials: ${credentialProblem}`]
+          : input.ledger
+            ? await preflightProblems([ledgerDestination(input.ledger, credentials)], signal())
+            : [];
+        if (ledgerProblems.length > 0) {
           throw ApplicationFailure.create({
             type: 'InvalidRequest',
-            message: `Invalid campaign request: ledger.credentials: ${ledgerProblem}`,
+            message: `Invalid campaign request: ${ledgerProblems.join('; ')}`,
             nonRetryable: true,
-            details: [[`ledger.credentials: ${ledgerProblem}`]],
+            details: [ledgerProblems],
           });
         }
         let identifiers = input.identifiers ?? [];

@@ -24,6 +24,7 @@ import { LocalSink } from '../storage/local-sink';
 import { type PrivateOutputReport, downloadPrivateOutput, verifyPrivateOutput } from '../storage/private-output';
 import { createS3Client } from '../storage/s3-client';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
+import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import { type SinkTarget, openSinkTarget } from './sinks';
 
 export interface DeliveryActivityDeps {
@@ -116,7 +117,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           .fill(response.body, {
             expect: { contentLength: response.totalSize, processedSize: input.item.processedSize },
             signal: stop.signal,
-            keepPartialOnFailure: (err) => !lastAttempt && isRetryable(err),
+            // A full disk keeps what it holds even on the last attempt: a redelivery resumes from it.
+            keepPartialOnFailure: (err) => isDiskFull(err) || (!lastAttempt && isRetryable(err)),
             onCheckpoint: (state) => {
               upload = state;
               beat();
@@ -197,7 +199,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async discardPartial(input: DiscardPartialInput): Promise<void> {
       return guard(() =>
-        withTarget(input.sink, input.sinkCredentials, (t) => t.removePartial(productFileName(input.identifier))),
+        withTarget(input.sink, input.sinkCredentials, (t) => t.removePartial(productFileName(input.identifier))).catch(
+          (err: unknown) => {
+            // A sink that cannot be written holds nothing this harvest could remove: done.
+            if (!isPermanentSinkError(err)) throw err;
+            Context.current().log.warn('Nothing discarded: the sink cannot be written', { sink: input.sink });
+          },
+        ),
       );
     },
 

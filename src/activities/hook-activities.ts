@@ -8,6 +8,7 @@ import type { HookClient } from '../hook/client';
 import { type HookOrder, type HookOrderItem, isTerminalStatus } from '../hook/schemas';
 import type { HarvestRequest } from '../shared/harvest-request';
 import type { OrderItemView, OrderSnapshot, PollOrderInput, SubmitOrderInput, SubmittedOrder } from './contract';
+import { preflightProblems, requestDestinations } from './destinations';
 import { invalidRequest, translatingErrors } from './failures';
 import { buildOrderOptions, checkOptions, optionsHash } from './order-options';
 
@@ -35,6 +36,9 @@ export function createHookActivities(deps: HookActivityDeps) {
         } else {
           problems.push(...checkOptions(request, workflow.WorkflowOptions ?? []));
         }
+        // The destinations last, and only for a request the Hook would take: probes cost a write each.
+        if (problems.length === 0)
+          problems.push(...(await preflightProblems(requestDestinations(request, credentials), signal())));
         if (problems.length > 0) throw invalidRequest(problems);
         return { optionsHash: optionsHash(request) };
       });

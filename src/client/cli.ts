@@ -17,6 +17,7 @@ import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { doctorCommand } from './commands/doctor';
 import { emulatorCommand } from './commands/emulator';
+import { redeliverCommand } from './commands/redeliver';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
 import { scheduleCommand } from './schedule-commands';
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   watchCommand,
   resultCommand,
   cancelCommand,
+  redeliverCommand,
   campaignCommand,
   scheduleCommand,
   workflowsCommand,

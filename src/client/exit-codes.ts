@@ -10,7 +10,7 @@ export const EXIT = {
   ERROR: 1,
   /** Invalid input: the request was refused (each problem names its field), or the command line or configuration was. */
   INVALID: 2,
-  /** The harvest finished but some items failed. */
+  /** The harvest finished but some items failed, or were made by the Hook but not delivered (`redeliver`). */
   ITEMS_FAILED: 3,
   /** The harvest was cancelled, terminated or ran out of time. */
   CANCELLED: 4,
@@ -22,7 +22,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   0  all items delivered (or the command did what it was asked)
   1  other error (connection, unknown workflow id, failed workflow, …)
   2  invalid input: the request was refused (every problem names its field), or the command line or configuration was
-  3  the harvest finished but some items failed
+  3  the harvest finished but some items failed or were not delivered (see redeliver)
   4  the harvest was cancelled, terminated or timed out`;
 
 /** The exit code of a finished harvest, from its report. */
@@ -36,6 +36,6 @@ export function exitCodeForReport(report: Pick<HarvestReport, 'outcome' | 'total
     case 'partial':
     case 'failed':
       // Only timed-out or cancelled items left undelivered: that is a timeout, not an item failure.
-      return report.totals.failed > 0 ? EXIT.ITEMS_FAILED : EXIT.CANCELLED;
+      return report.totals.failed + (report.totals.undelivered ?? 0) > 0 ? EXIT.ITEMS_FAILED : EXIT.CANCELLED;
   }
 }

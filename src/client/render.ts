@@ -24,6 +24,7 @@ const STATE_MARK: Record<string, string> = {
   delivering: '↓',
   delivered: '✔',
   failed: '✘',
+  undelivered: '⚠',
   timed_out: '⌛',
   cancelled: '⊘',
 };
@@ -185,11 +186,15 @@ export function formatReport(report: HarvestReport): string[] {
   const t = report.totals;
   const lines = [
     `Harvest "${report.name}": ${report.outcome} — ${t.delivered} of ${t.items} delivered (${formatBytes(t.bytes)})` +
-      `${t.failed ? `, ${t.failed} failed` : ''}${t.timedOut ? `, ${t.timedOut} timed out` : ''}${t.cancelled ? `, ${t.cancelled} cancelled` : ''}`,
+      `${t.failed ? `, ${t.failed} failed` : ''}${t.undelivered ? `, ${t.undelivered} not delivered` : ''}${t.timedOut ? `, ${t.timedOut} timed out` : ''}${t.cancelled ? `, ${t.cancelled} cancelled` : ''}`,
     `  workflow ${report.workflowId}${report.orderId ? ` · Hook order ${report.orderId}` : ''} · ${report.storage}`,
   ];
   for (const item of report.items) lines.push(...itemLines(item));
   if (report.manifest) lines.push(`  manifest: ${report.manifest}`);
+  if (report.manifestError) lines.push(`  manifest not written: ${report.manifestError}`);
+  if (t.undelivered) {
+    lines.push(`  made by the Hook but not delivered: dedl-harvest redeliver ${report.workflowId} [--sink …]`);
+  }
   return lines;
 }
 

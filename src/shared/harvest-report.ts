@@ -8,10 +8,11 @@ export type ItemState =
   | 'delivering' // completed at the Hook; download or verification under way
   | 'delivered' // in the sink (TEMPORARY) or found in the bucket (PRIVATE), verified
   | 'failed' // the Hook failed it, or delivery failed for good
+  | 'undelivered' // made by the Hook, but the sink could not take it: `dedl-harvest redeliver` can, while its link lives
   | 'timed_out' // not finished by the deadline
   | 'cancelled';
 
-export const FINAL_ITEM_STATES: readonly ItemState[] = ['delivered', 'failed', 'timed_out', 'cancelled'];
+export const FINAL_ITEM_STATES: readonly ItemState[] = ['delivered', 'failed', 'undelivered', 'timed_out', 'cancelled'];
 
 export interface ItemReport {
   identifier: string;
@@ -45,11 +46,22 @@ export interface HarvestReport {
   storage: 'TEMPORARY' | 'PRIVATE';
   outcome: HarvestOutcome;
   items: ItemReport[];
-  totals: { items: number; delivered: number; failed: number; timedOut: number; cancelled: number; bytes: number };
+  totals: {
+    items: number;
+    delivered: number;
+    failed: number;
+    /** Absent in reports of older workers. */
+    undelivered?: number;
+    timedOut: number;
+    cancelled: number;
+    bytes: number;
+  };
   startedAt: string;
   finishedAt?: string;
   /** Where manifest.json was written, when it was. */
   manifest?: string;
+  /** Why manifest.json could not be written (a dead sink), when it could not. */
+  manifestError?: string;
 }
 
 /**
@@ -70,6 +82,7 @@ export function summarize(items: readonly ItemReport[]): HarvestReport['totals']
     items: items.length,
     delivered: count('delivered'),
     failed: count('failed'),
+    undelivered: count('undelivered'),
     timedOut: count('timed_out'),
     cancelled: count('cancelled'),
     bytes: items.reduce((sum, i) => sum + (i.state === 'delivered' ? (i.bytes ?? 0) : 0), 0),

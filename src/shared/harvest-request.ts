@@ -219,6 +219,17 @@ export const harvestRequestSchema = z
         'must be a task queue name: up to 200 letters, digits and . _ : / - (starting with a letter or digit)',
       )
       .optional(),
+    /**
+     * Set by `dedl-harvest redeliver`: instead of ordering, deliver `identifiers` from this
+     * existing order of the harvest `from` (products the Hook made but that were not delivered);
+     * their download links are read back from the order's items, never carried in history.
+     */
+    redeliver: z
+      .strictObject({
+        from: z.string().min(1).max(1000),
+        orderId: z.string().min(1).max(64),
+      })
+      .optional(),
   })
   .refine((r) => r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || r.output.sinkCredentials, {
     message: 'an s3:// sink needs "sinkCredentials"',

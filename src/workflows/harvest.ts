@@ -13,6 +13,7 @@ import {
   TimeoutFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -70,6 +71,27 @@ function transferActivities(heartbeatTimeout: string, taskQueue: string | undefi
   });
 }
 
+/** Failure types of a sink that did not take a product (activities/failures.ts): the item is `undelivered`. */
+const SINK_FAILURES = ['SinkUnwritable', 'SinkFull'];
+
+/**
+ * manifest.json, bounded: a sink that cannot be written must not hold the harvest's end, least of
+ * all a cancellation (the report then says the manifest was not written, and why).
+ */
+function manifestWriter(cancelled: boolean) {
+  return proxyActivities<HarvestActivities>({
+    startToCloseTimeout: '2 minutes',
+    scheduleToCloseTimeout: cancelled ? '30 seconds' : '10 minutes',
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '1m',
+      maximumAttempts: cancelled ? 3 : 8,
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+}
+
 export async function harvest(input: HarvestRequestInput): Promise<HarvestReport> {
   const parsed = parseHarvestRequest(input);
   if (!parsed.ok) {
@@ -96,6 +118,8 @@ class Harvest {
   private lastPolledAt?: string;
   /** Set once the harvest has finished; until then progress says `running`. */
   private outcome?: Outcome;
+  private manifest?: string;
+  private manifestError?: string;
   private readonly startedAt = new Date().toISOString();
   private readonly transfer: HarvestActivities;
   private readonly downloadSlots: Semaphore;
@@ -125,8 +149,10 @@ class Harvest {
     });
     try {
       await hook.validateHarvest(this.request);
-      const alreadyCompleted = await this.submit();
-      const deliveries = await this.pollAndDeliver(alreadyCompleted);
+      const { redeliver } = this.request;
+      const deliveries = redeliver
+        ? await this.readBack(redeliver.orderId)
+        : await this.pollAndDeliver(await this.submit());
       await Promise.all(deliveries);
     } catch (err) {
       if (!isCancellation(err)) throw err;
@@ -145,6 +171,28 @@ class Harvest {
     this.orderId = order.orderId;
     log.info('Order submitted', { orderId: order.orderId, adopted: order.adopted, items: order.items.length });
     return this.applySnapshot({ orderStatus: 'queued', items: order.items });
+  }
+
+  /**
+   * Redelivery: nothing is ordered. The order's items are read once (their links with them, from
+   * the Hook, so no link is kept anywhere) and those the Hook made are delivered again.
+   */
+  private async readBack(orderId: string): Promise<Promise<void>[]> {
+    this.phase = 'polling';
+    this.orderId = orderId;
+    const snapshot = await hook.pollOrder({
+      orderId,
+      handled: [],
+      initialIntervalMs: 1000,
+      maxIntervalMs: 1000,
+      backoff: 1,
+    });
+    const completed = this.applySnapshot(snapshot);
+    for (const item of this.items.values()) {
+      if (item.state === 'ordered')
+        this.fail(item, 'the Hook order does not list this product as made: it cannot be redelivered');
+    }
+    return completed.length > 0 ? [this.deliver(completed)] : [];
   }
 
   /** Polls until every item is terminal at the Hook (or the deadline passes); returns the deliveries under way. */
@@ -258,6 +306,13 @@ class Harvest {
       });
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // The Hook made it but the sink did not take it: nothing to discard (a full disk keeps the
+      // `.part` to resume), and it can be delivered later while its link lives.
+      if (SINK_FAILURES.includes(failureType(err)) && patched('undelivered-sink-failures')) {
+        item.state = 'undelivered';
+        item.error = failureMessage(err);
+        return;
+      }
       this.fail(item, failureMessage(err));
       await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
     }
@@ -297,7 +352,8 @@ class Harvest {
   }
 
   private async onCancelled(): Promise<void> {
-    if (this.orderId) await this.cancelOrderQuietly();
+    // A redelivery's order is the original harvest's, long finished: nothing to cancel at the Hook.
+    if (this.orderId && !this.request.redeliver) await this.cancelOrderQuietly();
     for (const item of this.items.values()) {
       if (!FINAL_ITEM_STATES.includes(item.state)) {
         item.state = 'cancelled';
@@ -328,7 +384,16 @@ class Harvest {
     if (sink) {
       const sinkCredentials =
         this.request.output.storage === 'TEMPORARY' ? this.request.output.sinkCredentials : undefined;
-      report.manifest = await hook.writeManifest({ sink, sinkCredentials, report });
+      try {
+        this.manifest = await manifestWriter(cancelled).writeManifest({ sink, sinkCredentials, report });
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // Kept on the harvest: a cancelled one ends by throwing, and its progress query is its report.
+        this.manifestError = `${sink}: ${failureMessage(err)}`;
+        log.warn('manifest.json not written', { sink, error: this.manifestError });
+      }
+      if (this.manifest) report.manifest = this.manifest;
+      if (this.manifestError) report.manifestError = this.manifestError;
     }
     upsertSearchAttributes([{ key: HarvestOutcome, value: report.outcome }]);
     this.outcome = report.outcome;
@@ -349,6 +414,8 @@ class Harvest {
       items,
       totals: summarize(items),
       startedAt: this.startedAt,
+      ...(this.manifest ? { manifest: this.manifest } : {}),
+      ...(this.manifestError ? { manifestError: this.manifestError } : {}),
     };
   }
 }
@@ -361,6 +428,13 @@ function isScheduleToCloseTimeout(err: unknown): boolean {
     err.cause instanceof TimeoutFailure &&
     err.cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE
   );
+}
+
+/** The type of the application failure inside an activity failure (`''` when there is none). */
+function failureType(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof ApplicationFailure ? (current.type ?? '') : '';
 }
 
 /** The innermost message of an activity failure: what went wrong, not the wrapping. */

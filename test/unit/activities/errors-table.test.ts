@@ -10,6 +10,7 @@ import { ApplicationFailure, type Context, asyncLocalStorage } from '@temporalio
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Agent } from 'undici';
 import { NON_RETRYABLE_TYPES } from '../../../src/activities/contract';
+import { preflightProblems } from '../../../src/activities/destinations';
 import { invalidRequest, toApplicationFailure } from '../../../src/activities/failures';
 import { createHookActivities } from '../../../src/activities/hook-activities';
 import { loadCredentialStore } from '../../../src/config/credentials';
@@ -78,8 +79,9 @@ const TEMPORARY = [
 
 /** What makes each row happen. Keys are the README's first column, verbatim. */
 const EXAMPLES: Record<string, () => Promise<unknown[]>> = {
-  'invalid request, options or credential names': async () => [
+  'invalid request, options or credential names, a destination failing preflight': async () => [
     invalidRequest(['identifiers: at least 1 required', 'output.sink: required']),
+    invalidRequest(await preflightProblems([{ field: 'output.sink', url: 'file:///etc/passwd/inside' }])),
   ],
   'Hook 400/404/409/422': async () => {
     const refused = await emulatorHookClient(emulator.url, undefined, agent)
@@ -143,8 +145,24 @@ const EXAMPLES: Record<string, () => Promise<unknown[]>> = {
     );
     return [await poll.catch((err: unknown) => err)];
   },
-  'anything else (S3, file system)': async () => [
+  'sink cannot be written: ENOTDIR, EACCES, EROFS, NoSuchBucket, AccessDenied, wrong S3 keys': async () => [
+    await import('node:fs/promises').then((fs) => fs.mkdir('/etc/passwd/inside').catch((err: unknown) => err)),
+    Object.assign(new Error('permission denied'), { code: 'EACCES' }),
+    Object.assign(new Error('read-only file system'), { code: 'EROFS' }),
     Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' }),
+    Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
+    Object.assign(new Error('unknown key'), { name: 'InvalidAccessKeyId', $metadata: { httpStatusCode: 403 } }),
+    Object.assign(new Error('bad signature'), { name: 'SignatureDoesNotMatch', $metadata: { httpStatusCode: 403 } }),
+  ],
+  'disk full (ENOSPC, EDQUOT)': async () => [
+    Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }),
+    Object.assign(new Error('disk quota exceeded'), { code: 'EDQUOT' }),
+  ],
+  'anything else (S3 5xx or SlowDown, file system)': async () => [
+    Object.assign(new Error('Please reduce your request rate'), {
+      name: 'SlowDown',
+      $metadata: { httpStatusCode: 503 },
+    }),
     await import('node:fs/promises').then((fs) => fs.readFile('/nonexistent/dedl').catch((err: unknown) => err)),
   ],
 };
