@@ -7,7 +7,7 @@
  * | `GET /_emulator/faults` | current fault settings |
  * | `PUT /_emulator/faults` | replace them (missing fields take their defaults) |
  * | `PATCH /_emulator/faults` | change only the fields given |
- * | `GET /_emulator/stats` | orders per `Name`, requests per route, injected faults, every 429 and early returns, items per state |
+ * | `GET /_emulator/stats` | orders per `Name`, requests per route, injected faults, every 429 and early returns, items per state, signed-link reads and their start offsets, access tokens issued and used |
  * | `POST /_emulator/stats/reset` | zero the counters (orders and items stay) |
  */
 import { type FaultInjector, faultsSchema } from './faults';

@@ -34,7 +34,6 @@ import {
   faultMarks,
   listHookOrders,
   localSinkUnderTest,
-  prebuiltWorkflowBundle,
   s3SinkUnderTest,
   scratchDir,
   waitFor,
@@ -55,7 +54,6 @@ jest.setTimeout(SCALE.campaignMs + 5 * 60_000);
 
 describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
-  let bundle: string;
   let binary: string;
   let dbFile: string;
   let port: number;
@@ -75,11 +73,7 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
   beforeAll(async () => {
     scratch = await scratchDir('restart');
     dbFile = path.join(scratch.dir, 'temporal.db');
-    [bundle, binary, port] = await Promise.all([
-      prebuiltWorkflowBundle(scratch.dir),
-      ensureTool(TEMPORAL_CLI),
-      freePort(),
-    ]);
+    [binary, port] = await Promise.all([ensureTool(TEMPORAL_CLI), freePort()]);
     await startServer();
     s3 = stackS3Client();
   });
@@ -108,8 +102,7 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
           temporal,
           emulator,
           taskQueue,
-          workflowBundle: bundle,
-          s3: { name: 'chaos-s3', ...testStack().s3 },
+            s3: { name: 'chaos-s3', ...testStack().s3 },
         }),
         path.join(scratch.dir, `worker-${kind}.log`),
       );

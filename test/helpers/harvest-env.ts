@@ -28,7 +28,6 @@ export interface HarvestEnv {
   close(): Promise<void>;
 }
 
-let bundle: WorkerOptions['workflowBundle'] | undefined;
 /** Built with the encrypting failure converter, for workers given DEDL_PAYLOAD_KEYS. */
 let encryptingBundle: WorkerOptions['workflowBundle'] | undefined;
 
@@ -36,11 +35,13 @@ export async function startHarvestEnv(
   emulatorOptions: EmulatorOptionsInput = {},
   extraEnv: Record<string, string> = {},
 ): Promise<HarvestEnv> {
-  const { address, namespace } = testStack().temporal;
+  const { temporal, workflowBundle: bundlePath } = testStack();
+  const { address, namespace } = temporal;
   const dataConverter = dataConverterFromEnv(extraEnv);
+  // The plain bundle is the one global-setup built for the run.
   const workflowBundle = dataConverter
     ? (encryptingBundle ??= await loadWorkflowBundle(undefined, dataConverter))
-    : (bundle ??= await loadWorkflowBundle());
+    : await loadWorkflowBundle(bundlePath);
   const emulator = await startEmulator(emulatorOptions);
   const env = {
     TEMPORAL_ADDRESS: address,
