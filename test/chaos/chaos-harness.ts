@@ -12,7 +12,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
 import { request as httpRequest } from 'undici';
-import type { AdminReport, EmulatorHandle } from '../../src/emulator';
+import type { EmulatorHandle } from '../../src/emulator';
 import { createRandom } from '../../src/emulator/prng';
 import { despTokenSource } from '../../src/hook/desp-login';
 import { endpointsAt } from '../../src/hook/endpoints';
@@ -337,11 +337,7 @@ export async function listHookOrders(
   }
 }
 
-export async function emulatorStats(emulator: EmulatorHandle): Promise<AdminReport> {
-  const res = await httpRequest(`${emulator.adminUrl}/stats`);
-  if (res.statusCode !== 200) throw new Error(`emulator stats: HTTP ${res.statusCode}`);
-  return (await res.body.json()) as AdminReport;
-}
+export { emulatorStats } from '../helpers/hook';
 
 // ---------------------------------------------------------------------------------------------
 // The figures of a run.

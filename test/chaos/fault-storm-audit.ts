@@ -13,11 +13,7 @@ import type { AdminReport, EmulatorHandle, FaultsInput } from '../../src/emulato
 import { createHttpAgent } from '../../src/hook/http';
 import { emulatorHookClient } from '../helpers/hook';
 
-export async function emulatorStats(emulator: EmulatorHandle): Promise<AdminReport> {
-  const res = await http(`${emulator.adminUrl}/stats`);
-  if (res.statusCode !== 200) throw new Error(`emulator stats: HTTP ${res.statusCode}`);
-  return (await res.body.json()) as AdminReport;
-}
+export { emulatorStats } from '../helpers/hook';
 
 /** Replaces every fault setting (missing fields take their defaults, i.e. no fault). */
 export async function replaceFaults(emulator: EmulatorHandle, faults: FaultsInput): Promise<void> {

@@ -102,7 +102,7 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
           temporal,
           emulator,
           taskQueue,
-            s3: { name: 'chaos-s3', ...testStack().s3 },
+          s3: { name: 'chaos-s3', ...testStack().s3 },
         }),
         path.join(scratch.dir, `worker-${kind}.log`),
       );

@@ -266,4 +266,3 @@ async function hashStream(stream: AsyncIterable<Uint8Array>): Promise<{ size: nu
   }
   return { size, sha256: hash.digest('hex') };
 }
-
