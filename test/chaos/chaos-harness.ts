@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,7 +21,7 @@ import type { CampaignReport } from '../../src/shared/campaign-report';
 import { FAST_WORKER_ENV, type HookOrderView, orderCounts } from '../helpers/campaign-env';
 import { type ExpectedProduct, type SinkAudit, productObjectName, productProblem } from '../helpers/sink-audit';
 import { testStack } from '../helpers/stack';
-import { recordChaosRow } from './chaos-record';
+import { recordChaosRow, secretsIn } from './chaos-record';
 
 // The sink audits live in test/helpers/sink-audit.ts (the e2e tests re-hash with them too).
 export {
@@ -315,6 +315,62 @@ export async function pendingWork(client: Client, workflowId: string, depth = 0)
   return lines;
 }
 
+/**
+ * Every history of these workflows as text, one place per run: each run back through
+ * continue-as-new and each child workflow's, recursively, with payload bytes decoded (a secret
+ * inside a payload shows as text).
+ */
+export async function historyTexts(
+  client: Client,
+  workflowIds: readonly string[],
+): Promise<{ where: string; text: string }[]> {
+  const places: { where: string; text: string }[] = [];
+  const seen = new Set<string>();
+  const queue = [...workflowIds];
+  const asText = (_: string, value: unknown) =>
+    value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+  while (queue.length > 0) {
+    const workflowId = queue.shift()!;
+    if (seen.has(workflowId)) continue;
+    seen.add(workflowId);
+    let runId: string | undefined;
+    do {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      places.push({
+        where: `history of ${workflowId}${runId ? ` run ${runId}` : ''}`,
+        text: JSON.stringify(history, asText),
+      });
+      runId = undefined;
+      for (const event of history.events ?? []) {
+        const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+        if (child) queue.push(child);
+        const previous = event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+        if (previous) runId = previous;
+      }
+    } while (runId);
+  }
+  return places;
+}
+
+/**
+ * The occurrences of `secrets` in a crash scenario's histories (the campaign's and its children's),
+ * its workers' log and its report: what the row's "secrets found" counts.
+ */
+export async function campaignSecretsFound(input: {
+  client: Client;
+  workflowId: string;
+  logFile: string;
+  report: CampaignReport;
+  secrets: readonly string[];
+}): Promise<string[]> {
+  const places = [
+    ...(await historyTexts(input.client, [input.workflowId])),
+    { where: 'worker log', text: await readFile(input.logFile, 'utf8') },
+    { where: 'campaign report', text: JSON.stringify(input.report) },
+  ];
+  return secretsIn(input.secrets, places);
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the emulator saw.
 
@@ -423,7 +479,8 @@ export function chaosFigures(input: {
 
 /**
  * How every crash scenario ends: its row recorded, then the campaign delivered every product
- * exactly once, in one order per batch, with nothing corrupt and nothing left behind.
+ * exactly once, in one order per batch, with nothing corrupt, nothing left behind and no secret
+ * (the S3 secret key its workers hold) in its histories, log or report.
  */
 export function expectCampaignIntact(input: {
   scenario: string;
@@ -433,6 +490,8 @@ export function expectCampaignIntact(input: {
   orders: readonly HookOrderView[];
   plan: { products: number; orderSize: number };
   workers: { logFile: string; unexpectedExits: number };
+  /** campaignSecretsFound's answer: where the scenario's secrets appeared. */
+  secretsFound: readonly string[];
 }): void {
   const { scenario, report, figures, plan, workers } = input;
   recordChaosRow({
@@ -443,7 +502,7 @@ export function expectCampaignIntact(input: {
     lost: figures.lost,
     duplicated: figures.duplicated,
     corruptAccepted: figures.corruptAccepted,
-    secretsFound: 0,
+    secretsFound: input.secretsFound.length,
   });
   const unfinished = (report.items ?? []).filter((item) => item.state !== 'delivered');
   if (unfinished.length > 0 || figures.problems.length > 0) {
@@ -453,6 +512,7 @@ export function expectCampaignIntact(input: {
     );
   }
   expect(figures.problems).toEqual([]);
+  expect(input.secretsFound).toEqual([]);
   const orders = Math.ceil(plan.products / plan.orderSize);
   expect(report).toMatchObject({
     outcome: 'delivered',

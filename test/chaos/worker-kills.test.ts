@@ -23,6 +23,7 @@ import {
   WorkerSupervisor,
   activitiesRetriedAfterTimeout,
   chaosFigures,
+  campaignSecretsFound,
   expectCampaignIntact,
   pendingWork,
   chaosRandom,
@@ -196,6 +197,14 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
         orders,
         plan: SCALE,
         workers,
+        // The workers hold the S3 secret key (credential set chaos-s3) whatever the sink.
+        secretsFound: await campaignSecretsFound({
+          client,
+          workflowId,
+          logFile: workers.logFile,
+          report,
+          secrets: [stackS3.secretAccessKey],
+        }),
       });
     } finally {
       await workers.close();
