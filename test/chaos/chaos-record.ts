@@ -36,11 +36,16 @@ export function recordChaosRow(row: ChaosRow): void {
 }
 
 /**
- * Where each secret appears in `places` (one `where: abc…` per occurrence, the secret cut to three
- * characters so the message leaks nothing); [] when none does.
+ * Where each secret appears in `places` (one `where: abc…` per occurrence, a secret cut to three
+ * characters so the message leaks nothing; a pattern, e.g. any JWT, by its source); [] when none does.
  */
-export function secretsIn(secrets: readonly string[], places: readonly { where: string; text: string }[]): string[] {
+export function secretsIn(
+  secrets: readonly (string | RegExp)[],
+  places: readonly { where: string; text: string }[],
+): string[] {
   return places.flatMap(({ where, text }) =>
-    secrets.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 3)}…`),
+    secrets
+      .filter((secret) => (typeof secret === 'string' ? text.includes(secret) : secret.test(text)))
+      .map((secret) => `${where}: ${typeof secret === 'string' ? `${secret.slice(0, 3)}…` : String(secret)}`),
   );
 }

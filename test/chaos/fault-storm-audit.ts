@@ -86,7 +86,11 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /** Injected faults as the emulator counted them, e.g. "412 faults: 5xx 120, 429 60, …". */
-export function describeInjected(stats: AdminReport, tokenLifetimeSec: number, tokensIssued: number): string {
+export function describeInjected(
+  stats: AdminReport,
+  tokenLifetimeSec: number,
+  tokens: { issued: number; used: number },
+): string {
   const f = stats.faultsInjected;
   const kinds: [string, number][] = [
     ['5xx', f.error],
@@ -97,12 +101,5 @@ export function describeInjected(stats: AdminReport, tokenLifetimeSec: number, t
   ];
   const total = kinds.reduce((sum, [, n]) => sum + n, 0);
   const list = kinds.map(([name, n]) => `${name} ${n}`).join(', ');
-  return `${total} faults: ${list}; ${tokensIssued} tokens of ${tokenLifetimeSec} s`;
-}
-
-/** DEDL tokens issued (token exchanges that succeeded are all we can count: requests to the endpoint). */
-export function dedlTokenRequests(stats: AdminReport): number {
-  return Object.entries(stats.requestsByRoute)
-    .filter(([route]) => route.startsWith('POST ') && route.includes('/realms/dedl/') && route.endsWith('/token'))
-    .reduce((sum, [, n]) => sum + n, 0);
+  return `${total} faults: ${list}; ${tokens.issued} tokens of ${tokenLifetimeSec} s issued, ${tokens.used} used`;
 }

@@ -15,7 +15,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { productDigest } from '../../src/emulator/product';
 import type { CampaignItem, CampaignReport } from '../../src/shared/campaign-report';
-import { CHAOS_SCALE, recordChaosRow } from './chaos-record';
+import { CHAOS_SCALE, recordChaosRow, secretsIn } from './chaos-record';
+import { historyTexts } from './chaos-harness';
 import {
   type CampaignEnv,
   campaignRequest,
@@ -23,14 +24,7 @@ import {
   orderCounts,
   startCampaignEnv,
 } from '../helpers/campaign-env';
-import {
-  auditSink,
-  dedlTokenRequests,
-  describeInjected,
-  emulatorStats,
-  hookItems,
-  replaceFaults,
-} from './fault-storm-audit';
+import { auditSink, describeInjected, emulatorStats, hookItems, replaceFaults } from './fault-storm-audit';
 import { RetryAfterWitness } from './fault-storm-wire';
 
 const FULL = CHAOS_SCALE === 'full';
@@ -73,7 +67,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       expect(identifiers).toHaveLength(PLAN.products);
       const sink = env.freshSink('storm');
       const workflowId = `chaos-fault-storm-${CHAOS_SCALE}-${Date.now()}`;
-      const before = (await emulatorStats(env.emulator)).requestsTotal;
+      const { requestsTotal: before, accessTokens: tokensBefore } = await emulatorStats(env.emulator);
       const started = Date.now();
       const witness = new RetryAfterWitness().start();
       const report: CampaignReport = await env.client.workflow
@@ -138,7 +132,22 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       const duplicated = [...counts.values()].filter((n) => n > 1).length;
       const batches = Math.ceil(PLAN.products / PLAN.orderSize);
 
-      const tokens = dedlTokenRequests(stats);
+      // DEDL access tokens issued during the storm (a faulted token request issues none), and the
+      // distinct ones the Hook accepted on a request: a renewed token that was also used.
+      const tokens = {
+        issued: stats.accessTokens.dedl.issued - tokensBefore.dedl.issued,
+        used: stats.accessTokens.dedl.used - tokensBefore.dedl.used,
+      };
+      // Secrets of this scenario: the bearer tokens (any JWT) in the histories, manifest or report.
+      // (The worker runs in this process; its log is not captured here.)
+      const secretsFound = secretsIn(
+        [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./],
+        [
+          ...(await historyTexts(env.client, [workflowId])),
+          { where: 'manifest', text: JSON.stringify(manifest) },
+          { where: 'campaign report', text: JSON.stringify(report) },
+        ],
+      );
       const arrived = stats.requestsTotal - before;
       const witnessed = witness.requestsTo(new URL(env.emulator.url).origin);
       const injected = describeInjected(stats, PLAN.tokenLifetimeSec, tokens);
@@ -150,7 +159,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
         lost: lostIds.length,
         duplicated,
         corruptAccepted: corruptIds.length,
-        secretsFound: 0,
+        secretsFound: secretsFound.length,
       });
       console.log(
         `fault storm (${CHAOS_SCALE}): ${PLAN.products} products in ${elapsedSec.toFixed(1)} s, ` +
@@ -160,6 +169,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       );
 
       expect({ lost: lostIds, duplicated, corrupt: corruptIds }).toEqual({ lost: [], duplicated: 0, corrupt: [] });
+      expect(secretsFound).toEqual([]);
       expect(audit.parts).toEqual([]);
       expect(report.counts).toMatchObject({
         items: PLAN.products,
@@ -204,8 +214,10 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       const f = stats.faultsInjected;
       expect(Math.min(f.error, f.rateLimit, f.reset, f.truncate, f.itemFailure)).toBeGreaterThan(0);
       expect(hookFailed.size).toBe(f.itemFailure);
-      // Tokens were replaced during the run (they last PLAN.tokenLifetimeSec).
-      expect(tokens).toBeGreaterThan(1);
+      // Tokens were replaced during the run (they last PLAN.tokenLifetimeSec), and the new ones used.
+      expect(tokens.issued).toBeGreaterThan(1);
+      expect(tokens.used).toBeGreaterThan(1);
+      expect(tokens.used).toBeLessThanOrEqual(tokens.issued);
     },
     PLAN.timeoutMs + 60_000,
   );
