@@ -1,13 +1,8 @@
 /**
  * What the fault-storm scenario looks at once the campaign has ended: the emulator's own counters
  * (faults injected, 429s and whether anyone came back early), what the Hook says about every item
- * of every order, and what actually lies in the sink, hashed byte by byte.
+ * of every order. What lies in the sink is audited by test/helpers/sink-audit.ts.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { request as http } from 'undici';
 import type { AdminReport, EmulatorHandle, FaultsInput } from '../../src/emulator';
 import { createHttpAgent } from '../../src/hook/http';
@@ -57,32 +52,6 @@ export async function hookItems(emulator: EmulatorHandle, orderIds: readonly str
   } finally {
     await agent.close();
   }
-}
-
-export interface SinkAudit {
-  /** sha256 (hex) of every final `.zip`, by file name. */
-  zips: Map<string, string>;
-  /** Every `.part` left anywhere under the sink (relative paths). */
-  parts: string[];
-}
-
-/** Hashes every product file in the sink and finds any leftover `.part`, ledger folder included. */
-export async function auditSink(dir: string): Promise<SinkAudit> {
-  const zips = new Map<string, string>();
-  const parts: string[] = [];
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath, entry.name);
-    if (entry.name.endsWith('.part')) parts.push(path.relative(dir, full));
-    else if (entry.name.endsWith('.zip') && entry.parentPath === dir) zips.set(entry.name, await sha256File(full));
-  }
-  return { zips, parts };
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }
 
 /** Injected faults as the emulator counted them, e.g. "412 faults: 5xx 120, 429 60, …". */

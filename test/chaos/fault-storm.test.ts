@@ -17,6 +17,7 @@ import { productDigest } from '../../src/emulator/product';
 import type { CampaignItem, CampaignReport } from '../../src/shared/campaign-report';
 import { CHAOS_SCALE, recordChaosRow, secretsIn } from './chaos-record';
 import { historyTexts } from './chaos-harness';
+import { auditLocalSink, productObjectName } from '../helpers/sink-audit';
 import {
   type CampaignEnv,
   campaignRequest,
@@ -24,7 +25,7 @@ import {
   orderCounts,
   startCampaignEnv,
 } from '../helpers/campaign-env';
-import { auditSink, describeInjected, emulatorStats, hookItems, replaceFaults } from './fault-storm-audit';
+import { describeInjected, emulatorStats, hookItems, replaceFaults } from './fault-storm-audit';
 import { RetryAfterWitness } from './fault-storm-wire';
 
 const FULL = CHAOS_SCALE === 'full';
@@ -110,13 +111,13 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
 
       // Every recoverable product must be on disk with the emulator's sha256 (hashed again from the
       // file) and reported so; any file or report with other bytes is a corrupt product accepted.
-      const audit = await auditSink(sink.dir);
+      const audit = await auditLocalSink(sink.dir);
       const expected = new Map<string, string>();
       for (const id of identifiers) expected.set(id, (await productDigest({ identifier: id, size: SIZE })).sha256);
       const lostIds: string[] = [];
       const corruptIds: string[] = [];
       for (const identifier of recoverable) {
-        const onDisk = audit.zips.get(`${identifier}.zip`);
+        const onDisk = audit.objects.get(productObjectName(identifier))?.sha256;
         const item = byId.get(identifier);
         const right = expected.get(identifier);
         if ((onDisk !== undefined && onDisk !== right) || (item?.sha256 !== undefined && item.sha256 !== right)) {
@@ -124,7 +125,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
         } else if (onDisk === undefined || item?.state !== 'delivered') lostIds.push(identifier);
       }
       // A product file for an item the Hook failed was accepted from nowhere.
-      const strays = [...audit.zips.keys()].filter((name) => !recoverable.includes(name.replace(/\.zip$/, '')));
+      const strays = [...audit.objects.keys()].filter((name) => !recoverable.includes(name.replace(/\.zip$/, '')));
       corruptIds.push(...strays);
 
       // One order per batch, each product in exactly one of them.
@@ -170,7 +171,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
 
       expect({ lost: lostIds, duplicated, corrupt: corruptIds }).toEqual({ lost: [], duplicated: 0, corrupt: [] });
       expect(secretsFound).toEqual([]);
-      expect(audit.parts).toEqual([]);
+      expect(audit.partFiles).toEqual([]);
       expect(report.counts).toMatchObject({
         items: PLAN.products,
         delivered: recoverable.length,
