@@ -21,7 +21,8 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
-import { availableParallelism, tmpdir } from 'node:os';
+import { constants as bufferConstants } from 'node:buffer';
+import { availableParallelism, freemem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { crc32 } from 'node:zlib';
@@ -37,8 +38,26 @@ const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 const JSON_OUTPUT = process.argv.includes('--json');
 const RSS_LIMIT_MB = 256;
 const RATIO_AIM = 0.9;
-/** The product the tutorial's approach is measured on when BENCH_SIZE is too large for it. */
-const TUTORIAL_SIZE = 1024 ** 3;
+/**
+ * The largest product the tutorial's whole-body approach can hold here, and why: Node's own limit
+ * on one buffer (`buffer.constants.MAX_LENGTH`, read, not assumed: 4 GiB on Node 20 x64), and the
+ * memory available now, of which it needs about twice the product (the body as it arrives, then
+ * the whole ArrayBuffer; measured: 4.2 GiB RSS for 2 GiB).
+ */
+const TUTORIAL_MEMORY_FACTOR = 2.2;
+function tutorialLimit(): { bytes: number; reason: string } {
+  const byNode = bufferConstants.MAX_LENGTH;
+  const byMemory = Math.floor(freemem() / TUTORIAL_MEMORY_FACTOR);
+  return byNode <= byMemory
+    ? {
+        bytes: byNode,
+        reason: `Node ${process.version} holds at most ${byNode} bytes in one buffer (buffer.constants.MAX_LENGTH)`,
+      }
+    : {
+        bytes: byMemory,
+        reason: `it needs about ${TUTORIAL_MEMORY_FACTOR} × the product in memory and ${(freemem() / 1024 ** 3).toFixed(1)} GiB is available`,
+      };
+}
 
 interface Sample {
   seconds: number;
@@ -153,11 +172,13 @@ async function downloadOnce(method: string, link: string, target: string, size: 
 }
 
 /**
- * The tutorial's approach cannot hold a product of 2 GiB or more at all; its memory use is shown
- * on the largest product it can hold, next to the harvester's on the same product.
+ * When BENCH_SIZE is more than the tutorial's approach can hold here, its memory use is measured
+ * on the largest whole GiB it can hold, next to the harvester's on the same product.
  */
 async function tutorialMemory(dir: string): Promise<{ size: number; tutorialMb: number; harvesterMb: number }> {
-  const size = TUTORIAL_SIZE;
+  const limit = tutorialLimit().bytes;
+  const size =
+    limit >= 1024 ** 3 ? Math.floor(limit / 1024 ** 3) * 1024 ** 3 : Math.floor(limit / 1024 ** 2) * 1024 ** 2;
   const product = await productLink(size);
   try {
     const target = path.join(dir, 'tutorial.zip');
@@ -186,8 +207,8 @@ async function main(): Promise<void> {
       await rm(target, { force: true });
       samples['curl | tee | openssl'].push(await nativeChecksumPipeline(link, target, expected));
       for (const method of ['harvester', 'unverified', 'receive-only', 'tutorial'] as const) {
-        if (method === 'tutorial' && SIZE >= 2 ** 31) {
-          // Node refuses buffers of 2 GiB and more: the tutorial's approach cannot download this at all.
+        if (method === 'tutorial' && SIZE > tutorialLimit().bytes) {
+          // More than one buffer may hold, or than memory can: the tutorial's approach cannot download this.
           samples.tutorial.push({ seconds: Number.NaN });
           continue;
         }
@@ -259,7 +280,7 @@ async function main(): Promise<void> {
               ratio: tutorial.ratioToCurl,
               aim: 'none (comparison)',
               met: null,
-              note: 'whole body in memory, no checks',
+              note: `whole body in memory, no checks; it holds up to ${sizeLabel(tutorialLimit().bytes)} here (${tutorialLimit().reason})`,
             },
         {
           benchmark: '1c. Ceiling for any verifying download here',
@@ -309,6 +330,7 @@ function verifyingCeiling(
 
 /** The tutorial's approach beside the harvester on the largest product it can hold. */
 async function tutorialRow(dir: string, size: string): Promise<BenchRow> {
+  const { reason } = tutorialLimit();
   const memory = await tutorialMemory(dir);
   return {
     benchmark: '1b. Tutorial approach (in memory)',
@@ -318,7 +340,7 @@ async function tutorialRow(dir: string, size: string): Promise<BenchRow> {
     aim: 'none (comparison)',
     met: null,
     note:
-      `Node refuses buffers of 2 GiB and more, so the whole body of a ${size} product cannot be held; ` +
+      `the whole body of a ${size} product cannot be held: ${reason}; ` +
       `ratio = the tutorial's peak RSS / the harvester's on the same ${sizeLabel(memory.size)} product`,
   };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `npm run chaos`: runs every chaos scenario (test/chaos) at full scale, one test file after the
- * other, then prints the table of their figures and fails when jest failed or any scenario lost,
- * duplicated or accepted a corrupt product or found a secret.
+ * other, then prints the table of their figures and fails when jest failed or any measured figure
+ * is not 0 (a product lost, duplicated or corrupt accepted, a secret found, an order created from
+ * bad input). A figure a scenario does not measure is `null` in its row: printed as `—`, and listed.
  *
  * Each scenario appends one JSON row to $CHAOS_RESULTS_FILE (test/chaos/chaos-record.ts); this
  * script sets it to a fresh file. Extra arguments go to jest, e.g.
@@ -39,19 +40,33 @@ jest.on('exit', (code, signal) => {
   );
 
   const problems = [];
+  const unmeasured = [];
   if (code !== 0) problems.push(`jest ${signal ? `was stopped by ${signal}` : `exited with ${code}`}`);
   if (rows.length === 0) problems.push('no scenario recorded a row');
   for (const row of rows) {
-    for (const field of ['lost', 'duplicated', 'corruptAccepted', 'secretsFound']) {
-      if (row[field] !== 0) problems.push(`${row.scenario}: ${field} = ${row[field]}`);
+    for (const field of FIGURES) {
+      const value = row[field];
+      if (value === null || value === undefined) unmeasured.push(`${row.scenario}: ${field}`);
+      else if (value !== 0) problems.push(`${row.scenario}: ${field} = ${value}`);
     }
+  }
+  if (unmeasured.length > 0) {
+    process.stdout.write(`\nNot measured (—):\n${unmeasured.map((u) => `  - ${u}`).join('\n')}\n`);
   }
   if (problems.length > 0) {
     process.stdout.write(`\nFAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exit(1);
   }
-  process.stdout.write('\nNothing lost, duplicated or corrupt accepted; no secret found.\n');
+  process.stdout.write(
+    '\nEvery measured figure is 0: nothing lost, duplicated or corrupt accepted, no secret found.\n',
+  );
 });
+
+/** The figures that must be 0 when measured. */
+const FIGURES = ['lost', 'duplicated', 'corruptAccepted', 'secretsFound', 'ordersFromBadInput'];
+
+/** A figure's cell: `—` when the scenario did not measure it. */
+const cell = (value) => (value === null || value === undefined ? '—' : String(value));
 
 function readRows() {
   if (!existsSync(resultsFile)) return [];
@@ -68,10 +83,11 @@ function table(rows) {
     ['runs', (r) => r.runs],
     ['kills/faults injected', (r) => r.injected],
     ['products', (r) => r.products],
-    ['lost', (r) => r.lost],
-    ['duplicated', (r) => r.duplicated],
-    ['corrupt accepted', (r) => r.corruptAccepted],
-    ['secrets found', (r) => r.secretsFound],
+    ['lost', (r) => cell(r.lost)],
+    ['duplicated', (r) => cell(r.duplicated)],
+    ['corrupt accepted', (r) => cell(r.corruptAccepted)],
+    ['secrets found', (r) => cell(r.secretsFound)],
+    ['orders from bad input', (r) => cell(r.ordersFromBadInput)],
   ];
   const cells = [columns.map(([name]) => name), ...rows.map((r) => columns.map(([, get]) => String(get(r))))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));

@@ -7,7 +7,7 @@
  * | `GET /_emulator/faults` | current fault settings |
  * | `PUT /_emulator/faults` | replace them (missing fields take their defaults) |
  * | `PATCH /_emulator/faults` | change only the fields given |
- * | `GET /_emulator/stats` | orders per `Name`, requests per route, injected faults, every 429 and early returns, items per state |
+ * | `GET /_emulator/stats` | orders per `Name`, requests per route, injected faults, every 429 and early returns, items per state and their peak in flight, signed-link reads and their start offsets, access tokens issued and used |
  * | `POST /_emulator/stats/reset` | zero the counters (orders and items stay) |
  */
 import { type FaultInjector, faultsSchema } from './faults';
@@ -24,6 +24,8 @@ export interface AdminDeps {
 
 export interface AdminReport extends StatsReport {
   itemsByState: Record<string, number>;
+  /** The most items queued or in progress at once since start (every order, every account). */
+  peakItemsInFlight: number;
 }
 
 export function createAdminRoutes(d: AdminDeps): Route[] {
@@ -54,7 +56,11 @@ export function createAdminRoutes(d: AdminDeps): Route[] {
     sendJson(ctx.res, 200, parsed.data);
   };
 
-  const report = (): AdminReport => ({ ...d.stats.report(), itemsByState: d.book.itemCounts() });
+  const report = (): AdminReport => ({
+    ...d.stats.report(),
+    itemsByState: d.book.itemCounts(),
+    peakItemsInFlight: d.book.peakItemsInFlight(),
+  });
 
   const admin = (methods: string[], path: string, handle: Route['handle']): Route => ({
     methods,

@@ -117,6 +117,7 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     clock,
     accessLifetimeSec: () => faults.settings.tokenLifetimeSec ?? o.tokenLifetimeSec,
     refreshLifetimeSec: o.refreshTokenLifetimeSec,
+    stats,
   });
   const tempUrlKey = o.tempUrlKey ?? saved?.tempUrlKey ?? randomBytes(20).toString('hex');
   const temp = new TempStore();

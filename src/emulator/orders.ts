@@ -127,6 +127,8 @@ export class OrderBook {
   private readonly owners = new Map<string, OwnerQueue>();
   private readonly timers = new Set<CancelTimer>();
   private readonly totals = zeroCounts();
+  /** The most items queued or in progress at once (only creating items raises it). */
+  private peakInFlight = 0;
   private nextOrderId: number;
   private nextItemId: number;
   private closed = false;
@@ -193,6 +195,7 @@ export class OrderBook {
       order.itemIds.push(item.id);
       counts.queued++;
       this.totals.queued++;
+      this.peakInFlight = Math.max(this.peakInFlight, this.totals.queued + this.totals.in_progress);
     });
     this.orders.set(order.id, order);
     this.counts.set(order.id, counts);
@@ -229,6 +232,11 @@ export class OrderBook {
   /** Item counts per state, over all orders. */
   itemCounts(): Counts {
     return { ...this.totals };
+  }
+
+  /** The most items that were queued or in progress at once, over all orders, since start. */
+  peakItemsInFlight(): number {
+    return this.peakInFlight;
   }
 
   countsOf(order: OrderRecord): Counts {

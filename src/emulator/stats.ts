@@ -2,7 +2,8 @@
  * What happened, for the admin report: requests per route, orders per `Name`, injected faults,
  * and every 429 with the time before which the same client should not come back — plus whether
  * it did. A client is the bearer's subject, or the object path for signed links, or the remote
- * address otherwise.
+ * address otherwise. Also the byte offset each signed-link download started at (resumes), and the
+ * access tokens issued and the distinct ones requests carried (renewal that was used).
  */
 
 export type InjectedFault =
@@ -30,6 +31,23 @@ export interface RateLimitRecord {
   earlyRequests: number;
 }
 
+/** One GET of a signed storage link that reached the object: where its body started. */
+export interface StorageRead {
+  /** The object's path. */
+  object: string;
+  /** The first byte asked for: the `Range` start, 0 without a (satisfiable) range. */
+  start: number;
+}
+
+export type TokenRealm = 'desp' | 'dedl';
+
+export interface AccessTokenCounts {
+  /** Access tokens issued (a faulted request to a token endpoint issues none). */
+  issued: number;
+  /** Distinct access tokens that requests carried and a route accepted. */
+  used: number;
+}
+
 export interface StatsReport {
   ordersByName: Record<string, number>;
   ordersCreated: number;
@@ -40,9 +58,13 @@ export interface StatsReport {
   /** Number of requests that arrived before the `notBefore` of a 429 sent to the same client. */
   earlyReturns: number;
   anyEarlyReturn: boolean;
+  /** Signed-link downloads in arrival order (the newest 5000). */
+  storageReads: StorageRead[];
+  accessTokens: Record<TokenRealm, AccessTokenCounts>;
 }
 
 const MAX_RATE_LIMIT_RECORDS = 5000;
+const MAX_STORAGE_READS = 5000;
 
 export class EmulatorStats {
   private requests = new Map<string, number>();
@@ -53,6 +75,9 @@ export class EmulatorStats {
   private rateLimited: { record: RateLimitRecord; notBeforeMs: number }[] = [];
   private holds = new Map<string, { record: RateLimitRecord; notBeforeMs: number }>();
   private earlyReturns = 0;
+  private storageReads: StorageRead[] = [];
+  private tokensIssued: Record<TokenRealm, number> = { desp: 0, dedl: 0 };
+  private tokensUsed: Record<TokenRealm, Set<string>> = { desp: new Set(), dedl: new Set() };
 
   private static zeroFaults(): Record<InjectedFault, number> {
     return {
@@ -105,6 +130,20 @@ export class EmulatorStats {
     this.faults[kind]++;
   }
 
+  storageRead(object: string, start: number): void {
+    this.storageReads.push({ object, start });
+    if (this.storageReads.length > MAX_STORAGE_READS) this.storageReads.shift();
+  }
+
+  tokenIssued(realm: TokenRealm): void {
+    this.tokensIssued[realm]++;
+  }
+
+  /** `id` names the token (its `jti`); each is counted once. */
+  tokenUsed(realm: TokenRealm, id: string): void {
+    this.tokensUsed[realm].add(id);
+  }
+
   orderCreated(name: string): void {
     this.orders.set(name, (this.orders.get(name) ?? 0) + 1);
     this.ordersCreated++;
@@ -120,6 +159,11 @@ export class EmulatorStats {
       rateLimited: this.rateLimited.map((e) => ({ ...e.record })),
       earlyReturns: this.earlyReturns,
       anyEarlyReturn: this.earlyReturns > 0,
+      storageReads: this.storageReads.map((r) => ({ ...r })),
+      accessTokens: {
+        desp: { issued: this.tokensIssued.desp, used: this.tokensUsed.desp.size },
+        dedl: { issued: this.tokensIssued.dedl, used: this.tokensUsed.dedl.size },
+      },
     };
   }
 
@@ -132,5 +176,8 @@ export class EmulatorStats {
     this.rateLimited = [];
     this.holds.clear();
     this.earlyReturns = 0;
+    this.storageReads = [];
+    this.tokensIssued = { desp: 0, dedl: 0 };
+    this.tokensUsed = { desp: new Set(), dedl: new Set() };
   }
 }

@@ -51,9 +51,10 @@ export function createStorageRoutes(d: StorageDeps): Route[] {
       return sendHtml(ctx.res, 401, UNAUTHORIZED);
     }
     const faults: ServeFaults = {};
+    const range = parseRange(ctx.req.headers.range, object.size);
+    if (ctx.req.method === 'GET') d.stats.storageRead(ctx.path, range && range !== 'unsatisfiable' ? range.start : 0);
     if (ctx.req.method === 'GET' && d.faults.appliesTo('storage')) {
       // Cut points count bytes of this response's body; a fault that would cut nothing is not one.
-      const range = parseRange(ctx.req.headers.range, object.size);
       const length = range && range !== 'unsatisfiable' ? range.end - range.start + 1 : object.size;
       const s = d.faults.settings;
       if (d.faults.roll('reset', s.resetRate)) {

@@ -18,6 +18,8 @@ export interface TokenServiceOptions {
   /** Current access-token lifetime in seconds (read at each issue, so the fault setting applies at once). */
   accessLifetimeSec: () => number;
   refreshLifetimeSec: number;
+  /** Counts access tokens issued and the distinct ones accepted (the admin report's `accessTokens`). */
+  stats?: { tokenIssued(realm: Realm): void; tokenUsed(realm: Realm, id: string): void };
 }
 
 export interface IssuedToken {
@@ -82,6 +84,7 @@ export class TokenService {
       claims['preferred_username'] = principal.username;
       claims['email'] = principal.email;
     }
+    if (type === 'Bearer') this.o.stats?.tokenIssued(realm);
     return { token: signJwt(claims, this.o.keys[realm]), expiresIn: lifetime };
   }
 
@@ -111,6 +114,7 @@ export class TokenService {
       this.verified.set(cacheKey, hit);
     }
     if ((hit.claims['exp'] as number) <= nowSec) return { ok: false, reason: 'token expired', expired: true };
+    if (type === 'Bearer') this.o.stats?.tokenUsed(realm, String(hit.claims['jti']));
     return { ok: true, ...hit };
   }
 }

@@ -4,30 +4,39 @@
  * sha256, leftovers, duplicates). Scenarios combine them and record one row each (chaos-record.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { pathToFileURL } from 'node:url';
-import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { request as httpRequest } from 'undici';
-import type { AdminReport, EmulatorHandle } from '../../src/emulator';
+import type { EmulatorHandle } from '../../src/emulator';
 import { createRandom } from '../../src/emulator/prng';
 import { despTokenSource } from '../../src/hook/desp-login';
 import { endpointsAt } from '../../src/hook/endpoints';
 import { createHttpAgent } from '../../src/hook/http';
-import { productDigest } from '../../src/emulator/product';
 import type { CampaignReport } from '../../src/shared/campaign-report';
-import { safeFileName } from '../../src/storage/safe-name';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker';
 import { FAST_WORKER_ENV, type HookOrderView, orderCounts } from '../helpers/campaign-env';
-import { createTestBucket } from '../helpers/s3';
-import { recordChaosRow } from './chaos-record';
+import { type ExpectedProduct, type SinkAudit, productObjectName, productProblem } from '../helpers/sink-audit';
+import { testStack } from '../helpers/stack';
+import { recordChaosRow, secretsIn } from './chaos-record';
+
+// The sink audits live in test/helpers/sink-audit.ts (the e2e tests re-hash with them too).
+export {
+  type ExpectedProduct,
+  type SinkAudit,
+  type SinkUnderTest,
+  auditLocalSink,
+  auditS3Sink,
+  countLocalProducts,
+  countS3Products,
+  expectedProducts,
+  listUnfinishedUploads,
+  localSinkUnderTest,
+  s3SinkUnderTest,
+} from '../helpers/sink-audit';
 
 // ---------------------------------------------------------------------------------------------
 // The fault schedule: seeded, printed, reproducible.
@@ -92,30 +101,18 @@ export async function waitFor<T>(
 // ---------------------------------------------------------------------------------------------
 // Worker processes.
 
-/**
- * Bundles the workflow code once and writes it to a temp file, so restarted workers load it
- * (`DEDL_WORKFLOW_BUNDLE`) instead of each spending seconds bundling at start.
- */
-export async function prebuiltWorkflowBundle(dir: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { trace() {}, debug() {}, info() {}, log() {}, warn() {}, error: (m) => console.error(m) },
-  });
-  const file = path.join(dir, 'workflow-bundle.js');
-  await writeFile(file, code);
-  return file;
-}
-
 export interface ChaosWorkerEnvOptions {
   temporal: { address: string; namespace: string };
   emulator: EmulatorHandle;
   taskQueue: string;
-  workflowBundle: string;
   /** A credential set named `name` for an S3 sink. */
   s3?: { name: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
 }
 
-/** The environment of a `dedl-harvest worker` child for a chaos scenario (fast, unthrottled, INFO logs). */
+/**
+ * The environment of a `dedl-harvest worker` child for a chaos scenario (fast, unthrottled, INFO
+ * logs), loading the run's prebuilt workflow bundle instead of bundling at every (re)start.
+ */
 export function chaosWorkerEnv(options: ChaosWorkerEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -123,7 +120,7 @@ export function chaosWorkerEnv(options: ChaosWorkerEnvOptions): NodeJS.ProcessEn
     TEMPORAL_ADDRESS: options.temporal.address,
     TEMPORAL_NAMESPACE: options.temporal.namespace,
     DEDL_TASK_QUEUE: options.taskQueue,
-    DEDL_WORKFLOW_BUNDLE: options.workflowBundle,
+    DEDL_WORKFLOW_BUNDLE: testStack().workflowBundle,
     DEDL_SHUTDOWN_GRACE_TIME: '1s',
     HOOK_BASE_URL: options.emulator.url,
     DESP_USERNAME: 'demo',
@@ -288,7 +285,8 @@ export async function activitiesRetriedAfterTimeout(
         const timeout = started?.lastFailure?.timeoutFailureInfo;
         if (started && timeout) {
           const kind = decodeTimeoutType(timeout.timeoutType) ?? String(timeout.timeoutType);
-          bump(counts, `${types.get(String(started.scheduledEventId)) ?? '?'} ${kind}`);
+          const key = `${types.get(String(started.scheduledEventId)) ?? '?'} ${kind}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
         }
       }
     }
@@ -317,6 +315,62 @@ export async function pendingWork(client: Client, workflowId: string, depth = 0)
   return lines;
 }
 
+/**
+ * Every history of these workflows as text, one place per run: each run back through
+ * continue-as-new and each child workflow's, recursively, with payload bytes decoded (a secret
+ * inside a payload shows as text).
+ */
+export async function historyTexts(
+  client: Client,
+  workflowIds: readonly string[],
+): Promise<{ where: string; text: string }[]> {
+  const places: { where: string; text: string }[] = [];
+  const seen = new Set<string>();
+  const queue = [...workflowIds];
+  const asText = (_: string, value: unknown) =>
+    value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+  while (queue.length > 0) {
+    const workflowId = queue.shift()!;
+    if (seen.has(workflowId)) continue;
+    seen.add(workflowId);
+    let runId: string | undefined;
+    do {
+      const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+      places.push({
+        where: `history of ${workflowId}${runId ? ` run ${runId}` : ''}`,
+        text: JSON.stringify(history, asText),
+      });
+      runId = undefined;
+      for (const event of history.events ?? []) {
+        const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+        if (child) queue.push(child);
+        const previous = event.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+        if (previous) runId = previous;
+      }
+    } while (runId);
+  }
+  return places;
+}
+
+/**
+ * The occurrences of `secrets` in a crash scenario's histories (the campaign's and its children's),
+ * its workers' log and its report: what the row's "secrets found" counts.
+ */
+export async function campaignSecretsFound(input: {
+  client: Client;
+  workflowId: string;
+  logFile: string;
+  report: CampaignReport;
+  secrets: readonly string[];
+}): Promise<string[]> {
+  const places = [
+    ...(await historyTexts(input.client, [input.workflowId])),
+    { where: 'worker log', text: await readFile(input.logFile, 'utf8') },
+    { where: 'campaign report', text: JSON.stringify(input.report) },
+  ];
+  return secretsIn(input.secrets, places);
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the emulator saw.
 
@@ -339,225 +393,7 @@ export async function listHookOrders(
   }
 }
 
-export async function emulatorStats(emulator: EmulatorHandle): Promise<AdminReport> {
-  const res = await httpRequest(`${emulator.adminUrl}/stats`);
-  if (res.statusCode !== 200) throw new Error(`emulator stats: HTTP ${res.statusCode}`);
-  return (await res.body.json()) as AdminReport;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Sink audits.
-
-export interface ExpectedProduct {
-  identifier: string;
-  size: number;
-  sha256: string;
-}
-
-/** The emulator's size and sha256 of each product, as the sink must hold them. */
-export async function expectedProducts(
-  identifiers: readonly string[],
-  sizeOf: (identifier: string) => number,
-): Promise<ExpectedProduct[]> {
-  const out: ExpectedProduct[] = [];
-  for (const identifier of identifiers) {
-    const { sha256, size } = await productDigest({ identifier, size: sizeOf(identifier) });
-    out.push({ identifier, size, sha256 });
-  }
-  return out;
-}
-
-/** What a sink holds once a run is over. */
-export interface SinkAudit {
-  /** Product objects by name (`<identifier>.zip`, made safe): size and sha256 of the content. */
-  objects: Map<string, { size: number; sha256: string }>;
-  /** Any other object outside the manifest, the item collection and the ledger. */
-  strangers: string[];
-  /** `*.part` files (local sink). */
-  partFiles: string[];
-  /** Unfinished multipart uploads (S3 sink), as `key (uploadId)`. */
-  unfinishedUploads: string[];
-  /** Rows of manifest.json per identifier. */
-  manifestRows: Map<string, number>;
-  /** Ledger records per identifier. */
-  ledgerRecords: Map<string, number>;
-  /** Files in the ledger that are not records (temp files of a write cut by a kill; readers skip them). */
-  ledgerScraps: string[];
-}
-
-const SIDE_FILES = new Set(['manifest.json', 'items.json']);
-const LEDGER_DIR = '.dedl-ledger';
-/** A ledger record's name (storage/ledger.ts): anything else in the ledger is a scrap of a cut write. */
-const LEDGER_RECORD = /^\d{15}_[0-9a-f]{16}_[0-9a-f]{16}\.json$/;
-
-/** Walks a local sink folder: every file, hashed; `.part` files and strangers listed. */
-export async function auditLocalSink(dir: string): Promise<SinkAudit> {
-  const audit = emptyAudit();
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath, entry.name);
-    const rel = path.relative(dir, full).split(path.sep).join('/');
-    if (entry.name.endsWith('.part')) audit.partFiles.push(rel);
-    if (rel.startsWith(`${LEDGER_DIR}/`)) {
-      if (LEDGER_RECORD.test(entry.name)) countRecord(audit, await readFile(full, 'utf8'));
-      else audit.ledgerScraps.push(rel);
-      continue;
-    }
-    if (SIDE_FILES.has(rel)) {
-      if (rel === 'manifest.json') countManifest(audit, await readFile(full, 'utf8'));
-      continue;
-    }
-    if (rel.endsWith('.zip') && !rel.includes('/')) {
-      audit.objects.set(rel, await hashStream(createReadStream(full)));
-    } else if (!entry.name.endsWith('.part')) {
-      audit.strangers.push(rel);
-    }
-  }
-  return audit;
-}
-
-/** Lists an S3 sink prefix (objects and unfinished multipart uploads) and hashes every product. */
-export async function auditS3Sink(s3: S3Client, bucket: string, prefix: string): Promise<SinkAudit> {
-  const audit = emptyAudit();
-  const base = prefix ? `${prefix.replace(/\/+$/, '')}/` : '';
-  for (const key of await listKeys(s3, bucket, base)) {
-    const rel = key.slice(base.length);
-    const body = async () =>
-      (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as AsyncIterable<Uint8Array> & {
-        transformToString(): Promise<string>;
-      };
-    if (rel.startsWith(`${LEDGER_DIR}/`)) {
-      if (LEDGER_RECORD.test(path.posix.basename(rel))) countRecord(audit, await (await body()).transformToString());
-      else audit.ledgerScraps.push(rel);
-    } else if (SIDE_FILES.has(rel)) {
-      if (rel === 'manifest.json') countManifest(audit, await (await body()).transformToString());
-    } else if (rel.endsWith('.zip') && !rel.includes('/')) {
-      audit.objects.set(rel, await hashStream(await body()));
-    } else {
-      audit.strangers.push(rel);
-    }
-  }
-  audit.unfinishedUploads = await listUnfinishedUploads(s3, bucket, base);
-  return audit;
-}
-
-/** Product objects (`*.zip` directly under the prefix) in an S3 sink: a cheap progress signal. */
-export async function countS3Products(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  const base = prefix ? `${prefix.replace(/\/+$/, '')}/` : '';
-  return (await listKeys(s3, bucket, base)).filter((k) => k.endsWith('.zip') && !k.slice(base.length).includes('/'))
-    .length;
-}
-
-/** How one sink is set up for a campaign, watched for progress and audited afterwards. */
-export interface SinkUnderTest {
-  kind: 'local' | 's3';
-  label: string;
-  url: string;
-  sinkCredentials?: string;
-  delivered(): Promise<number>;
-  audit(): Promise<SinkAudit>;
-}
-
-export function localSinkUnderTest(dir: string): SinkUnderTest {
-  return {
-    kind: 'local',
-    label: 'local sink',
-    url: pathToFileURL(dir).toString(),
-    delivered: () => countLocalProducts(dir),
-    audit: () => auditLocalSink(dir),
-  };
-}
-
-/** A fresh bucket of the test stack's S3 server; workers reach it as the credential set `credentials`. */
-export async function s3SinkUnderTest(s3: S3Client, bucketStem: string, credentials: string): Promise<SinkUnderTest> {
-  const bucket = await createTestBucket(s3, bucketStem);
-  return {
-    kind: 's3',
-    label: 'S3 sink',
-    url: `s3://${bucket}/products`,
-    sinkCredentials: credentials,
-    delivered: () => countS3Products(s3, bucket, 'products'),
-    audit: () => auditS3Sink(s3, bucket, 'products'),
-  };
-}
-
-/** Product files (`*.zip`, not `.part`) directly in a local sink folder: a cheap progress signal. */
-export async function countLocalProducts(dir: string): Promise<number> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => n.endsWith('.zip')).length;
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-export async function listUnfinishedUploads(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const uploads: string[] = [];
-  let keyMarker: string | undefined;
-  let uploadIdMarker: string | undefined;
-  for (;;) {
-    const page = await s3.send(
-      new ListMultipartUploadsCommand({
-        Bucket: bucket,
-        Prefix: prefix || undefined,
-        KeyMarker: keyMarker,
-        UploadIdMarker: uploadIdMarker,
-      }),
-    );
-    for (const upload of page.Uploads ?? []) uploads.push(`${upload.Key} (${upload.UploadId})`);
-    if (!page.IsTruncated) return uploads;
-    if (page.NextKeyMarker === keyMarker && page.NextUploadIdMarker === uploadIdMarker) return uploads;
-    keyMarker = page.NextKeyMarker;
-    uploadIdMarker = page.NextUploadIdMarker;
-  }
-}
-
-function emptyAudit(): SinkAudit {
-  return {
-    objects: new Map(),
-    strangers: [],
-    partFiles: [],
-    unfinishedUploads: [],
-    manifestRows: new Map(),
-    ledgerRecords: new Map(),
-    ledgerScraps: [],
-  };
-}
-
-function countRecord(audit: SinkAudit, text: string): void {
-  const { identifier } = JSON.parse(text) as { identifier?: unknown };
-  if (typeof identifier !== 'string') throw new Error(`a ledger record without an identifier: ${text.slice(0, 200)}`);
-  bump(audit.ledgerRecords, identifier);
-}
-
-function countManifest(audit: SinkAudit, text: string): void {
-  const manifest = JSON.parse(text) as { items?: { identifier: string }[] };
-  for (const item of manifest.items ?? []) bump(audit.manifestRows, item.identifier);
-}
-
-function bump(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
-}
-
-async function hashStream(stream: AsyncIterable<Uint8Array>): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    size += chunk.byteLength;
-  }
-  return { size, sha256: hash.digest('hex') };
-}
+export { emulatorStats } from '../helpers/hook';
 
 // ---------------------------------------------------------------------------------------------
 // The figures of a run.
@@ -597,18 +433,12 @@ export function chaosFigures(input: {
   const ordered = orderCounts(orders);
   const expectedNames = new Set<string>();
   for (const product of expected) {
-    const name = safeFileName(`${product.identifier}.zip`);
-    expectedNames.add(name);
-    const found = audit.objects.get(name);
-    if (!found) {
+    expectedNames.add(productObjectName(product.identifier));
+    const problem = productProblem(product, audit);
+    if (problem) {
       lost++;
-      problems.push(`${product.identifier}: missing`);
-    } else if (found.sha256 !== product.sha256 || found.size !== product.size) {
-      lost++;
-      corrupt++;
-      problems.push(
-        `${product.identifier}: ${found.size} bytes sha256 ${found.sha256}, expected ${product.size} ${product.sha256}`,
-      );
+      if (problem.kind === 'corrupt') corrupt++;
+      problems.push(problem.text);
     }
     const copies = {
       orders: ordered.get(product.identifier) ?? 0,
@@ -627,7 +457,7 @@ export function chaosFigures(input: {
     if (!expectedNames.has(name)) audit.strangers.push(name);
   }
   const byName = new Map<string, number>();
-  for (const order of orders) bump(byName, order.Name);
+  for (const order of orders) byName.set(order.Name, (byName.get(order.Name) ?? 0) + 1);
   const ordersNamedTwice = [...byName.values()].filter((n) => n > 1).length;
   if (ordersNamedTwice > 0) problems.push(`orders created twice: ${JSON.stringify(Object.fromEntries(byName))}`);
   if (audit.partFiles.length > 0) problems.push(`.part files left: ${audit.partFiles.join(', ')}`);
@@ -649,7 +479,8 @@ export function chaosFigures(input: {
 
 /**
  * How every crash scenario ends: its row recorded, then the campaign delivered every product
- * exactly once, in one order per batch, with nothing corrupt and nothing left behind.
+ * exactly once, in one order per batch, with nothing corrupt, nothing left behind and no secret
+ * (the S3 secret key its workers hold) in its histories, log or report.
  */
 export function expectCampaignIntact(input: {
   scenario: string;
@@ -659,6 +490,8 @@ export function expectCampaignIntact(input: {
   orders: readonly HookOrderView[];
   plan: { products: number; orderSize: number };
   workers: { logFile: string; unexpectedExits: number };
+  /** campaignSecretsFound's answer: where the scenario's secrets appeared. */
+  secretsFound: readonly string[];
 }): void {
   const { scenario, report, figures, plan, workers } = input;
   recordChaosRow({
@@ -669,7 +502,7 @@ export function expectCampaignIntact(input: {
     lost: figures.lost,
     duplicated: figures.duplicated,
     corruptAccepted: figures.corruptAccepted,
-    secretsFound: 0,
+    secretsFound: input.secretsFound.length,
   });
   const unfinished = (report.items ?? []).filter((item) => item.state !== 'delivered');
   if (unfinished.length > 0 || figures.problems.length > 0) {
@@ -679,6 +512,7 @@ export function expectCampaignIntact(input: {
     );
   }
   expect(figures.problems).toEqual([]);
+  expect(input.secretsFound).toEqual([]);
   const orders = Math.ceil(plan.products / plan.orderSize);
   expect(report).toMatchObject({
     outcome: 'delivered',

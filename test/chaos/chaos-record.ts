@@ -5,6 +5,12 @@
  */
 import { appendFileSync } from 'node:fs';
 
+/**
+ * A figure the scenario measured (counted from what the sink, the Hook, the histories and logs
+ * hold), or `null` when the scenario does not measure it: printed as `—`, never as a 0.
+ */
+export type Figure = number | null;
+
 export interface ChaosRow {
   scenario: string;
   /** Runs (campaigns, harvests, requests…) the scenario made. */
@@ -12,10 +18,13 @@ export interface ChaosRow {
   /** Kills, restarts or faults injected, with a word on what, e.g. "12 SIGKILL". */
   injected: string;
   products: number;
-  lost: number;
-  duplicated: number;
-  corruptAccepted: number;
-  secretsFound: number;
+  lost: Figure;
+  duplicated: Figure;
+  corruptAccepted: Figure;
+  /** Occurrences of the scenario's secrets in histories, logs and outputs. */
+  secretsFound: Figure;
+  /** Hook orders created from input that had to be refused (bad input); absent: not measured. */
+  ordersFromBadInput?: Figure;
 }
 
 /** The scale chosen by the runner: `full` for `npm run chaos`, `short` inside `npm test`. */
@@ -23,5 +32,20 @@ export const CHAOS_SCALE: 'full' | 'short' = process.env.CHAOS_SCALE === 'full' 
 
 export function recordChaosRow(row: ChaosRow): void {
   const file = process.env.CHAOS_RESULTS_FILE;
-  if (file) appendFileSync(file, `${JSON.stringify(row)}\n`);
+  if (file) appendFileSync(file, `${JSON.stringify({ ordersFromBadInput: null, ...row })}\n`);
+}
+
+/**
+ * Where each secret appears in `places` (one `where: abc…` per occurrence, a secret cut to three
+ * characters so the message leaks nothing; a pattern, e.g. any JWT, by its source); [] when none does.
+ */
+export function secretsIn(
+  secrets: readonly (string | RegExp)[],
+  places: readonly { where: string; text: string }[],
+): string[] {
+  return places.flatMap(({ where, text }) =>
+    secrets
+      .filter((secret) => (typeof secret === 'string' ? text.includes(secret) : secret.test(text)))
+      .map((secret) => `${where}: ${typeof secret === 'string' ? `${secret.slice(0, 3)}…` : String(secret)}`),
+  );
 }

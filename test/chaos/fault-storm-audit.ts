@@ -1,23 +1,14 @@
 /**
  * What the fault-storm scenario looks at once the campaign has ended: the emulator's own counters
  * (faults injected, 429s and whether anyone came back early), what the Hook says about every item
- * of every order, and what actually lies in the sink, hashed byte by byte.
+ * of every order. What lies in the sink is audited by test/helpers/sink-audit.ts.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { request as http } from 'undici';
 import type { AdminReport, EmulatorHandle, FaultsInput } from '../../src/emulator';
 import { createHttpAgent } from '../../src/hook/http';
 import { emulatorHookClient } from '../helpers/hook';
 
-export async function emulatorStats(emulator: EmulatorHandle): Promise<AdminReport> {
-  const res = await http(`${emulator.adminUrl}/stats`);
-  if (res.statusCode !== 200) throw new Error(`emulator stats: HTTP ${res.statusCode}`);
-  return (await res.body.json()) as AdminReport;
-}
+export { emulatorStats } from '../helpers/hook';
 
 /** Replaces every fault setting (missing fields take their defaults, i.e. no fault). */
 export async function replaceFaults(emulator: EmulatorHandle, faults: FaultsInput): Promise<void> {
@@ -63,34 +54,12 @@ export async function hookItems(emulator: EmulatorHandle, orderIds: readonly str
   }
 }
 
-export interface SinkAudit {
-  /** sha256 (hex) of every final `.zip`, by file name. */
-  zips: Map<string, string>;
-  /** Every `.part` left anywhere under the sink (relative paths). */
-  parts: string[];
-}
-
-/** Hashes every product file in the sink and finds any leftover `.part`, ledger folder included. */
-export async function auditSink(dir: string): Promise<SinkAudit> {
-  const zips = new Map<string, string>();
-  const parts: string[] = [];
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
-    const full = path.join(entry.parentPath, entry.name);
-    if (entry.name.endsWith('.part')) parts.push(path.relative(dir, full));
-    else if (entry.name.endsWith('.zip') && entry.parentPath === dir) zips.set(entry.name, await sha256File(full));
-  }
-  return { zips, parts };
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
-
 /** Injected faults as the emulator counted them, e.g. "412 faults: 5xx 120, 429 60, …". */
-export function describeInjected(stats: AdminReport, tokenLifetimeSec: number, tokensIssued: number): string {
+export function describeInjected(
+  stats: AdminReport,
+  tokenLifetimeSec: number,
+  tokens: { issued: number; used: number },
+): string {
   const f = stats.faultsInjected;
   const kinds: [string, number][] = [
     ['5xx', f.error],
@@ -101,12 +70,5 @@ export function describeInjected(stats: AdminReport, tokenLifetimeSec: number, t
   ];
   const total = kinds.reduce((sum, [, n]) => sum + n, 0);
   const list = kinds.map(([name, n]) => `${name} ${n}`).join(', ');
-  return `${total} faults: ${list}; ${tokensIssued} tokens of ${tokenLifetimeSec} s`;
-}
-
-/** DEDL tokens issued (token exchanges that succeeded are all we can count: requests to the endpoint). */
-export function dedlTokenRequests(stats: AdminReport): number {
-  return Object.entries(stats.requestsByRoute)
-    .filter(([route]) => route.startsWith('POST ') && route.includes('/realms/dedl/') && route.endsWith('/token'))
-    .reduce((sum, [, n]) => sum + n, 0);
+  return `${total} faults: ${list}; ${tokens.issued} tokens of ${tokenLifetimeSec} s issued, ${tokens.used} used`;
 }

@@ -15,7 +15,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { productDigest } from '../../src/emulator/product';
 import type { CampaignItem, CampaignReport } from '../../src/shared/campaign-report';
-import { CHAOS_SCALE, recordChaosRow } from './chaos-record';
+import { CHAOS_SCALE, recordChaosRow, secretsIn } from './chaos-record';
+import { historyTexts } from './chaos-harness';
+import { auditLocalSink, productObjectName } from '../helpers/sink-audit';
 import {
   type CampaignEnv,
   campaignRequest,
@@ -23,14 +25,7 @@ import {
   orderCounts,
   startCampaignEnv,
 } from '../helpers/campaign-env';
-import {
-  auditSink,
-  dedlTokenRequests,
-  describeInjected,
-  emulatorStats,
-  hookItems,
-  replaceFaults,
-} from './fault-storm-audit';
+import { describeInjected, emulatorStats, hookItems, replaceFaults } from './fault-storm-audit';
 import { RetryAfterWitness } from './fault-storm-wire';
 
 const FULL = CHAOS_SCALE === 'full';
@@ -73,7 +68,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       expect(identifiers).toHaveLength(PLAN.products);
       const sink = env.freshSink('storm');
       const workflowId = `chaos-fault-storm-${CHAOS_SCALE}-${Date.now()}`;
-      const before = (await emulatorStats(env.emulator)).requestsTotal;
+      const { requestsTotal: before, accessTokens: tokensBefore } = await emulatorStats(env.emulator);
       const started = Date.now();
       const witness = new RetryAfterWitness().start();
       const report: CampaignReport = await env.client.workflow
@@ -116,13 +111,13 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
 
       // Every recoverable product must be on disk with the emulator's sha256 (hashed again from the
       // file) and reported so; any file or report with other bytes is a corrupt product accepted.
-      const audit = await auditSink(sink.dir);
+      const audit = await auditLocalSink(sink.dir);
       const expected = new Map<string, string>();
       for (const id of identifiers) expected.set(id, (await productDigest({ identifier: id, size: SIZE })).sha256);
       const lostIds: string[] = [];
       const corruptIds: string[] = [];
       for (const identifier of recoverable) {
-        const onDisk = audit.zips.get(`${identifier}.zip`);
+        const onDisk = audit.objects.get(productObjectName(identifier))?.sha256;
         const item = byId.get(identifier);
         const right = expected.get(identifier);
         if ((onDisk !== undefined && onDisk !== right) || (item?.sha256 !== undefined && item.sha256 !== right)) {
@@ -130,7 +125,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
         } else if (onDisk === undefined || item?.state !== 'delivered') lostIds.push(identifier);
       }
       // A product file for an item the Hook failed was accepted from nowhere.
-      const strays = [...audit.zips.keys()].filter((name) => !recoverable.includes(name.replace(/\.zip$/, '')));
+      const strays = [...audit.objects.keys()].filter((name) => !recoverable.includes(name.replace(/\.zip$/, '')));
       corruptIds.push(...strays);
 
       // One order per batch, each product in exactly one of them.
@@ -138,7 +133,22 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       const duplicated = [...counts.values()].filter((n) => n > 1).length;
       const batches = Math.ceil(PLAN.products / PLAN.orderSize);
 
-      const tokens = dedlTokenRequests(stats);
+      // DEDL access tokens issued during the storm (a faulted token request issues none), and the
+      // distinct ones the Hook accepted on a request: a renewed token that was also used.
+      const tokens = {
+        issued: stats.accessTokens.dedl.issued - tokensBefore.dedl.issued,
+        used: stats.accessTokens.dedl.used - tokensBefore.dedl.used,
+      };
+      // Secrets of this scenario: the bearer tokens (any JWT) in the histories, manifest or report.
+      // (The worker runs in this process; its log is not captured here.)
+      const secretsFound = secretsIn(
+        [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./],
+        [
+          ...(await historyTexts(env.client, [workflowId])),
+          { where: 'manifest', text: JSON.stringify(manifest) },
+          { where: 'campaign report', text: JSON.stringify(report) },
+        ],
+      );
       const arrived = stats.requestsTotal - before;
       const witnessed = witness.requestsTo(new URL(env.emulator.url).origin);
       const injected = describeInjected(stats, PLAN.tokenLifetimeSec, tokens);
@@ -150,7 +160,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
         lost: lostIds.length,
         duplicated,
         corruptAccepted: corruptIds.length,
-        secretsFound: 0,
+        secretsFound: secretsFound.length,
       });
       console.log(
         `fault storm (${CHAOS_SCALE}): ${PLAN.products} products in ${elapsedSec.toFixed(1)} s, ` +
@@ -160,7 +170,8 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       );
 
       expect({ lost: lostIds, duplicated, corrupt: corruptIds }).toEqual({ lost: [], duplicated: 0, corrupt: [] });
-      expect(audit.parts).toEqual([]);
+      expect(secretsFound).toEqual([]);
+      expect(audit.partFiles).toEqual([]);
       expect(report.counts).toMatchObject({
         items: PLAN.products,
         delivered: recoverable.length,
@@ -204,8 +215,10 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       const f = stats.faultsInjected;
       expect(Math.min(f.error, f.rateLimit, f.reset, f.truncate, f.itemFailure)).toBeGreaterThan(0);
       expect(hookFailed.size).toBe(f.itemFailure);
-      // Tokens were replaced during the run (they last PLAN.tokenLifetimeSec).
-      expect(tokens).toBeGreaterThan(1);
+      // Tokens were replaced during the run (they last PLAN.tokenLifetimeSec), and the new ones used.
+      expect(tokens.issued).toBeGreaterThan(1);
+      expect(tokens.used).toBeGreaterThan(1);
+      expect(tokens.used).toBeLessThanOrEqual(tokens.issued);
     },
     PLAN.timeoutMs + 60_000,
   );

@@ -27,6 +27,7 @@ import { CHAOS_SCALE } from './chaos-record';
 import {
   WorkerSupervisor,
   chaosFigures,
+  campaignSecretsFound,
   expectCampaignIntact,
   chaosRandom,
   chaosWorkerEnv,
@@ -34,7 +35,6 @@ import {
   faultMarks,
   listHookOrders,
   localSinkUnderTest,
-  prebuiltWorkflowBundle,
   s3SinkUnderTest,
   scratchDir,
   waitFor,
@@ -55,7 +55,6 @@ jest.setTimeout(SCALE.campaignMs + 5 * 60_000);
 
 describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
-  let bundle: string;
   let binary: string;
   let dbFile: string;
   let port: number;
@@ -75,11 +74,7 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
   beforeAll(async () => {
     scratch = await scratchDir('restart');
     dbFile = path.join(scratch.dir, 'temporal.db');
-    [bundle, binary, port] = await Promise.all([
-      prebuiltWorkflowBundle(scratch.dir),
-      ensureTool(TEMPORAL_CLI),
-      freePort(),
-    ]);
+    [binary, port] = await Promise.all([ensureTool(TEMPORAL_CLI), freePort()]);
     await startServer();
     s3 = stackS3Client();
   });
@@ -108,7 +103,6 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
           temporal,
           emulator,
           taskQueue,
-          workflowBundle: bundle,
           s3: { name: 'chaos-s3', ...testStack().s3 },
         }),
         path.join(scratch.dir, `worker-${kind}.log`),
@@ -146,6 +140,7 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
         // The fault schedule: stop the server after the k-th product landed, keep it down for 1–5 s.
         const marks = faultMarks(random, SCALE.restarts, SCALE.products, 0.1, 0.8);
         process.stderr.write(`[chaos] ${scenario}: restarts after ${marks.join(', ')} products\n`);
+        const inFlightAtRestart: number[] = [];
         for (const mark of marks) {
           const before = await sink.delivered();
           await waitFor(
@@ -156,6 +151,11 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
             50,
           );
           await delay(random.int(0, 1000));
+          // The outage must hit work in progress: the campaign running, products still to deliver.
+          const [running, delivered] = await Promise.all([status(), sink.delivered()]);
+          expect(running).toBe('RUNNING');
+          expect(SCALE.products - delivered).toBeGreaterThan(0);
+          inFlightAtRestart.push(SCALE.products - delivered);
           await stopServer();
           const downtime = random.int(1000, 5000);
           await delay(downtime);
@@ -163,7 +163,8 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
           expect(again.address).toBe(temporal.address);
           restarts++;
           process.stderr.write(
-            `[chaos] ${scenario}: restart ${restarts} after ${mark} products, down ${downtime} ms\n`,
+            `[chaos] ${scenario}: restart ${restarts} after ${mark} products, ${inFlightAtRestart.at(-1)} ` +
+              `undelivered, down ${downtime} ms\n`,
           );
         }
 
@@ -184,12 +185,19 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
         // The worker rode out the outage: it must never have exited (unexpectedExits is checked).
         expectCampaignIntact({
           scenario,
-          injected: `${restarts} server restart${restarts === 1 ? '' : 's'}`,
+          injected: `${restarts} server restart${restarts === 1 ? '' : 's'} (products undelivered at each: ${inFlightAtRestart.join(', ')})`,
           report,
           figures,
           orders,
           plan: SCALE,
           workers,
+          secretsFound: await campaignSecretsFound({
+            client,
+            workflowId,
+            logFile: workers.logFile,
+            report,
+            secrets: [testStack().s3.secretAccessKey],
+          }),
         });
       } finally {
         await workers.close();

@@ -23,6 +23,7 @@ import {
   WorkerSupervisor,
   activitiesRetriedAfterTimeout,
   chaosFigures,
+  campaignSecretsFound,
   expectCampaignIntact,
   pendingWork,
   chaosRandom,
@@ -32,7 +33,6 @@ import {
   faultMarks,
   listHookOrders,
   localSinkUnderTest,
-  prebuiltWorkflowBundle,
   s3SinkUnderTest,
   scratchDir,
   waitFor,
@@ -71,17 +71,13 @@ jest.setTimeout(SCALE.campaignMs + 5 * 60_000);
 
 describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
-  let bundle: string;
   let connection: Connection;
   let client: Client;
   let s3: S3Client;
 
   beforeAll(async () => {
     scratch = await scratchDir('kills');
-    [bundle, connection] = await Promise.all([
-      prebuiltWorkflowBundle(scratch.dir),
-      Connection.connect({ address: testStack().temporal.address }),
-    ]);
+    connection = await Connection.connect({ address: testStack().temporal.address });
     client = new Client({ connection, namespace: testStack().temporal.namespace });
     s3 = stackS3Client();
   });
@@ -110,7 +106,6 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
         temporal,
         emulator,
         taskQueue,
-        workflowBundle: bundle,
         s3: { name: 'chaos-s3', ...stackS3 },
       }),
       path.join(scratch.dir, `worker-${kind}.log`),
@@ -202,6 +197,14 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
         orders,
         plan: SCALE,
         workers,
+        // The workers hold the S3 secret key (credential set chaos-s3) whatever the sink.
+        secretsFound: await campaignSecretsFound({
+          client,
+          workflowId,
+          logFile: workers.logFile,
+          report,
+          secrets: [stackS3.secretAccessKey],
+        }),
       });
     } finally {
       await workers.close();

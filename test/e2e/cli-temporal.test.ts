@@ -17,6 +17,7 @@ import { productDigest } from '../../src/emulator/product';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { testStack } from '../helpers/stack';
 import { captureIO, emulatorStats, scratchDir } from './cli-helpers';
+import { productsNotAsGenerated } from '../helpers/sink-audit';
 
 const run = promisify(execFile);
 const EXAMPLE = 'examples/harvest-temporary.json';
@@ -141,6 +142,7 @@ describe('the README Temporal CLI commands', () => {
       const { sha256 } = await productDigest({ identifier, size: SIZE });
       expect(result).toContain(`"sha256":"${sha256}"`);
     }
+    expect(await productsNotAsGenerated({ dir: exampleDir }, example.identifiers, SIZE)).toEqual([]);
     expect((await emulatorStats(emulator.adminUrl)).ordersCreated).toBe(1);
   });
 

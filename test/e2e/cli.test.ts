@@ -11,6 +11,7 @@ import { eventually } from '../helpers/hook';
 import { type HarvestEnv, catalogueIdentifiers, startHarvestEnv } from '../helpers/harvest-env';
 import { testStack } from '../helpers/stack';
 import { captureIO, cli, emulatorStats, scratchDir } from './cli-helpers';
+import { productsNotAsGenerated } from '../helpers/sink-audit';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;
@@ -64,6 +65,8 @@ describe('dedl-harvest CLI against a real worker and the emulator', () => {
       expect(result.stdout).toContain(`${identifier}  delivered 293 KiB sha256 ${expected.sha256.slice(0, 12)}`);
     }
     expect((await readdir(sinkDir)).sort()).toEqual([...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
+    // The files themselves, re-hashed, hold the emulator's bytes.
+    expect(await productsNotAsGenerated({ dir: sinkDir }, identifiers, SIZE)).toEqual([]);
 
     // The finished harvest can be looked at again: result (same exit code) and status.
     const again = await cli(['result', workflowId, '--json'], cliEnv, scratch.dir);
@@ -92,6 +95,9 @@ describe('dedl-harvest CLI against a real worker and the emulator', () => {
     expect(doc.workflowId).toMatch(/^harvest-cli-json-[0-9a-f]{6}$/);
     expect(doc.report).toMatchObject({ outcome: 'delivered', totals: { items: 1, delivered: 1, bytes: SIZE } });
     expect(doc.report.items[0]!.sha256).toBe((await productDigest({ identifier: identifier!, size: SIZE })).sha256);
+    expect(await productsNotAsGenerated({ dir: path.join(scratch.dir, 'json-output') }, [identifier!], SIZE)).toEqual(
+      [],
+    );
   });
 
   it('exits 3 when some items fail, with the Hook message in the report', async () => {

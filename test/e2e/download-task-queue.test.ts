@@ -82,7 +82,6 @@ describe('downloads on their own task queue', () => {
       temporal: testStack().temporal,
       emulator: env.emulator,
       taskQueue: downloads,
-      workflowBundle: 'none',
     });
     downloadWorker = new WorkerSupervisor(
       // No workflow bundle at all: a download worker never loads workflow code.

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { productDigest } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
+import { productsNotAsGenerated } from '../helpers/sink-audit';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;
@@ -35,6 +36,8 @@ describe('harvest into a local folder (TEMPORARY)', () => {
       expect(item).toMatchObject({ state: 'delivered', bytes: SIZE, sha256: expected.sha256, hookStatus: 'completed' });
       expect(item.location).toBe(`${env.sinkUrl}/${identifier}.zip`);
     }
+    // The files themselves, re-hashed, hold the emulator's bytes (not only the report says so).
+    expect(await productsNotAsGenerated({ dir: env.sinkDir }, identifiers, SIZE)).toEqual([]);
     const files = (await readdir(env.sinkDir)).sort();
     expect(files).toEqual([...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
     const manifest = JSON.parse(await readFile(path.join(env.sinkDir, 'manifest.json'), 'utf8')) as HarvestReport;

@@ -115,6 +115,8 @@ describe('the worker Prometheus endpoint', () => {
         TEMPORAL_NAMESPACE: testStack().temporal.namespace,
         DEDL_TASK_QUEUE: taskQueue,
         DEDL_METRICS_ADDRESS: address,
+        // The run's prebuilt workflow bundle: no webpack at start.
+        DEDL_WORKFLOW_BUNDLE: testStack().workflowBundle,
         HOOK_BASE_URL: emulator.url,
         DESP_USERNAME: 'demo',
         DESP_PASSWORD: 'demo',

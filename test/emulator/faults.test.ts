@@ -78,13 +78,26 @@ describe('emulator faults', () => {
   });
 
   it('answers 5xx for a fraction of requests, deterministically from the seed', async () => {
-    await put(emu, { errorRate: 0.5 });
-    const codes: number[] = [];
-    for (let i = 0; i < 40; i++) codes.push((await api.get('Workflows')).status);
-    const errors = codes.filter((c) => c === 503).length;
+    /** 40 requests to an emulator started with `seed` and a 50 % error rate: their status codes. */
+    const run = async (seed: number) => {
+      const other = await startTestEmulator({ productSize: 64 * 1024, seed, faults: { errorRate: 0.5 } });
+      try {
+        const odata = odp(other, await dedlToken(other.url));
+        const codes: number[] = [];
+        for (let i = 0; i < 40; i++) codes.push((await odata.get('Workflows')).status);
+        return { codes, injected: (await stats(other)).faultsInjected.error as number };
+      } finally {
+        await other.close();
+      }
+    };
+    const first = await run(7);
+    const errors = first.codes.filter((c) => c === 503).length;
     expect(errors).toBeGreaterThan(8);
     expect(errors).toBeLessThan(32);
-    expect((await stats(emu)).faultsInjected.error).toBe(errors);
+    expect(first.injected).toBe(errors);
+    // The same seed gives the same answers, request by request; another seed does not.
+    expect((await run(7)).codes).toEqual(first.codes);
+    expect((await run(8)).codes).not.toEqual(first.codes);
   });
 
   it('answers 429 with Retry-After and reports who came back early', async () => {

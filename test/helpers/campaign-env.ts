@@ -105,33 +105,6 @@ export function orderCounts(orders: readonly HookOrderView[]): Map<string, numbe
   return counts;
 }
 
-/**
- * Watches the emulator's items queued or in progress (over all orders, so one account per
- * emulator) as often as it can answer, and keeps the largest count seen.
- */
-export function watchItemsInFlight(emulator: EmulatorHandle): { stop(): Promise<{ max: number; samples: number }> } {
-  let stopped = false;
-  let max = 0;
-  let samples = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      const res = await httpRequest(`${emulator.adminUrl}/stats`);
-      const stats = (await res.body.json()) as { itemsByState: Record<string, number> };
-      max = Math.max(max, (stats.itemsByState.queued ?? 0) + (stats.itemsByState.in_progress ?? 0));
-      samples++;
-      // Items stay queued or in progress for tens of ms at least: sampling every few ms sees them all.
-      await new Promise((resolve) => setTimeout(resolve, 3));
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await loop;
-      return { max, samples };
-    },
-  };
-}
-
 /** A campaign request for tests: fast polling, small orders, a unique account label. */
 export function campaignRequest(
   overrides: Partial<CampaignRequestInput> & Pick<CampaignRequestInput, 'output'>,

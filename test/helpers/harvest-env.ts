@@ -28,7 +28,6 @@ export interface HarvestEnv {
   close(): Promise<void>;
 }
 
-let bundle: WorkerOptions['workflowBundle'] | undefined;
 /** Built with the encrypting failure converter, for workers given DEDL_PAYLOAD_KEYS. */
 let encryptingBundle: WorkerOptions['workflowBundle'] | undefined;
 
@@ -38,11 +37,13 @@ export async function startHarvestEnv(
   /** Another Temporal server than the test stack's (e.g. one started with its own dynamic config). */
   temporal: { address: string; namespace: string } = testStack().temporal,
 ): Promise<HarvestEnv> {
+  const bundlePath = testStack().workflowBundle;
   const { address, namespace } = temporal;
   const dataConverter = dataConverterFromEnv(extraEnv);
+  // The plain bundle is the one global-setup built for the run.
   const workflowBundle = dataConverter
     ? (encryptingBundle ??= await loadWorkflowBundle(undefined, dataConverter))
-    : (bundle ??= await loadWorkflowBundle());
+    : await loadWorkflowBundle(bundlePath);
   const emulator = await startEmulator(emulatorOptions);
   const env = {
     TEMPORAL_ADDRESS: address,

@@ -1,4 +1,5 @@
-import type { Agent } from 'undici';
+import { type Agent, request as http } from 'undici';
+import type { AdminReport, EmulatorHandle } from '../../src/emulator';
 import { HookClient } from '../../src/hook/client';
 import { type DespCredentials, despTokenSource } from '../../src/hook/desp-login';
 import { endpointsAt } from '../../src/hook/endpoints';
@@ -34,4 +35,11 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** The emulator's admin report (`GET /_emulator/stats`): what it served, counted at the server. */
+export async function emulatorStats(emulator: Pick<EmulatorHandle, 'adminUrl'>): Promise<AdminReport> {
+  const res = await http(`${emulator.adminUrl}/stats`);
+  if (res.statusCode !== 200) throw new Error(`emulator stats: HTTP ${res.statusCode}`);
+  return (await res.body.json()) as AdminReport;
 }

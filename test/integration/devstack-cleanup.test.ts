@@ -3,7 +3,7 @@
  * when that process is killed outright, and its scratch folder goes with it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,12 +11,23 @@ import { startS3Server } from '../../src/devstack/s3-server';
 import { PROJECT_ROOT, VERSITYGW, ensureTool } from '../../src/devstack/tools';
 import { waitUntilReady } from '../../src/devstack/wait';
 
+/** Alive: the process exists and is not a zombie waiting to be reaped (Linux /proc). */
 function isRunning(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** The pids of `pid`'s children (Linux /proc), [] when it has none or is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return text ? text.split(/\s+/).map(Number) : [];
+  } catch {
+    return [];
   }
 }
 
@@ -25,8 +36,10 @@ describe('leashed servers', () => {
     const server = await startS3Server({ binary: await ensureTool(VERSITYGW, { log: () => undefined }) });
     const scratch = path.dirname(server.dataDir);
     expect(existsSync(scratch)).toBe(true);
+    expect(isRunning(server.pid)).toBe(true);
     await server.stop();
     expect(existsSync(scratch)).toBe(false);
+    expect(isRunning(server.pid)).toBe(false);
   });
 
   it('dies with its parent when the parent is SIGKILLed', async () => {
@@ -48,13 +61,23 @@ describe('leashed servers', () => {
       parent.stdout.once('data', (d) => resolve(Number(String(d).trim()))),
     );
     expect(isRunning(leashPid)).toBe(true);
+    // The leashed process itself: the leash's one child, `sleep 600`.
+    let leashed: number[] = [];
+    await waitUntilReady('leashed process started', async () => (leashed = childrenOf(leashPid)).length === 1, {
+      timeoutMs: 15_000,
+    });
+    const sleepPid = leashed[0]!;
+    expect(readFileSync(`/proc/${sleepPid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
 
     parent.kill('SIGKILL');
 
-    await waitUntilReady('leash shutdown', async () => !isRunning(leashPid) && !existsSync(scratch), {
-      timeoutMs: 15_000,
-    });
+    await waitUntilReady(
+      'leash shutdown',
+      async () => !isRunning(leashPid) && !isRunning(sleepPid) && !existsSync(scratch),
+      { timeoutMs: 15_000 },
+    );
     expect(isRunning(leashPid)).toBe(false);
+    expect(isRunning(sleepPid)).toBe(false);
     expect(existsSync(scratch)).toBe(false);
   });
 });
