@@ -63,11 +63,15 @@ export async function originalRequest(client: Client, handle: WorkflowHandle): P
   return input as HarvestRequestInput;
 }
 
-/** A closed harvest's report: its result, or (cancelled, failed) its last progress. */
+/**
+ * A closed harvest's report: its result, or (cancelled, failed) its last progress — whose outcome
+ * still says `running` when the workflow failed before it could finish its report.
+ */
 export async function finishedReport(handle: WorkflowHandle): Promise<HarvestReport> {
   try {
     return (await handle.result()) as HarvestReport;
   } catch {
-    return handle.query(progressQuery);
+    const progress = await handle.query(progressQuery);
+    return { ...progress, outcome: progress.outcome === 'running' ? 'failed' : progress.outcome };
   }
 }

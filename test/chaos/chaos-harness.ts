@@ -353,14 +353,15 @@ export async function historyTexts(
 }
 
 /**
- * The occurrences of `secrets` in a crash scenario's histories (the campaign's and its children's),
+ * The occurrences of `secrets` in a scenario's histories (the workflow's and its children's),
  * its workers' log and its report: what the row's "secrets found" counts.
  */
 export async function campaignSecretsFound(input: {
   client: Client;
   workflowId: string;
   logFile: string;
-  report: CampaignReport;
+  /** The run's report, a campaign's or a harvest's: only its text is searched. */
+  report: object;
   secrets: readonly string[];
 }): Promise<string[]> {
   const places = [

@@ -19,6 +19,7 @@ import { COLLECTION, catalogueIds } from '../helpers/campaign-env';
 import { testStack } from '../helpers/stack';
 import {
   WorkerSupervisor,
+  campaignSecretsFound,
   chaosFigures,
   chaosRandom,
   chaosWorkerEnv,
@@ -27,7 +28,6 @@ import {
   faultMarks,
   listHookOrders,
   localSinkUnderTest,
-  prebuiltWorkflowBundle,
   scratchDir,
   waitFor,
 } from '../chaos/chaos-harness';
@@ -70,7 +70,6 @@ const FAULTS: Fault[] = [
 describe('a campaign on a Temporal cluster through service and database faults', () => {
   let scratch: Awaited<ReturnType<typeof scratchDir>>;
   let cluster: TemporalCluster;
-  let bundle: string;
 
   beforeAll(async () => {
     scratch = await scratchDir('cluster-faults');
@@ -79,10 +78,12 @@ describe('a campaign on a Temporal cluster through service and database faults',
       await ensureTool(TEMPORAL_SQL_TOOL),
       await ensureTool(TEMPORAL_CLI),
     ];
-    [cluster, bundle] = await Promise.all([
-      startTemporalCluster({ serverBinary, sqlToolBinary, cliBinary, searchAttributes: searchAttributeFlags() }),
-      prebuiltWorkflowBundle(scratch.dir),
-    ]);
+    cluster = await startTemporalCluster({
+      serverBinary,
+      sqlToolBinary,
+      cliBinary,
+      searchAttributes: searchAttributeFlags(),
+    });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -101,7 +102,6 @@ describe('a campaign on a Temporal cluster through service and database faults',
         temporal,
         emulator,
         taskQueue,
-        workflowBundle: bundle,
         s3: { name: 'chaos-s3', ...testStack().s3 },
       }),
       path.join(scratch.dir, 'worker.log'),
@@ -172,6 +172,14 @@ describe('a campaign on a Temporal cluster through service and database faults',
         orders,
         plan: PLAN,
         workers,
+        // The worker holds an S3 secret key (credential set chaos-s3): it must appear nowhere.
+        secretsFound: await campaignSecretsFound({
+          client,
+          workflowId,
+          logFile: workers.logFile,
+          report,
+          secrets: [testStack().s3.secretAccessKey],
+        }),
       });
       expect(injected).toHaveLength(FAULTS.length);
     } finally {

@@ -12,6 +12,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import {
   WorkerSupervisor,
+  campaignSecretsFound,
   chaosFigures,
   chaosWorkerEnv,
   expectedProducts,
@@ -72,7 +73,6 @@ describe('two download hosts on one cluster', () => {
         temporal: testStack().temporal,
         emulator: env.emulator,
         taskQueue: downloads,
-        workflowBundle: 'none',
         s3: { name: CREDENTIALS, ...testStack().s3 },
       });
       const host = new WorkerSupervisor(
@@ -111,6 +111,20 @@ describe('two download hosts on one cluster', () => {
     ]);
     const mine = orders.filter((o) => o.IdentifierList.some((id) => identifiers.includes(id)));
     const figures = chaosFigures({ expected, audit, orders: mine, ledger: false });
+    // Both hosts hold the S3 secret key: it must appear in no history, log or report.
+    const secretsFound = (
+      await Promise.all(
+        hosts.map((host) =>
+          campaignSecretsFound({
+            client: env.client,
+            workflowId: handle.workflowId,
+            logFile: host.logFile,
+            report,
+            secrets: [testStack().s3.secretAccessKey],
+          }),
+        ),
+      )
+    ).flat();
     recordChaosRow({
       scenario: 'cluster: two download hosts (separate processes), S3 sink',
       runs: 1,
@@ -119,9 +133,10 @@ describe('two download hosts on one cluster', () => {
       lost: figures.lost,
       duplicated: figures.duplicated,
       corruptAccepted: figures.corruptAccepted,
-      secretsFound: 0,
+      secretsFound: secretsFound.length,
     });
     expect(figures.problems).toEqual([]);
+    expect(secretsFound).toEqual([]);
     expect(figures).toMatchObject({ lost: 0, duplicated: 0, corruptAccepted: 0, unfinishedUploads: 0 });
     expect(mine).toHaveLength(1);
 
