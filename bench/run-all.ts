@@ -33,6 +33,7 @@ const SCRIPTS: Script[] = [
   { file: 'private-verify.ts', benchmark: '4. PRIVATE verification' },
   { file: 'polling.ts', benchmark: '5. Polling' },
   { file: 'worker-footprint.ts', benchmark: '6. Worker footprint' },
+  { file: 'temporal-stacks.ts', benchmark: '7. Temporal cluster vs dev server' },
 ];
 
 const BEGIN = '<!-- bench:begin (written by bench/run-all.ts; edit outside the markers) -->';

@@ -45,7 +45,8 @@ export async function preflightProblems(
   return problems;
 }
 
-function destination(
+/** One destination as a preflight description, with the keys of its credential set for `s3://`. */
+export function destination(
   field: string,
   url: string,
   credentialSet: string | undefined,

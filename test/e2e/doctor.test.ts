@@ -200,4 +200,26 @@ describe('dedl-harvest doctor', () => {
     await doctor({}, '--capture', dir);
     expect(await readdir(dir)).toContain(`stac-search-${today}-2.json`);
   });
+
+  it('--sink checks a destination as a harvest does before ordering: a writable folder and bucket pass, a dead one fails with its fix', async () => {
+    const folder = path.join(scratch.dir, 'sink-ok');
+    const good = await doctor({}, '--sink', `file://${folder}`);
+    expect(row(good.report, `sink:file://${folder}`)).toMatchObject({ status: 'pass' });
+    const s3 = await doctor({}, '--sink', `s3://${bucket}/doctor`, '--sink-credentials', 'islet');
+    expect(row(s3.report, `sink:s3://${bucket}/doctor`)).toMatchObject({ status: 'pass' });
+    expect(s3.code).toBe(0);
+
+    const dead = await doctor({}, '--sink', 'file:///etc/passwd/inside');
+    expect(row(dead.report, 'sink:file:///etc/passwd/inside')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('ENOTDIR'),
+      fix: expect.any(String),
+    });
+    expect(dead.code).toBe(1);
+    const missing = await doctor({}, '--sink', 's3://no-such-bucket-doctor/p', '--sink-credentials', 'islet');
+    expect(row(missing.report, 's3://no-such-bucket-doctor/p'.replace(/^/, 'sink:'))).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('NoSuchBucket'),
+    });
+  });
 });

@@ -5,7 +5,10 @@
  */
 import path from 'node:path';
 import { type Command, stringFlag } from '../command';
-import { type CheckRow, DEFAULT_COLLECTION, runDoctor } from '../doctor/checks';
+import { destination } from '../../activities/destinations';
+import { loadCredentialStore } from '../../config/credentials';
+import { PreflightError, preflightSink } from '../../storage/preflight';
+import { type CheckRow, DEFAULT_COLLECTION, type DoctorOptions, runDoctor } from '../doctor/checks';
 import { type CapturedFixture, writeCaptures } from '../doctor/capture';
 import { ExchangeRecorder } from '../doctor/recorder';
 import { UsageError } from '../errors';
@@ -15,7 +18,8 @@ import { privateValuesOf, secretsOf, withoutLiterals } from '../secrets';
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  usage: 'doctor [--capture <dir>] [--workflow <name>] [--collection <id>] [--bucket <set>=<bucket>[,…]]',
+  usage:
+    'doctor [--capture <dir>] [--workflow <name>] [--collection <id>] [--bucket <set>=<bucket>[,…]] [--sink <url> [--sink-credentials <set>]]',
   summary: 'check the login, the Hook, STAC, S3 keys and Temporal with your configuration (read-only, orders nothing)',
   details: [
     'Uses the worker settings (environment and .env): HOOK_AUTH and its credentials, the Hook and STAC URLs,',
@@ -43,6 +47,16 @@ export const doctorCommand: Command = {
       value: '<set>=<bucket>',
       description: "list this bucket with the set's S3 keys instead of ListBuckets (comma-separated)",
     },
+    sink: {
+      type: 'string',
+      value: '<url>',
+      description: 'also check that this sink (file:// or s3://) can be written, as a harvest does before ordering',
+    },
+    'sink-credentials': {
+      type: 'string',
+      value: '<set>',
+      description: 'the credential set of an s3:// --sink',
+    },
   },
   positionals: { min: 0, max: 0 },
   async run(ctx) {
@@ -56,6 +70,7 @@ export const doctorCommand: Command = {
       collection: stringFlag(ctx.flags, 'collection'),
       buckets: parseBuckets(stringFlag(ctx.flags, 'bucket')),
       recorder,
+      ...sinkOptions(stringFlag(ctx.flags, 'sink'), stringFlag(ctx.flags, 'sink-credentials'), env),
     });
     let captured: CapturedFixture[] | undefined;
     if (captureDir && recorder && report.config) {
@@ -77,6 +92,30 @@ export const doctorCommand: Command = {
     return report.ok ? EXIT.OK : EXIT.ERROR;
   },
 };
+
+/** The sink row: the preflight a harvest runs before ordering (storage/preflight.ts), on `--sink`. */
+function sinkOptions(
+  url: string | undefined,
+  credentials: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Pick<DoctorOptions, 'sinks' | 'sinkPreflight'> {
+  if (!url) return {};
+  return {
+    sinks: [{ url, credentials }],
+    async sinkPreflight(sink) {
+      const store = loadCredentialStore(env);
+      const unknown = sink.credentials ? store.check(sink.credentials, 's3') : undefined;
+      if (unknown) return { ok: false, detail: unknown, fix: 'define the credential set (DEDL_CREDENTIALS_<SET>_*)' };
+      try {
+        const passed = await preflightSink(destination('--sink', sink.url, sink.credentials, store));
+        return { ok: true, detail: passed.checks.join('; ') };
+      } catch (err) {
+        if (err instanceof PreflightError) return { ok: false, detail: err.reason, fix: err.fix };
+        throw err;
+      }
+    },
+  };
+}
 
 function parseBuckets(flag: string | undefined): Record<string, string> {
   if (!flag) return {};

@@ -33,10 +33,8 @@ export interface CheckRow {
 }
 
 /**
- * SINK PREFLIGHT HOOK — the "sink writable" rows. The sink preflight (src/storage/preflight.ts,
- * built on another branch) checks that a sink URL can be written; wire it here: pass it as
- * `DoctorOptions.sinkPreflight` from the doctor command, with the sinks to check (e.g. a `--sink`
- * flag). Until then doctor shows no sink row.
+ * The "sink writable" rows: the doctor command passes the preflight a harvest runs before ordering
+ * (src/storage/preflight.ts) for each `--sink`; without one there is no sink row.
  */
 export type SinkPreflight = (sink: { url: string; credentials?: string }) => Promise<{
   ok: boolean;
@@ -55,7 +53,7 @@ export interface DoctorOptions {
   buckets?: Record<string, string>;
   /** Records every answer of the Hook, STAC and identity providers (`--capture`). */
   recorder?: ExchangeRecorder;
-  /** See SinkPreflight: the rows of the sink preflight, once wired. */
+  /** See SinkPreflight: the rows of the sink preflight. */
   sinkPreflight?: SinkPreflight;
   sinks?: { url: string; credentials?: string }[];
   /** How long to wait for a Temporal connection (default 5 s). */
