@@ -5,7 +5,13 @@
  */
 import { Agent, type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
-import { HookResponseError, hookErrorFromStatus, parseRetryAfter, toHookError } from './errors';
+import {
+  HookResponseError,
+  HookUnreadableAnswerError,
+  hookErrorFromStatus,
+  parseRetryAfter,
+  toHookError,
+} from './errors';
 
 export interface HttpTimeouts {
   /** TCP + TLS connect. Default 10 s. */
@@ -92,7 +98,10 @@ export async function ensureOk(res: HttpResponse, req: Pick<HttpRequest, 'method
   );
 }
 
-/** Reads a 2xx JSON body and validates it; a body that is not the promised JSON is a HookResponseError. */
+/**
+ * Reads a 2xx JSON body and validates it: a body that is not JSON is a HookResponseError (retried),
+ * JSON of another shape a HookUnreadableAnswerError (not retried).
+ */
 export async function readJson<S extends z.ZodType>(
   res: HttpResponse,
   req: Pick<HttpRequest, 'method' | 'url'>,
@@ -109,14 +118,16 @@ export async function readJson<S extends z.ZodType>(
       detail: text.slice(0, 200),
     });
   }
+  // JSON of a shape we cannot read is permanent (asking again returns the same), unlike an answer
+  // that is not JSON at all (a proxy's page): it fails once, naming the fields, the answer kept.
   const result = schema.safeParse(parsed);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new HookResponseError('Hook answer does not have the expected shape', {
-      ...req,
-      status: res.statusCode,
-      detail: issues,
-    });
+    throw new HookUnreadableAnswerError(
+      'Hook answer does not have a shape we can read',
+      { ...req, status: res.statusCode },
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+      text,
+    );
   }
   return result.data;
 }
