@@ -69,7 +69,7 @@ async function main(): Promise<void> {
         WorkflowOptions: [{ Name: 'output_storage', Value: 'TEMPORARY' }],
       }),
     });
-    const orderId = ((await created.body.json()) as { value: { Id: string } }).value.Id;
+    const orderId = ((await created.body.json()) as { value: { Id: number } }).value.Id; // numeric in the creation answer (recorded)
     for (let deadline = Date.now() + 10_000; ;) {
       const res = await request(`${odataUrl}ProductionOrders(${orderId})`, { dispatcher, headers });
       const status = ((await res.body.json()) as { Status: string }).Status;

@@ -143,7 +143,7 @@ describe('dedl-harvest CLI against a real worker and the emulator', () => {
     expect(list.stdout).toMatch(/data-harvest\s+Data harvest/);
     const one = await cli(['workflows', 'data-harvest'], cliEnv, scratch.dir);
     expect(one.code).toBe(0);
-    expect(one.stdout).toContain('source_type  [SourceType; required; one of DESP, EXTERNAL]');
+    expect(one.stdout).toContain('source_type  [str; marked required; default EXTERNAL; one of DESP, EXTERNAL]');
     const unknown = await cli(['workflows', 'no-such-workflow'], cliEnv, scratch.dir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('the Hook has no workflow "no-such-workflow"');

@@ -66,7 +66,8 @@ export function describeWorkflow(workflow: HookWorkflow): string[] {
   for (const option of workflow.WorkflowOptions ?? []) {
     const facts = [
       option.Type,
-      option.Required ? 'required' : undefined,
+      // The Hook's `Required` flag is advisory (it accepts orders without most "required" options).
+      option.Required ? 'marked required' : undefined,
       option.Default !== null ? `default ${String(option.Default)}` : undefined,
       option.Value ? `one of ${option.Value.join(', ')}` : undefined,
     ].filter(Boolean);

@@ -250,6 +250,8 @@ describe('HookClient against the emulator', () => {
     });
     await expect(failure).rejects.toBeInstanceOf(HookRequestError);
     await expect(failure).rejects.toMatchObject({ retryable: false });
+    // The Hook's own message is kept, for the harvest's failure.
+    await expect(failure).rejects.toThrow(/HTTP 400.*Workflow 'no-such-workflow' does not exist/);
   });
 
   it('cancels an order: unfinished items end cancelled', async () => {
