@@ -65,8 +65,10 @@ export class PreflightError extends Error {
   }
 }
 
-/** Name of the probe file or object; starts with a dot so listings of products skip it. */
+/** Name of a named probe file; starts with a dot so listings of products skip it. */
 const probeName = () => `.dedl-preflight-${randomUUID()}`;
+/** Key of the S3 probe object under the prefix. */
+const S3_PROBE = '.dedl-preflight';
 
 export async function preflightSink(sink: SinkDescription): Promise<PreflightOk> {
   if (sink.url.startsWith('file://')) return preflightFolder(sink);
@@ -152,7 +154,9 @@ async function preflightS3(sink: SinkDescription): Promise<PreflightOk> {
     throw new PreflightError(sink.field, (err as Error).message, 'write it as s3://bucket/prefix', 'InvalidBucketName');
   }
   const { bucket, prefix } = target;
-  const key = prefix ? `${prefix}/${probeName()}` : probeName();
+  // One fixed key per prefix: concurrent probes overwrite and delete it harmlessly (deleting a
+  // missing key succeeds), and one left by a worker killed half-way goes with the next probe.
+  const key = prefix ? `${prefix}/${S3_PROBE}` : S3_PROBE;
   const s3 = createS3Client(sink.s3);
   const where = `s3://${bucket}/${prefix}`;
   const step = async (what: string, body: () => Promise<unknown>) => {
