@@ -58,7 +58,10 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         const ledgerProblems = credentialProblem
           ? [`ledger.credentials: ${credentialProblem}`]
           : input.ledger
-            ? await preflightProblems([ledgerDestination(input.ledger, credentials)], signal())
+            ? await preflightProblems([ledgerDestination(input.ledger, credentials)], {
+                secrets: credentials.secrets(),
+                signal: signal(),
+              })
             : [];
         if (ledgerProblems.length > 0) {
           throw ApplicationFailure.create({

@@ -6,6 +6,7 @@
 import type { CredentialStore } from '../config/credentials';
 import type { LedgerRef } from '../shared/campaign-request';
 import type { HarvestRequest } from '../shared/harvest-request';
+import { redactText } from '../shared/redact';
 import { PreflightError, type SinkDescription, preflightSink } from '../storage/preflight';
 
 /** Where the request's products (and its manifest) go, as preflight descriptions. */
@@ -24,22 +25,23 @@ export function ledgerDestination(ledger: LedgerRef, credentials: CredentialStor
 }
 
 /**
- * Preflight of each destination; permanent problems come back as `field: reason (fix)` lines,
- * transient errors are thrown (the activity retries). A destination whose credential set the
- * worker lacks is left out: that problem is reported on its own.
+ * Preflight of each destination; permanent problems come back as `field: reason (fix)` lines
+ * (redacted of `secrets`: they go into an InvalidRequest, which no later step redacts), transient
+ * errors are thrown (the activity retries). A destination whose credential set the worker lacks
+ * is left out: that problem is reported on its own.
  */
 export async function preflightProblems(
   destinations: readonly SinkDescription[],
-  signal?: AbortSignal,
+  options: { secrets?: readonly string[]; signal?: AbortSignal } = {},
 ): Promise<string[]> {
   const problems: string[] = [];
   for (const sink of destinations) {
     if (sink.url.startsWith('s3://') && !sink.s3) continue;
     try {
-      await preflightSink({ ...sink, signal });
+      await preflightSink({ ...sink, signal: options.signal });
     } catch (err) {
       if (!(err instanceof PreflightError)) throw err;
-      problems.push(err.message);
+      problems.push(redactText(err.message, options.secrets));
     }
   }
   return problems;

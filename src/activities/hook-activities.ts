@@ -38,7 +38,12 @@ export function createHookActivities(deps: HookActivityDeps) {
         }
         // The destinations last, and only for a request the Hook would take: probes cost a write each.
         if (problems.length === 0)
-          problems.push(...(await preflightProblems(requestDestinations(request, credentials), signal())));
+          problems.push(
+            ...(await preflightProblems(requestDestinations(request, credentials), {
+              secrets: credentials.secrets(),
+              signal: signal(),
+            })),
+          );
         if (problems.length > 0) throw invalidRequest(problems);
         return { optionsHash: optionsHash(request) };
       });

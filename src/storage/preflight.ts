@@ -14,14 +14,16 @@
  *   error (5xx, SlowDown, a reset connection) is rethrown as it is: transient, retry it.
  *
  * What is checked, and the permission each check needs:
- * - folder: created if missing (mkdir -p), a probe file written, fsynced and removed (write and
- *   delete permission on the folder); free space ≥ `expectedBytes` when given (statfs).
+ * - folder: created if missing (mkdir -p), a probe file written, fsynced and removed (write
+ *   permission on the folder; on Linux the probe has no name, O_TMPFILE, so nothing can be left
+ *   behind); free space ≥ `expectedBytes` when given (statfs).
  * - S3 prefix: a probe object put under the prefix (`s3:PutObject`), deleted (`s3:DeleteObject`),
  *   and the prefix listed (`s3:ListBucket`, which harvests use to find PRIVATE outputs, resume
  *   uploads and read the ledger). A missing bucket answers NoSuchBucket to the first of them.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, statfs, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -63,8 +65,10 @@ export class PreflightError extends Error {
   }
 }
 
-/** Name of the probe file or object; starts with a dot so listings of products skip it. */
+/** Name of a named probe file; starts with a dot so listings of products skip it. */
 const probeName = () => `.dedl-preflight-${randomUUID()}`;
+/** Key of the S3 probe object under the prefix. */
+const S3_PROBE = '.dedl-preflight';
 
 export async function preflightSink(sink: SinkDescription): Promise<PreflightOk> {
   if (sink.url.startsWith('file://')) return preflightFolder(sink);
@@ -87,17 +91,7 @@ async function preflightFolder(sink: SinkDescription): Promise<PreflightOk> {
     }
   };
   await step('cannot create the folder', () => mkdir(dir, { recursive: true }));
-  const probe = path.join(dir, probeName());
-  await step('cannot write a file in', async () => {
-    const handle = await open(probe, 'wx', 0o600);
-    try {
-      await handle.writeFile('dedl-harvest preflight\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  });
-  await step('cannot remove a file from', () => unlink(probe));
+  await step('cannot write a file in', () => writeProbe(dir));
   const checks = ['folder created or present', 'probe file written, fsynced and removed'];
   if (sink.expectedBytes !== undefined) {
     const stats = await step('cannot read the free space of', () => statfs(dir));
@@ -115,6 +109,36 @@ async function preflightFolder(sink: SinkDescription): Promise<PreflightOk> {
   return { field: sink.field, url: sink.url, checks };
 }
 
+/** Linux's O_TMPFILE (with O_DIRECTORY): a file without a name, gone when closed. */
+const O_TMPFILE = 0o20000000 | constants.O_DIRECTORY;
+/** What a filesystem without O_TMPFILE answers (older kernels: EISDIR). */
+const NO_TMPFILE = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EISDIR', 'EINVAL']);
+
+/**
+ * Writes, fsyncs and removes a probe. On Linux the probe has no name (O_TMPFILE), so a worker
+ * killed half-way leaves nothing in the user's folder; elsewhere, a named probe is removed.
+ */
+async function writeProbe(dir: string): Promise<void> {
+  const fill = async (handle: FileHandle) => {
+    try {
+      await handle.writeFile('dedl-harvest preflight\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+  if (process.platform === 'linux') {
+    try {
+      return await fill(await open(dir, O_TMPFILE | constants.O_WRONLY, 0o600));
+    } catch (err) {
+      if (!NO_TMPFILE.has((err as { code?: string }).code ?? '')) throw err;
+    }
+  }
+  const probe = path.join(dir, probeName());
+  await fill(await open(probe, 'wx', 0o600));
+  await unlink(probe);
+}
+
 async function preflightS3(sink: SinkDescription): Promise<PreflightOk> {
   if (!sink.s3)
     throw new PreflightError(
@@ -130,7 +154,9 @@ async function preflightS3(sink: SinkDescription): Promise<PreflightOk> {
     throw new PreflightError(sink.field, (err as Error).message, 'write it as s3://bucket/prefix', 'InvalidBucketName');
   }
   const { bucket, prefix } = target;
-  const key = prefix ? `${prefix}/${probeName()}` : probeName();
+  // One fixed key per prefix: concurrent probes overwrite and delete it harmlessly (deleting a
+  // missing key succeeds), and one left by a worker killed half-way goes with the next probe.
+  const key = prefix ? `${prefix}/${S3_PROBE}` : S3_PROBE;
   const s3 = createS3Client(sink.s3);
   const where = `s3://${bucket}/${prefix}`;
   const step = async (what: string, body: () => Promise<unknown>) => {

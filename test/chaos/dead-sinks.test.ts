@@ -20,7 +20,7 @@ import { type CampaignEnv, catalogueIds, startCampaignEnv, until } from '../help
 import { request } from '../helpers/harvest-env';
 import { refusal } from '../helpers/refusal';
 import { type Tmpfs, mountTmpfs } from '../helpers/tmpfs';
-import { testStack } from '../helpers/stack';
+import { s3CredentialEnv } from '../helpers/s3';
 import { type ChaosRow, recordChaosRow } from './chaos-record';
 
 const BIG = 1_500_000;
@@ -53,22 +53,12 @@ describe('chaos: dead sinks', () => {
   const mounts: Tmpfs[] = [];
 
   beforeAll(async () => {
-    const s3 = testStack().s3;
     env = await startCampaignEnv(
       {
         timing: { queuedMs: 20, processingMs: 100 },
         productSize: (identifier: string) => (big.has(identifier) ? BIG : 100_000),
       },
-      {
-        DEDL_CREDENTIALS_LOCAL_ACCESS_KEY_ID: s3.accessKeyId,
-        DEDL_CREDENTIALS_LOCAL_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        DEDL_CREDENTIALS_LOCAL_ENDPOINT: s3.endpoint,
-        DEDL_CREDENTIALS_LOCAL_REGION: s3.region,
-        DEDL_CREDENTIALS_WRONG_ACCESS_KEY_ID: s3.accessKeyId,
-        DEDL_CREDENTIALS_WRONG_SECRET_ACCESS_KEY: 'not-the-secret-key',
-        DEDL_CREDENTIALS_WRONG_ENDPOINT: s3.endpoint,
-        DEDL_CREDENTIALS_WRONG_REGION: s3.region,
-      },
+      { ...s3CredentialEnv('local'), ...s3CredentialEnv('wrong', { secretAccessKey: 'not-the-secret-key' }) },
     );
   });
   afterAll(async () => {

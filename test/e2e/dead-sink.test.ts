@@ -16,7 +16,7 @@ import type { HarvestProgress, HarvestReport } from '../../src/shared/harvest-re
 import { progressQuery } from '../../src/shared/messages';
 import { type CampaignEnv, catalogueIds, startCampaignEnv, until } from '../helpers/campaign-env';
 import { request } from '../helpers/harvest-env';
-import { createTestBucket, stackS3Client } from '../helpers/s3';
+import { createTestBucket, s3CredentialEnv, stackS3Client } from '../helpers/s3';
 import { testStack } from '../helpers/stack';
 import { type Tmpfs, mountTmpfs } from '../helpers/tmpfs';
 import { cli, scratchDir } from './cli-helpers';
@@ -38,7 +38,6 @@ describe('a sink that dies after the preflight', () => {
   const mounts: Tmpfs[] = [];
 
   beforeAll(async () => {
-    const stack = testStack().s3;
     s3 = stackS3Client();
     env = await startCampaignEnv(
       {
@@ -48,12 +47,7 @@ describe('a sink that dies after the preflight', () => {
         timing: { queuedMs: 20, processingMs: 2_000 },
         productSize: (identifier: string) => (big.has(identifier) ? BIG : 100_000),
       },
-      {
-        DEDL_CREDENTIALS_LOCAL_ACCESS_KEY_ID: stack.accessKeyId,
-        DEDL_CREDENTIALS_LOCAL_SECRET_ACCESS_KEY: stack.secretAccessKey,
-        DEDL_CREDENTIALS_LOCAL_ENDPOINT: stack.endpoint,
-        DEDL_CREDENTIALS_LOCAL_REGION: stack.region,
-      },
+      s3CredentialEnv('local'),
     );
   });
   afterAll(async () => {

@@ -11,7 +11,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { type CampaignEnv, campaignRequest, catalogueIds, startCampaignEnv } from '../helpers/campaign-env';
 import { request } from '../helpers/harvest-env';
 import { refusal } from '../helpers/refusal';
-import { createTestBucket, stackS3Client } from '../helpers/s3';
+import { createTestBucket, s3CredentialEnv, stackS3Client } from '../helpers/s3';
 import { testStack } from '../helpers/stack';
 
 describe('preflight: a destination that cannot take products is refused before ordering', () => {
@@ -21,21 +21,14 @@ describe('preflight: a destination that cannot take products is refused before o
   let notAFolder: string;
 
   beforeAll(async () => {
-    const stack = testStack().s3;
     s3 = stackS3Client();
     bucket = await createTestBucket(s3, 'preflight');
-    const keys = (name: string, accessKeyId: string, secretAccessKey: string) => ({
-      [`DEDL_CREDENTIALS_${name}_ACCESS_KEY_ID`]: accessKeyId,
-      [`DEDL_CREDENTIALS_${name}_SECRET_ACCESS_KEY`]: secretAccessKey,
-      [`DEDL_CREDENTIALS_${name}_ENDPOINT`]: stack.endpoint,
-      [`DEDL_CREDENTIALS_${name}_REGION`]: stack.region,
-    });
     env = await startCampaignEnv(
       { timing: { queuedMs: 20, processingMs: 50 }, productSize: 50_000 },
       {
-        ...keys('LOCAL', stack.accessKeyId, stack.secretAccessKey),
-        ...keys('WRONGSECRET', stack.accessKeyId, 'not-the-secret-key'),
-        ...keys('WRONGKEY', 'NOSUCHKEYID', stack.secretAccessKey),
+        ...s3CredentialEnv('local'),
+        ...s3CredentialEnv('wrongsecret', { secretAccessKey: 'not-the-secret-key' }),
+        ...s3CredentialEnv('wrongkey', { accessKeyId: 'NOSUCHKEYID' }),
       },
     );
     notAFolder = path.join(env.sinkDir, 'plain-file');

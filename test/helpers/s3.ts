@@ -20,3 +20,21 @@ export async function createTestBucket(s3: S3Client, label: string): Promise<str
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return bucket;
 }
+
+/**
+ * The worker's environment for an S3 credential set `name` on the test stack's versitygw
+ * (`DEDL_CREDENTIALS_<NAME>_*`); `overrides` put wrong keys in on purpose.
+ */
+export function s3CredentialEnv(
+  name: string,
+  overrides: { accessKeyId?: string; secretAccessKey?: string } = {},
+): Record<string, string> {
+  const { endpoint, region, accessKeyId, secretAccessKey } = testStack().s3;
+  const stem = `DEDL_CREDENTIALS_${name.toUpperCase()}_`;
+  return {
+    [`${stem}ACCESS_KEY_ID`]: overrides.accessKeyId ?? accessKeyId,
+    [`${stem}SECRET_ACCESS_KEY`]: overrides.secretAccessKey ?? secretAccessKey,
+    [`${stem}ENDPOINT`]: endpoint,
+    [`${stem}REGION`]: region,
+  };
+}

@@ -3,13 +3,12 @@ import { type Command, stringFlag } from '../command';
 import { connectClient } from '../connect';
 import { CliError } from '../errors';
 import { EXIT } from '../exit-codes';
-import { followHarvest } from '../follow';
 import { line, printJson, stopSignal } from '../io';
-import { presentEnd } from '../present';
 import { finishedReport, originalRequest, planRedelivery } from '../redelivery';
-import { createProgressRenderer } from '../render';
 import { sinkToUrl } from '../request-input';
 import { startHarvest, taskQueueFor } from '../start-harvest';
+import { REQUEST_FLAGS } from './request-flags';
+import { followToEnd } from './run';
 
 export const redeliverCommand: Command = {
   name: 'redeliver',
@@ -23,11 +22,7 @@ export const redeliverCommand: Command = {
     sink: { type: 'string', value: '<dir|url>', description: 'deliver here instead of the original sink' },
     'sink-credentials': { type: 'string', value: '<name>', description: 'credential set of an s3:// --sink' },
     id: { type: 'string', value: '<workflowId>', description: 'workflow id (default <workflowId>-redeliver-<time>)' },
-    'task-queue': {
-      type: 'string',
-      value: '<queue>',
-      description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
-    },
+    'task-queue': REQUEST_FLAGS['task-queue']!,
   },
   positionals: { min: 1, max: 1 },
   async run(ctx) {
@@ -73,12 +68,7 @@ export const redeliverCommand: Command = {
           `Redelivering ${plan.redeliver.length} item(s) of ${workflowId} (Hook order ${report.orderId}) as workflow ${started.workflowId}`,
         );
       }
-      const end = await followHarvest(temporal.client, started.workflowId, {
-        renderer: createProgressRenderer(ctx.io.stdout, { json: ctx.json }),
-        intervalMs: ctx.io.stdout.isTTY ? 250 : 500,
-        signal: stop.signal,
-      });
-      return presentEnd(ctx.io, ctx.json, end, started.workflowId);
+      return await followToEnd(ctx, temporal.client, started.workflowId, stop.signal);
     } finally {
       stop.dispose();
       await temporal.close();

@@ -1,5 +1,6 @@
 /** `dedl-harvest run <request.json>`: start a harvest, follow it until done, print the report. */
-import { type Command, stringFlag } from '../command';
+import type { Client } from '@temporalio/client';
+import { type Command, type CommandContext, stringFlag } from '../command';
 import { connectClient } from '../connect';
 import { followHarvest } from '../follow';
 import { line, stopSignal } from '../io';
@@ -32,18 +33,23 @@ export const runCommand: Command = {
           `Started harvest "${request.name}" (${plural(request.identifiers.length, 'item')}) as workflow ${started.workflowId} on task queue ${started.taskQueue}`,
         );
       }
-      const end = await followHarvest(temporal.client, started.workflowId, {
-        renderer: createProgressRenderer(ctx.io.stdout, { json: ctx.json }),
-        intervalMs: ctx.io.stdout.isTTY ? 250 : 500,
-        signal: stop.signal,
-      });
-      return presentEnd(ctx.io, ctx.json, end, started.workflowId);
+      return await followToEnd(ctx, temporal.client, started.workflowId, stop.signal);
     } finally {
       stop.dispose();
       await temporal.close();
     }
   },
 };
+
+/** Follows a started harvest with live progress until it ends, prints how it ended; returns the exit code. */
+export async function followToEnd(ctx: CommandContext, client: Client, workflowId: string, signal: AbortSignal) {
+  const end = await followHarvest(client, workflowId, {
+    renderer: createProgressRenderer(ctx.io.stdout, { json: ctx.json }),
+    intervalMs: ctx.io.stdout.isTTY ? 250 : 500,
+    signal,
+  });
+  return presentEnd(ctx.io, ctx.json, end, workflowId);
+}
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -6,6 +6,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { preflightProblems } from '../../../src/activities/destinations';
 import { PreflightError, preflightSink } from '../../../src/storage/preflight';
 import { classifySinkError } from '../../../src/storage/sink-errors';
 
@@ -45,6 +46,20 @@ describe('preflight of a folder', () => {
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'PreflightError', field: 'output.download', code: 'ENOSPC' });
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('as validation problems, keeps secrets out (an InvalidRequest is not redacted later)', async () => {
+    const file = path.join(dir, 'hunter2-secret');
+    await writeFile(file, 'x');
+    const problems = await preflightProblems(
+      [{ field: 'output.sink', url: pathToFileURL(path.join(file, 'in')).toString() }],
+      {
+        secrets: ['hunter2-secret'],
+      },
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^output\.sink: .*ENOTDIR/);
+    expect(problems[0]).not.toContain('hunter2-secret');
   });
 
   it('refuses an s3:// destination without credentials and an unknown scheme', async () => {
