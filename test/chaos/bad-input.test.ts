@@ -19,10 +19,10 @@ import { TEMPORAL_CLI, ensureTool } from '../../src/devstack/tools';
 import type { CampaignRequestInput } from '../../src/shared/campaign-request';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { type CampaignEnv, startCampaignEnv, until } from '../helpers/campaign-env';
-import { CASES, type InvalidCase, caseFile } from '../helpers/invalid-inputs';
+import { CASES, type InvalidCase, PASTED_SECRET, caseFile } from '../helpers/invalid-inputs';
 import { testStack } from '../helpers/stack';
 import { cli, emulatorStats, scratchDir } from '../e2e/cli-helpers';
-import { recordChaosRow } from './chaos-record';
+import { recordChaosRow, secretsIn } from './chaos-record';
 
 const run = promisify(execFile);
 /** Temporal CLI processes at once: enough to be quick, few enough for a 2-core machine. */
@@ -59,6 +59,15 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
   let temporal: string;
   /** Workflow ids that had to start (the worker refuses them), by the way they came. */
   const started = new Set<string>();
+  /** Everything a refusal said (CLI output, error messages and details), scanned for the pasted secret. */
+  const said: { where: string; text: string }[] = [];
+  const sayErrors = (where: string, err: unknown) => {
+    for (let current: unknown = err; current instanceof Error; current = current.cause) {
+      const details =
+        (current as { details?: unknown; problems?: unknown }).details ?? (current as { problems?: unknown }).problems;
+      said.push({ where, text: `${current.message}\n${JSON.stringify(details ?? null)}` });
+    }
+  };
   const runId = Date.now().toString(36);
 
   /** The input as our CLI would send it: local sinks made absolute. */
@@ -75,6 +84,7 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
         (e: unknown) => e as InvalidRequestError | CampaignRequestError,
       );
       if (!('problems' in err)) throw err;
+      sayErrors(`client API: ${c.kind}`, err);
       return err.problems;
     }
     await start();
@@ -87,6 +97,7 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
         (e: unknown) => e,
       );
     if (!(failure instanceof WorkflowFailedError)) throw failure;
+    sayErrors(`client API: ${c.kind}`, failure);
     return invalidRequestProblems(failure);
   }
 
@@ -115,6 +126,7 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
       // A campaign's worker-side check runs in its dry run, which answers at once; `start` would return before it.
       const argv = c.type === 'harvest' ? ['run', file] : ['campaign', c.by === 'schema' ? 'start' : 'plan', file];
       const result = await cli(argv, cliEnv, scratch.dir);
+      said.push({ where: `CLI: ${c.kind}`, text: `${result.stdout}\n${result.stderr}` });
       expect({ kind: c.kind, code: result.code }).toEqual({ kind: c.kind, code: EXIT.INVALID });
       const problems = result.stderr
         .split('\n')
@@ -149,7 +161,7 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
     const one = async (c: InvalidCase) => {
       const workflowId = `bad-input-cli-${runId}-${caseFile(c).replace('.json', '')}`;
       const file = await scratch.write(`temporal-${caseFile(c)}`, resolved(c));
-      await run(temporal, [
+      const startedBy = await run(temporal, [
         'workflow',
         'start',
         ...['--type', c.type, '--task-queue', env.taskQueue, '--workflow-id', workflowId, '--input-file', file],
@@ -160,6 +172,8 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
       const failure = await env.client
         .withDeadline(Date.now() + FAIL_WITHIN_MS, () => handle.result())
         .catch((e: unknown) => e);
+      said.push({ where: `temporal CLI: ${c.kind}`, text: `${startedBy.stdout}\n${startedBy.stderr}` });
+      sayErrors(`temporal CLI: ${c.kind}`, failure);
       expect({ kind: c.kind, failed: failure instanceof WorkflowFailedError }).toEqual({ kind: c.kind, failed: true });
       expectNamed(invalidRequestProblems(failure), c);
     };
@@ -185,18 +199,23 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
     expect(listed.filter((id) => id.includes('/plan-')).length).toBe(
       CASES.filter((c) => c.type === 'harvestCampaign' && c.by === 'worker').length,
     );
+    expect(said.length).toBeGreaterThanOrEqual(3 * CASES.length);
+    const secretsFound = secretsIn([PASTED_SECRET, PASTED_SECRET.split('/')[1]!], said);
     recordChaosRow({
       scenario: 'bad input',
       runs: CASES.length * 3,
       injected: `${CASES.length} invalid inputs × CLI, client API, temporal CLI`,
       products: 0,
-      // No product is asked for, so none can be lost, duplicated or corrupt (— in the table);
-      // the figure here is the orders the Hook saw created from refused input.
+      // No product is asked for, so none can be lost, duplicated or corrupt (— in the table); the
+      // figures are the orders the Hook saw created from refused input, and the pasted secret
+      // repeated in a refusal (CLI output, error messages and details; not the input the plain
+      // Temporal CLI itself stores in history).
       lost: null,
       duplicated: null,
       corruptAccepted: null,
-      secretsFound: null,
+      secretsFound: secretsFound.length,
       ordersFromBadInput: stats.ordersCreated,
     });
+    expect(secretsFound).toEqual([]);
   });
 });

@@ -11,6 +11,9 @@ const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 const POLLING = { initialInterval: '100ms', maxInterval: '300ms', backoff: 1.5, deadline: '2m' };
 
+/** A secret pasted where a credential set's name belongs (one case): no refusal may repeat it. */
+export const PASTED_SECRET = 'AKIA1234/SECRETKEY';
+
 /** A valid harvest request; each case breaks one thing in it. */
 export const good = (): Record<string, unknown> => ({
   name: 'invalid case',
@@ -196,7 +199,7 @@ export const CASES: InvalidCase[] = [
   }),
   harvest({
     kind: 'a secret where a credential set name goes',
-    input: { ...good(), output: { ...privateOutput, credentials: 'AKIA1234/SECRETKEY' } },
+    input: { ...good(), output: { ...privateOutput, credentials: PASTED_SECRET } },
     by: 'schema',
     field: 'output.credentials',
     says: 'must name a credential set',
