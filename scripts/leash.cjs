@@ -49,7 +49,13 @@ child.on('exit', (code, signal) => {
 });
 
 function cleanup() {
-  if (scratch && scratch !== '-') rmSync(scratch, { recursive: true, force: true });
+  if (!scratch || scratch === '-') return;
+  // Retried: a server of another leash may still be writing into the folder for a moment.
+  try {
+    rmSync(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (err) {
+    process.stderr.write(`leash: could not remove ${scratch}: ${err.message}\n`);
+  }
 }
 
 process.stdin.on('data', () => {});

@@ -9,7 +9,7 @@
  * Every process is leashed: nothing is left behind, even if we are killed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -68,10 +68,12 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const log = options.log ?? (() => undefined);
   const namespace = options.namespace ?? 'default';
   const root = await mkdtemp(path.join(tmpdir(), 'dedl-cluster-'));
-  // Holds the cluster's folder: when we die, its leash removes the folder after the others stopped.
+  // Holds the cluster's folder: when we die, every leash stops its server at once, and this one
+  // removes the folder once the others had time to stop writing into it (up to 8 s; at once when
+  // the folder is already gone, as after a deliberate stop).
   const holder = startLeashed({
     command: process.execPath,
-    args: ['-e', 'setInterval(() => {}, 1 << 30)'],
+    args: ['-e', HOLDER_SCRIPT, root],
     scratchDir: root,
   });
   const started: { stop(): Promise<void> }[] = [];
@@ -155,15 +157,27 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       async stop() {
         await stopAll(services);
         await postgres.stop();
+        await rm(root, { recursive: true, force: true });
         await holder.stop();
       },
     };
   } catch (err) {
     for (const part of started.reverse()) await part.stop().catch(() => undefined);
+    await rm(root, { recursive: true, force: true });
     await holder.stop();
     throw err;
   }
 }
+
+/** The holder's process: idle; asked to stop, it waits until its folder is gone or 8 s passed. */
+const HOLDER_SCRIPT = `
+const { existsSync } = require('node:fs');
+const dir = process.argv[1];
+setInterval(() => {}, 1 << 30);
+process.on('SIGTERM', () => {
+  const until = Date.now() + 8000;
+  setInterval(() => (!existsSync(dir) || Date.now() > until) && process.exit(0), 100);
+});`;
 
 interface ServiceSpec {
   binary: string;
@@ -172,39 +186,58 @@ interface ServiceSpec {
   logFile: string;
 }
 
+/**
+ * One service process under a supervisor, as systemd or Kubernetes would run it in production: a
+ * server that exits on its own (a service refuses to start while PostgreSQL is down, for instance)
+ * is started again after a second, up to 10 times after each `start()`. `stop()` and `kill()` are
+ * deliberate: nothing is restarted after them.
+ */
 function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterService {
   let current: LeashedProcess | undefined;
+  let wanted = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
   const serverPid = async (): Promise<number> => {
     if (!current) throw new Error(`${name} is not running`);
-    // The leash's only child is the server.
-    const children = await readFile(`/proc/${current.pid}/task/${current.pid}/children`, 'utf8');
-    const pid = Number(children.trim().split(/\s+/)[0]);
-    if (!pid) throw new Error(`${name} has no server process`);
-    return pid;
+    return pidOf(current);
+  };
+  const launch = (): LeashedProcess => {
+    const running = startLeashed({
+      command: spec.binary,
+      args: ['--config-file', spec.configFile, '--allow-no-auth', 'start', '--service', name],
+      scratchDir: '-',
+      logFile: spec.logFile,
+      env: spec.env,
+    });
+    current = running;
+    void running.exited.then(() => {
+      if (current !== running || !wanted || restarts >= 10) return;
+      restarts++;
+      current = undefined;
+      restartTimer = setTimeout(() => wanted && launch(), 1000);
+      restartTimer.unref();
+    });
+    return running;
+  };
+  const deliberately = async (end: (running: LeashedProcess) => Promise<void>) => {
+    wanted = false;
+    clearTimeout(restartTimer);
+    const running = current;
+    current = undefined;
+    if (running) await end(running);
   };
   return {
     name,
     serverPid,
-    async kill() {
-      const running = current;
-      if (!running) return;
-      process.kill(await serverPid(), 'SIGKILL');
-      await running.exited;
-      current = undefined;
-    },
-    async stop() {
-      await current?.stop();
-      current = undefined;
-    },
+    kill: () =>
+      deliberately(async (running) => {
+        process.kill(await pidOf(running), 'SIGKILL');
+        await running.exited;
+      }),
+    stop: () => deliberately((running) => running.stop()),
     async start() {
-      const running = startLeashed({
-        command: spec.binary,
-        args: ['--config-file', spec.configFile, '--allow-no-auth', 'start', '--service', name],
-        scratchDir: '-',
-        logFile: spec.logFile,
-        env: spec.env,
-      });
-      current = running;
+      restarts = 0;
+      const running = launch();
       // The frontend is up when its gRPC port answers; the others when they listen for membership.
       const port = Number(spec.env[`${name.toUpperCase()}_${name === 'frontend' ? 'GRPC' : 'MEMBERSHIP'}_PORT`]);
       await waitUntilReady(`Temporal ${name}`, () => listening(port), {
@@ -212,8 +245,18 @@ function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterSer
         abort: running.exited,
         describeFailure: () => running.logTail(),
       });
+      // Supervised from now on; a start that fails is reported to the caller instead.
+      wanted = true;
     },
   };
+}
+
+/** The server process of a leash (its only child), the one to SIGKILL. */
+async function pidOf(leash: LeashedProcess): Promise<number> {
+  const children = await readFile(`/proc/${leash.pid}/task/${leash.pid}/children`, 'utf8');
+  const pid = Number(children.trim().split(/\s+/)[0]);
+  if (!pid) throw new Error('the leash has no server process');
+  return pid;
 }
 
 async function stopAll(services: Record<ClusterServiceName, ClusterService>): Promise<void> {
