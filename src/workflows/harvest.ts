@@ -10,7 +10,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  TimeoutFailure,
   isCancellation,
   log,
   patched,
@@ -20,8 +19,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
 import type { HarvestActivities, OrderItemView, OrderSnapshot } from '../activities/contract';
+import { isScheduleToCloseTimeout } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
 import { type HarvestRequest, type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
 import {
@@ -421,14 +420,6 @@ class Harvest {
 }
 
 class DeadlinePassed extends Error {}
-
-function isScheduleToCloseTimeout(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure &&
-    err.cause instanceof TimeoutFailure &&
-    err.cause.timeoutType === TimeoutType.SCHEDULE_TO_CLOSE
-  );
-}
 
 /** The type of the application failure inside an activity failure (`''` when there is none). */
 function failureType(err: unknown): string {
