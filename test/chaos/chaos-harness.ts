@@ -372,6 +372,25 @@ export async function campaignSecretsFound(input: {
   return secretsIn(input.secrets, places);
 }
 
+/**
+ * The crash scenarios' secrets scan: their workers hold the stack's S3 secret key (credential set
+ * chaos-s3) whatever the sink, so it must appear in no history, worker log or report.
+ */
+export function workerKeyFound(input: {
+  client: Client;
+  workflowId: string;
+  workers: { logFile: string };
+  report: object;
+}): Promise<string[]> {
+  return campaignSecretsFound({
+    client: input.client,
+    workflowId: input.workflowId,
+    logFile: input.workers.logFile,
+    report: input.report,
+    secrets: [testStack().s3.secretAccessKey],
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // What the emulator saw.
 

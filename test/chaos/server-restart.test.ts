@@ -27,7 +27,7 @@ import { CHAOS_SCALE } from './chaos-record';
 import {
   WorkerSupervisor,
   chaosFigures,
-  campaignSecretsFound,
+  workerKeyFound,
   expectCampaignIntact,
   chaosRandom,
   chaosWorkerEnv,
@@ -210,13 +210,7 @@ describe(`chaos: Temporal server restarted mid-campaign (${CHAOS_SCALE})`, () =>
           orders,
           plan: SCALE,
           workers,
-          secretsFound: await campaignSecretsFound({
-            client,
-            workflowId,
-            logFile: workers.logFile,
-            report,
-            secrets: [testStack().s3.secretAccessKey],
-          }),
+          secretsFound: await workerKeyFound({ client, workflowId, workers, report }),
         });
       } finally {
         await workers.close();

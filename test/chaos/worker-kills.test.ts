@@ -23,7 +23,7 @@ import {
   WorkerSupervisor,
   activitiesRetriedAfterTimeout,
   chaosFigures,
-  campaignSecretsFound,
+  workerKeyFound,
   expectCampaignIntact,
   pendingWork,
   chaosRandom,
@@ -197,14 +197,7 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
         orders,
         plan: SCALE,
         workers,
-        // The workers hold the S3 secret key (credential set chaos-s3) whatever the sink.
-        secretsFound: await campaignSecretsFound({
-          client,
-          workflowId,
-          logFile: workers.logFile,
-          report,
-          secrets: [stackS3.secretAccessKey],
-        }),
+        secretsFound: await workerKeyFound({ client, workflowId, workers, report }),
       });
     } finally {
       await workers.close();
