@@ -24,6 +24,7 @@ import { createDedlRoutes } from './auth-dedl';
 import { createDespRoutes } from './auth-desp';
 import { systemClock } from './clock';
 import { FaultInjector } from './faults';
+import { LinkShaper } from './shaping';
 import { generateSigningKey, signingKeyFromPem, signingKeyToPem } from './jwt';
 import { createOdataRoutes } from './odata-routes';
 import { DEFAULT_ACCOUNT, type EmulatorOptionsInput, emulatorOptionsSchema } from './options';
@@ -197,7 +198,14 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     ...createDespRoutes({ baseUrl: url, clock, accounts, tokens }),
     ...createDedlRoutes({ baseUrl: url, accounts, tokens }),
     ...createStacRoutes({ baseUrl: url, catalogue, tokens }),
-    ...createStorageRoutes({ clock, temp, tempUrlKey, faults, stats }),
+    ...createStorageRoutes({
+      clock,
+      temp,
+      tempUrlKey,
+      faults,
+      stats,
+      shaper: new LinkShaper(() => faults.settings.shaping),
+    }),
   ];
   server.on('request', createRequestHandler({ baseUrl: url, routes, clock, faults, stats }));
 
