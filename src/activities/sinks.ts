@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from '../storage/integrity';
-import { LocalSink } from '../storage/local-sink';
+import { LocalSink, type PartFile } from '../storage/local-sink';
 import { writeManifest } from '../storage/manifest';
 import { createS3Client } from '../storage/s3-client';
 import { abortMultipartUpload } from '../storage/s3-multipart';
@@ -22,6 +22,8 @@ export interface SinkFillOptions {
 }
 
 export interface SinkPart {
+  /** A local sink's `.part` file, for deliveries that write ranges at their own offsets. */
+  readonly local?: PartFile;
   /** Bytes already stored by an earlier attempt: resume from here. */
   readonly offset: number;
   /** Drops what an earlier attempt stored, to start from the first byte. */
@@ -58,6 +60,7 @@ function localTarget(sink: LocalSink): SinkTarget {
     async open(name) {
       const part = await sink.open(name, { resume: true });
       return {
+        local: part,
         get offset() {
           return part.offset;
         },

@@ -294,6 +294,7 @@ class Harvest {
           item: view,
           sink,
           sinkCredentials,
+          ...(this.request.connectionsPerProduct ? { connections: this.request.connectionsPerProduct } : {}),
         }),
       );
       Object.assign(item, {
