@@ -58,6 +58,8 @@ export type { WorkflowDef, WorkflowOptionDef } from './workflows-fixture';
 export interface EmulatorHandle {
   /** `http://127.0.0.1:PORT`: the one base URL of every emulated service. */
   url: string;
+  /** Where it listens, `http://127.0.0.1:PORT`, also when `publicUrl` names a proxy in front of it. */
+  listenUrl: string;
   /** `${url}/odata/v1/` (with the trailing slash, as the official examples build URLs). */
   odataUrl: string;
   /** `${url}/_emulator` */
@@ -93,7 +95,8 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
   await listen(server, o.port, o.host);
   const { port } = server.address() as AddressInfo;
   const urlHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
-  const url = (o.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+  const listenUrl = `http://${urlHost}:${port}`;
+  const url = (o.publicUrl ?? listenUrl).replace(/\/+$/, '');
   const odataUrl = `${url}/odata/v1/`;
 
   const sizeOption = o.productSize;
@@ -224,5 +227,5 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     return closing;
   };
 
-  return { url, odataUrl, adminUrl: `${url}/_emulator`, catalogue, close };
+  return { url, listenUrl, odataUrl, adminUrl: `${url}/_emulator`, catalogue, close };
 }
