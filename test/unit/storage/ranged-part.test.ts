@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { createProductStream, productDigest } from '../../../src/emulator/product';
 import { CorruptZipError, SizeMismatchError } from '../../../src/storage/errors';
 import { LocalSink } from '../../../src/storage/local-sink';
@@ -73,8 +74,8 @@ describe('RangedPart', () => {
     verified.catch(() => undefined);
     for (const index of ranged.pending()) {
       const body = Buffer.concat(await createProductStream(spec, ranged.span(index)).toArray());
-      if (index === 2) body[1000] ^= 0xff;
-      await ranged.writeRange(index, [body]);
+      if (index === 2) body[1000] = body[1000]! ^ 0xff;
+      await ranged.writeRange(index, Readable.from([body]));
     }
     await expect(verified).rejects.toThrow(CorruptZipError);
   });
