@@ -28,6 +28,10 @@ const RAMP_WINDOW_MS = 500;
 const RAMP_GAIN = 1.2;
 /** Size of one range (one ranged GET). */
 export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+/** The smallest range chosen for a product of known size. */
+const MIN_RANGE_BYTES = 1024 * 1024;
+/** Ranges per connection aimed at when the product's size is known. */
+const RANGES_PER_CONNECTION = 4;
 
 /** What a ranged attempt leaves in its heartbeat. */
 export interface RangedCheckpoint {
@@ -59,7 +63,7 @@ export type RangedOutcome =
   | { wholeBody: ProductResponse };
 
 export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedOutcome> {
-  const rangeBytes = input.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const rangeBytes = input.resume?.ranges.rangeBytes ?? rangeSize(input.processedSize, input.maxConnections, input.rangeBytes);
   const stop = new AbortController();
   const signal = AbortSignal.any([input.signal, stop.signal]);
   const known = input.resume;
@@ -174,7 +178,8 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
   const connections: Promise<void>[] = [connection({ index: firstIndex, response: probe })];
   const extra: (() => void)[] = [];
   const open = (n: number) => {
-    for (let i = 0; i < n && queue.length > active && input.budget.tryTake(); i++) {
+    // Each new connection takes a range from the queue: no more of them than ranges waiting.
+    for (let i = 0; i < n && i < queue.length && input.budget.tryTake(); i++) {
       extra.push(() => input.budget.give());
       connections.push(connection());
     }
@@ -218,6 +223,18 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
     clearInterval(ramp);
     for (const give of extra) give();
   }
+}
+
+/**
+ * Bytes per range: `largest` (default {@link DEFAULT_RANGE_BYTES}), but small enough that a
+ * product of known size gives every connection about {@link RANGES_PER_CONNECTION} ranges (so all
+ * of them work until near the end), and never below {@link MIN_RANGE_BYTES} (each range costs one
+ * request and its time to first byte).
+ */
+export function rangeSize(size: number | undefined, connections: number, largest = DEFAULT_RANGE_BYTES): number {
+  if (size === undefined) return largest;
+  const even = Math.ceil(size / (connections * RANGES_PER_CONNECTION) / MIN_RANGE_BYTES) * MIN_RANGE_BYTES;
+  return Math.max(Math.min(largest, MIN_RANGE_BYTES), Math.min(largest, even));
 }
 
 /** The first index not in `done`. */
