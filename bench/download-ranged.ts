@@ -77,7 +77,10 @@ async function child(method: string, link: string, target: string, size: number,
 }
 
 /** Runs a shell command; its wall seconds and its children's CPU seconds (the shell's `times`). */
-async function timedShell(script: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number; out: string }> {
+async function timedShell(
+  script: string,
+  args: string[],
+): Promise<{ seconds: number; cpuSeconds: number; out: string }> {
   const started = process.hrtime.bigint();
   const { stdout } = await run('bash', ['-c', `${script}\ntimes`, 'bash', ...args], { maxBuffer: 1 << 20 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -167,7 +170,8 @@ async function cpuPerGib(dir: string): Promise<BenchRow> {
     const receive = await child('receive-only', link, target, CPU_SIZE, expected);
     say('CPU per GiB: curl -s | openssl dgst -sha256');
     const native = await timedShell('curl -sS "$1" | openssl dgst -sha256 -r', [link]);
-    if (!native.out.startsWith(expected)) throw new Error(`curl | openssl computed ${native.out}, expected ${expected}`);
+    if (!native.out.startsWith(expected))
+      throw new Error(`curl | openssl computed ${native.out}, expected ${expected}`);
     const checks = await checkCpu(CPU_SIZE);
     const per = (s: number) => s / gib;
     const f = (n: number) => per(n).toFixed(2);

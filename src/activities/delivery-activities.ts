@@ -26,6 +26,7 @@ import type { PartFile } from '../storage/local-sink';
 import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
 import { ConnectionBudget } from './connection-budget';
+import { RateMeter } from './rate-meter';
 import { type RangedCheckpoint, deliverRanged } from './ranged-delivery';
 import { isIntegrityError } from '../storage/errors';
 
@@ -45,6 +46,8 @@ interface DownloadCheckpoint {
   upload?: S3UploadCheckpoint;
   /** Parallel ranged delivery: the ranges landed whole (and `bytes` counts every landed byte). */
   ranged?: RangedCheckpoint;
+  /** This attempt's recent rate, for progress displays (see rate-meter.ts). */
+  bytesPerSecond?: number;
 }
 
 /** Heartbeat period while a delivery runs, whether or not bytes flow (the SDK throttles heartbeats itself). */
@@ -148,7 +151,14 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
         let upload = checkpoint?.upload;
         let bytes = part.offset;
-        const beat = () => ctx.heartbeat({ bytes, validator, upload } satisfies DownloadCheckpoint);
+        const meter = new RateMeter();
+        const beat = () =>
+          ctx.heartbeat({
+            bytes,
+            validator,
+            upload,
+            bytesPerSecond: meter.bytesPerSecond,
+          } satisfies DownloadCheckpoint);
         // Bytes stop flowing while the last S3 parts upload and the object is completed (or read
         // back): the worker is alive all the same, and the newest checkpoint must reach Temporal.
         const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
@@ -165,6 +175,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             // Also called once more after a failed body, with everything received now on disk.
             onProgress: (received) => {
               bytes = received;
+              meter.record(received);
               beat();
             },
           })
@@ -302,6 +313,7 @@ async function deliverInRanges(o: {
   const resumeBytes = checkpoint?.ranged ? 0 : (checkpoint?.bytes ?? 0);
   if (!checkpoint?.ranged && part.offset > resumeBytes) await part.truncate();
   let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged };
+  const meter = new RateMeter();
   const beat = () => ctx.heartbeat(state);
   const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
   try {
@@ -317,7 +329,8 @@ async function deliverInRanges(o: {
       rangeBytes: o.rangeBytes,
       signal: o.signal,
       onCheckpoint: (ranged, bytes) => {
-        state = { bytes, ranged, validator: ranged.validator };
+        meter.record(bytes);
+        state = { bytes, ranged, validator: ranged.validator, bytesPerSecond: meter.bytesPerSecond };
         beat();
       },
     });

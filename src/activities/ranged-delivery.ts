@@ -63,7 +63,8 @@ export type RangedOutcome =
   | { wholeBody: ProductResponse };
 
 export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedOutcome> {
-  const rangeBytes = input.resume?.ranges.rangeBytes ?? rangeSize(input.processedSize, input.maxConnections, input.rangeBytes);
+  const rangeBytes =
+    input.resume?.ranges.rangeBytes ?? rangeSize(input.processedSize, input.maxConnections, input.rangeBytes);
   const stop = new AbortController();
   const signal = AbortSignal.any([input.signal, stop.signal]);
   const known = input.resume;
