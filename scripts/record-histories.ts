@@ -85,8 +85,9 @@ const RECORDINGS: Record<string, Recording> = {
     },
   },
   'campaign-continued': {
-    // A campaign that continues as new after a few orders: its second run starts from the state
-    // the first one carried, so replaying it holds the code to reading that state.
+    // A campaign that continues as new every few orders: its last run starts from the state the
+    // run before carried, so replaying it holds the code to reading that state. (The
+    // `-one-letter` copies were recorded from the code before CampaignBook: keep them.)
     file: 'harvest-campaign-continued.json',
     firstRunFile: 'harvest-campaign-continued-first-run.json',
     workflowId: 'campaign-continued-recorded',
