@@ -18,7 +18,13 @@ import { startLocalStack } from '../src/devstack/stack';
 import type { CampaignReport } from '../src/shared/campaign-report';
 import type { HarvestReport } from '../src/shared/harvest-report';
 import type { ScheduledHarvestResult } from '../src/workflows/scheduled-harvest';
-import { type CampaignEnv, campaignRequest, catalogueSearch, startCampaignEnv } from '../test/helpers/campaign-env';
+import {
+  type CampaignEnv,
+  campaignRequest,
+  catalogueIds,
+  catalogueSearch,
+  startCampaignEnv,
+} from '../test/helpers/campaign-env';
 import { request } from '../test/helpers/harvest-env';
 import { STACK_ENV, type TestStack } from '../test/helpers/stack';
 
@@ -44,9 +50,7 @@ const RECORDINGS: Record<string, Recording> = {
     file: 'harvest-temporary.json',
     workflowId: 'harvest-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 2)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
       const report: HarvestReport = await env.client.workflow.execute('harvest', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,
@@ -65,9 +69,7 @@ const RECORDINGS: Record<string, Recording> = {
     file: 'harvest-campaign.json',
     workflowId: 'campaign-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 5)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 5, COLLECTION);
       const report: CampaignReport = await env.client.workflow.execute('harvestCampaign', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,
@@ -92,9 +94,7 @@ const RECORDINGS: Record<string, Recording> = {
     firstRunFile: 'harvest-campaign-continued-first-run.json',
     workflowId: 'campaign-continued-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 5)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 5, COLLECTION);
       const handle = await env.client.workflow.start('harvestCampaign', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,

@@ -32,3 +32,15 @@ export async function stubbedWorker(
   });
   return { worker, taskQueue };
 }
+
+/** The environment of a test file: connected before its tests, torn down after them. */
+export function useWorkflowTestEnv(): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await workflowTestEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => env!;
+}

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SubmitOrderInput } from '../../src/activities/contract';
 import {
   campaignProgressQuery,
@@ -20,7 +19,7 @@ import type { CampaignRequestInput } from '../../src/shared/campaign-request';
 import type { harvestCampaign } from '../../src/workflows/campaign';
 import { eventually } from '../helpers/hook';
 import { stubActivities } from '../helpers/stub-activities';
-import { stubbedWorker, workflowTestEnv } from '../helpers/workflow-env';
+import { stubbedWorker, useWorkflowTestEnv } from '../helpers/workflow-env';
 
 const SINK = 'file:///stub-sink';
 const SIZE = 100;
@@ -43,18 +42,11 @@ function campaign(identifiers: string[], fields: Partial<CampaignRequestInput> =
 /** The products each submitted order named, in submission order. */
 const submitted = (inputs: SubmitOrderInput[]) => inputs.map((input) => input.request.identifiers.join(','));
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await workflowTestEnv();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const testEnv = useWorkflowTestEnv();
 
 describe('harvestCampaign (stubbed activities)', () => {
   it('paused, orders nothing more until resumed, then finishes', async () => {
+    const env = testEnv();
     // P1's order is held at the Hook until the test lets it go, so the pause lands mid-order.
     const stubs = stubActivities({ held: new Set(['P1']), productSize: SIZE });
     const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
@@ -91,6 +83,7 @@ describe('harvestCampaign (stubbed activities)', () => {
   });
 
   it('retry-failed orders the failed products again, under new order ids', async () => {
+    const env = testEnv();
     // P1 fails the first time the Hook gets it; P2's order is held so the campaign is still running.
     const stubs = stubActivities({
       hook: (id, orderedBefore) => (id === 'P1' && orderedBefore === 0 ? 'failed' : 'completed'),
@@ -121,6 +114,7 @@ describe('harvestCampaign (stubbed activities)', () => {
   });
 
   it('continues as new with its state intact: outcomes, counters and order ids', async () => {
+    const env = testEnv();
     const identifiers = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'S1'];
     const stubs = stubActivities({
       hook: (id) => (id === 'P4' ? 'failed' : 'completed'),
@@ -153,6 +147,7 @@ describe('harvestCampaign (stubbed activities)', () => {
   });
 
   it('carries on a campaign whose earlier run, in the earlier code, continued as new', async () => {
+    const env = testEnv();
     // The arguments the earlier code continued as new with (recorded: its outcomes have one-letter fields).
     const history = JSON.parse(
       await readFile(

@@ -5,14 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WriteManifestInput } from '../../src/activities/contract';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { progressQuery } from '../../src/shared/messages';
 import type { harvest } from '../../src/workflows/harvest';
 import { eventually } from '../helpers/hook';
 import { stubActivities } from '../helpers/stub-activities';
-import { stubbedWorker, workflowTestEnv } from '../helpers/workflow-env';
+import { stubbedWorker, useWorkflowTestEnv } from '../helpers/workflow-env';
 
 const SINK = 'file:///stub-sink';
 
@@ -26,18 +25,11 @@ function harvestRequest(identifiers: string[], deadline: string): HarvestRequest
   };
 }
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await workflowTestEnv();
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const testEnv = useWorkflowTestEnv();
 
 describe('harvest (stubbed activities)', () => {
   it('at the deadline cancels the order, keeps what was delivered and reports the rest timed out', async () => {
+    const env = testEnv();
     // P1 is done at once, P2 never.
     const stubs = stubActivities({ hook: (id) => (id === 'P1' ? 'completed' : 'queued') });
     const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
@@ -62,6 +54,7 @@ describe('harvest (stubbed activities)', () => {
   });
 
   it('cancelled, cancels the Hook order and ends with every unfinished product cancelled', async () => {
+    const env = testEnv();
     const stubs = stubActivities({ hook: (id) => (id === 'P1' ? 'completed' : 'queued') });
     const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
     const handle = await env.client.workflow.start<typeof harvest>('harvest', {
