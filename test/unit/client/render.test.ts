@@ -4,7 +4,7 @@ import {
   createProgressRenderer,
   formatBytes,
   formatEta,
-  formatReport,
+  formatHarvestReport,
   itemStatus,
   progressBlock,
 } from '../../../src/client/render';
@@ -174,7 +174,7 @@ describe('rendering', () => {
   });
 
   it('prints the report: summary, one line per item, locations and errors', () => {
-    const lines = formatReport(
+    const lines = formatHarvestReport(
       report(
         [
           {
