@@ -58,6 +58,8 @@ export interface DeliverInput {
   item: OrderItemView;
   sink: string;
   sinkCredentials?: string;
+  /** Parallel ranged connections for this product (the request's `connectionsPerProduct`); default: the worker's. */
+  connections?: number;
 }
 
 export interface DeliveryRecord {

@@ -283,6 +283,7 @@ class Harvest {
           item: view,
           sink,
           sinkCredentials,
+          ...(this.request.connectionsPerProduct ? { connections: this.request.connectionsPerProduct } : {}),
         }),
       );
       Object.assign(item, {
