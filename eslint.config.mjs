@@ -80,7 +80,7 @@ export default tseslint.config(
             noTemporal,
             noFolders(
               ['activities', 'client', 'codec', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
-              'Configuration is read by every layer and imports none of them.',
+              'Configuration is read by every layer; it imports only shared/ and the Hook endpoint table.',
             ),
           ],
         },
