@@ -108,6 +108,7 @@ const campaignFields = {
   options: harvestFields.options,
   polling: harvestFields.polling,
   maxParallelDownloads: harvestFields.maxParallelDownloads,
+  connectionsPerProduct: harvestFields.connectionsPerProduct,
   downloadHeartbeatTimeout: harvestFields.downloadHeartbeatTimeout,
   downloadTaskQueue: harvestFields.downloadTaskQueue,
   /** Items per Hook order (each order is one child `harvest`). */
@@ -124,6 +125,23 @@ const campaignFields = {
   /** Continue as new once this run's history has this many events (the server's own suggestion also counts). */
   continueAsNewAfterEvents: z.number().int().min(50).max(40_000).default(10_000),
 };
+
+/**
+ * A change of a running campaign's limits (the `setConcurrency` update), within the same bounds as
+ * the request's own fields.
+ */
+export const concurrencyChangeSchema = z.object({
+  maxOrdersInFlight: campaignFields.maxOrdersInFlight.unwrap().optional(),
+  maxItemsInFlight: campaignFields.maxItemsInFlight,
+  orderSize: campaignFields.orderSize.unwrap().optional(),
+});
+export type ConcurrencyChange = z.output<typeof concurrencyChangeSchema>;
+
+/** Refuses a change out of bounds (an update's validator: the message names each field and why). */
+export function checkConcurrencyChange(change: unknown): void {
+  const checked = concurrencyChangeSchema.safeParse(change);
+  if (!checked.success) throw new RangeError(describeIssues(checked.error).join('; '));
+}
 
 /** The campaign's fields without the cross-field checks (for schemas built on it, e.g. scheduled harvests). */
 export const campaignBaseSchema = z.strictObject(campaignFields);
@@ -185,6 +203,7 @@ export function orderRequest(request: CampaignRequest, seq: number, identifiers:
     options: request.options,
     polling: request.polling,
     maxParallelDownloads: request.maxParallelDownloads,
+    ...(request.connectionsPerProduct ? { connectionsPerProduct: request.connectionsPerProduct } : {}),
     downloadHeartbeatTimeout: request.downloadHeartbeatTimeout,
     ...(request.downloadTaskQueue ? { downloadTaskQueue: request.downloadTaskQueue } : {}),
   };
