@@ -89,11 +89,14 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           throw err;
         });
         const url = input.item.downloadLink ?? hook.productValueUrl(input.orderId, input.item.itemId);
-        // A .part holding every byte (a kill between the last write and the rename) leaves no range to ask for (416).
-        // (A ranged attempt's file is as long as the product early on: its checkpoint says what is there.)
-        if (!checkpoint?.ranged && part.offset > 0 && part.offset >= (input.item.processedSize ?? Infinity)) {
-          await part.truncate();
-        }
+        // Without a ranged checkpoint, a local `.part` is resumed from its length only when that
+        // length can be a single stream's: one holding every byte (a kill between the last write and
+        // the rename) leaves no range to ask for (416), and a ranged attempt killed before its first
+        // heartbeat leaves a file as long as the product (ranged-part.ts sizes it first) with holes.
+        // When the product's size is unknown, only a checkpoint vouches for a local file's length.
+        const size = input.item.processedSize;
+        const unvouched = size === undefined ? part.local !== undefined && !checkpoint : part.offset >= size;
+        if (!checkpoint?.ranged && part.offset > 0 && unvouched) await part.truncate();
 
         // Cancellation by the workflow stops the transfer and removes the partial file; a worker
         // shutting down or a timeout only stops it, keeping the partial file for the next attempt.
