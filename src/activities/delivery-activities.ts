@@ -327,6 +327,7 @@ async function deliverInRanges(o: {
       processedSize: o.item.processedSize,
       resume: checkpoint?.ranged,
       resumeBytes,
+      resumeValidator: checkpoint?.validator,
       maxConnections: o.maxConnections,
       budget: o.budget,
       rangeBytes: o.rangeBytes,

@@ -50,6 +50,8 @@ export interface RangedDeliveryInput {
   resume?: RangedCheckpoint;
   /** Bytes a previous single-stream attempt left at the start of the file (its ranges count as landed). */
   resumeBytes?: number;
+  /** The validator of those bytes' body (sent as If-Range, so a changed product is not resumed). */
+  resumeValidator?: string;
   maxConnections: number;
   budget: ConnectionBudget;
   rangeBytes?: number;
@@ -86,7 +88,10 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
     });
   let probe: ProductResponse;
   try {
-    probe = await openRange(firstIndex, known?.validator);
+    probe = await openRange(
+      firstIndex,
+      known ? known.validator : input.resumeBytes ? input.resumeValidator : undefined,
+    );
   } catch (err) {
     // 416: the first missing range starts past the product's end, so it shrank since those
     // ranges landed (same or no validator). Start over from the first byte.

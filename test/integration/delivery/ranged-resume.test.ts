@@ -112,6 +112,42 @@ describe('deliverRanged resuming', () => {
     await part.discard();
   });
 
+  it('hands the whole body back when the product changed since a single-stream attempt (If-Range)', async () => {
+    const sink = await LocalSink.create(dir);
+    const earlier = await sink.open('p.zip');
+    const head = await hook.openProduct({ url: link, offset: 0, end: 0 });
+    head.body.destroy();
+    // The first 1.5 MiB of the product, as a single-stream attempt left them, under a stale validator.
+    const prefix = createProductStream(spec, { start: 0, end: MIB + MIB / 2 - 1 });
+    for await (const chunk of prefix) await earlier.fileHandle.write(chunk as Uint8Array);
+    await earlier.close();
+    const resume = async (resumeValidator: string | undefined) => {
+      const part = await sink.open('p.zip', { resume: true });
+      const outcome = await deliverRanged({
+        hook,
+        url: link,
+        part,
+        processedSize: SIZE,
+        resumeBytes: part.offset,
+        resumeValidator,
+        maxConnections: 2,
+        budget: new ConnectionBudget(4),
+        signal: new AbortController().signal,
+        onCheckpoint: () => undefined,
+      });
+      return { outcome, part };
+    };
+
+    const stale = await resume('"an-older-etag"');
+    const whole = 'wholeBody' in stale.outcome ? stale.outcome.wholeBody : undefined;
+    whole?.body.destroy();
+    expect(whole).toMatchObject({ partial: false, offset: 0, totalSize: SIZE });
+    await stale.part.close();
+
+    const same = await resume(head.etag);
+    expect('verification' in same.outcome && same.outcome.verification.sha256).toBe((await productDigest(spec)).sha256);
+  });
+
   describe('when the product behind the link changed size (no validator to tell)', () => {
     // The earlier attempt's checkpoint carries no validator, as from a server that sends neither
     // ETag nor Last-Modified: only the size the probe reports shows the product changed.
