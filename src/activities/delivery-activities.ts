@@ -313,9 +313,10 @@ async function deliverInRanges(o: {
   const { ctx, checkpoint, part } = o;
   // A ranged file has holes: only a ranged checkpoint says which bytes are there; a single-stream
   // checkpoint vouches for its first `bytes`, and a file without any checkpoint starts again.
-  const resumeBytes = checkpoint?.ranged ? 0 : (checkpoint?.bytes ?? 0);
-  if (!checkpoint?.ranged && part.offset > resumeBytes) await part.truncate();
-  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged };
+  // (A file cut to nothing, or shorter than the checkpoint after a crash, vouches only for what it holds.)
+  if (!checkpoint?.ranged && part.offset > (checkpoint?.bytes ?? 0)) await part.truncate();
+  const resumeBytes = checkpoint?.ranged ? 0 : part.offset;
+  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged, validator: checkpoint?.validator };
   const meter = new RateMeter();
   const beat = () => ctx.heartbeat(state);
   const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
