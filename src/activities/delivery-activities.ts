@@ -89,14 +89,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           throw err;
         });
         const url = input.item.downloadLink ?? hook.productValueUrl(input.orderId, input.item.itemId);
-        // Without a ranged checkpoint, a local `.part` is resumed from its length only when that
-        // length can be a single stream's: one holding every byte (a kill between the last write and
-        // the rename) leaves no range to ask for (416), and a ranged attempt killed before its first
-        // heartbeat leaves a file as long as the product (ranged-part.ts sizes it first) with holes.
-        // When the product's size is unknown, only a checkpoint vouches for a local file's length.
-        const size = input.item.processedSize;
-        const unvouched = size === undefined ? part.local !== undefined && !checkpoint : part.offset >= size;
-        if (!checkpoint?.ranged && part.offset > 0 && unvouched) await part.truncate();
+        if (!storedBytesResumable(part, checkpoint, input.item.processedSize)) await part.truncate();
 
         // Cancellation by the workflow stops the transfer and removes the partial file; a worker
         // shutting down or a timeout only stops it, keeping the partial file for the next attempt.
@@ -274,6 +267,24 @@ async function copyToLocal(
     const result = results.find((r) => r.identifier === download.identifier)!;
     if (!download.ok) result.problem ??= `copy of ${download.key} failed: ${download.error.message}`;
   }
+}
+
+/**
+ * Whether what an earlier attempt stored (`part.offset` bytes) may be resumed from its length, before
+ * the ranged or single-stream path looks at it. Without a ranged checkpoint (which the ranged path
+ * reads for itself), only a length a single stream can leave is: a file holding every byte (a kill
+ * between the last write and the rename) leaves no range to ask for (416), and a ranged attempt
+ * killed before its first heartbeat leaves a file as long as the product (ranged-part.ts sizes it
+ * first) with holes. When the product's size is unknown, only a checkpoint vouches for a local file.
+ */
+export function storedBytesResumable(
+  part: { offset: number; local?: unknown },
+  checkpoint: { bytes?: number; ranged?: unknown } | undefined,
+  processedSize: number | undefined,
+): boolean {
+  if (checkpoint?.ranged || part.offset === 0) return true;
+  if (processedSize === undefined) return part.local === undefined || checkpoint !== undefined;
+  return part.offset < processedSize;
 }
 
 /** The file a product lands in: its identifier plus `.zip` (made safe by the sink). */
