@@ -8,6 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CredentialStore } from '../config/credentials';
 import type { StacClient, StacFeature } from '../hook/stac';
+import { footprintOf, productSizeOf } from '../hook/stac-fields';
 import {
   ACCOUNT_LIMITER_WORKFLOW,
   type AccountStatus,
@@ -16,13 +17,15 @@ import {
   accountStatusQuery,
   acquirePermitSignal,
 } from '../shared/account-limiter';
-import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import type { CampaignItem, CampaignReport, SizeSummary } from '../shared/campaign-report';
 import { identifier as identifierSchema } from '../shared/harvest-request';
 import { type Ledger, type ProductKey, productKeyId } from '../storage/ledger';
 import { MANIFEST_NAME, writeManifest } from '../storage/manifest';
 import { createS3Client } from '../storage/s3-client';
 import type {
   CampaignManifestInput,
+  CatalogueFootprints,
+  CatalogueLookupInput,
   PermitRequestInput,
   RecordDeliveriesInput,
   ResolveCampaignInput,
@@ -134,7 +137,12 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         const items = input.items.map((item) => ({ ...item }));
         const verified = items.filter((i) => i.state === 'delivered' || i.state === 'skipped');
         if (input.ledger && verified.length > 0) await fillFromLedger(await openLedger(input.ledger), input, verified);
-        const catalogue = await catalogueItems(stac, input.report.collection, verified, signal());
+        const catalogue = await catalogueItems(
+          stac,
+          input.report.collection,
+          verified.map((item) => item.identifier),
+          signal(),
+        );
         const { target } = input;
         const keys = target.credentials ? credentials.s3(target.credentials) : undefined;
         const s3 = keys ? createS3Client({ ...keys, endpoint: keys.endpoint ?? target.endpoint }) : undefined;
@@ -157,6 +165,35 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         } finally {
           s3?.destroy();
         }
+      });
+    },
+
+    async catalogueSizes(input: CatalogueLookupInput): Promise<SizeSummary> {
+      return guard(async () => {
+        const found = await catalogueItems(stac, input.collection, input.identifiers, signal());
+        const summary: SizeSummary = { bytes: 0, known: 0, unknown: 0 };
+        for (const identifier of input.identifiers) {
+          const feature = found.get(identifier);
+          const size = feature && productSizeOf(feature);
+          if (size === undefined) summary.unknown++;
+          else {
+            summary.known++;
+            summary.bytes += size;
+          }
+        }
+        return summary;
+      });
+    },
+
+    async catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints> {
+      return guard(async () => {
+        const found = await catalogueItems(stac, input.collection, input.identifiers, signal());
+        const footprints: CatalogueFootprints['footprints'] = {};
+        for (const [identifier, feature] of found) {
+          const footprint = footprintOf(feature);
+          if (footprint) footprints[identifier] = footprint;
+        }
+        return { footprints };
       });
     },
 
@@ -226,6 +263,7 @@ async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, item
     item.sha256 ??= record.sha256;
     item.location ??= fromLedgerLocation(record.location);
     item.bytes ??= record.size;
+    item.verifiedAt ??= record.verifiedAt;
   }
 }
 
@@ -233,13 +271,13 @@ async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, item
 async function catalogueItems(
   stac: StacClient | undefined,
   collection: string,
-  items: CampaignItem[],
+  identifiers: readonly string[],
   signal: AbortSignal,
 ): Promise<Map<string, StacFeature>> {
   const found = new Map<string, StacFeature>();
   if (!stac) return found;
-  for (let i = 0; i < items.length; i += STAC_PAGE) {
-    const ids = items.slice(i, i + STAC_PAGE).map((item) => item.identifier);
+  for (let i = 0; i < identifiers.length; i += STAC_PAGE) {
+    const ids = identifiers.slice(i, i + STAC_PAGE);
     const page = await stac.searchAll({ collections: [collection], ids, limit: STAC_PAGE }, { signal });
     for (const feature of page.items) found.set(feature.id, feature);
     Context.current().heartbeat({ looked: i + ids.length });

@@ -4,7 +4,8 @@
  */
 import type { AccountStatus, LimiterInput, PermitRequest } from '../shared/account-limiter';
 import type { AccountSettings, LedgerRef, StacQuery } from '../shared/campaign-request';
-import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import type { CampaignItem, CampaignReport, SizeSummary } from '../shared/campaign-report';
+import type { Footprint } from '../hook/stac-fields';
 
 export interface ResolveCampaignInput {
   collection: string;
@@ -58,6 +59,17 @@ export interface CampaignManifestInput {
   inlineItems: number;
 }
 
+/** Products to look up in the catalogue (100 ids per search). */
+export interface CatalogueLookupInput {
+  collection: string;
+  identifiers: string[];
+}
+
+export interface CatalogueFootprints {
+  /** Footprint per identifier found with a geometry or bbox. */
+  footprints: Record<string, Footprint>;
+}
+
 export interface PermitRequestInput {
   account: AccountSettings;
   request: PermitRequest;
@@ -72,6 +84,10 @@ export interface CampaignActivities {
   recordDeliveries(input: RecordDeliveriesInput): Promise<{ recorded: number }>;
   /** Writes manifest.json and the STAC ItemCollection next to the products; returns the full report. */
   writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport>;
+  /** The products' sizes as the catalogue announces them (a plan's total); no catalogue: all unknown. */
+  catalogueSizes(input: CatalogueLookupInput): Promise<SizeSummary>;
+  /** The products' footprints (a campaign's map); no catalogue: none. */
+  catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints>;
   /** Asks the account's limiter for a permit (starting the limiter if it does not run yet). */
   requestAccountPermit(input: PermitRequestInput): Promise<void>;
   /** The account limiter's status, or undefined when it does not run. */

@@ -6,7 +6,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { CampaignPlan, CampaignProgress, CampaignReport } from '../shared/campaign-report';
+import type { CampaignProgress, CampaignReport } from '../shared/campaign-report';
 import { type CampaignRequestInput, parseCampaignRequest } from '../shared/campaign-request';
 import {
   accountStatus,
@@ -29,7 +29,8 @@ import { CliError, InvalidInputError, UsageError } from './errors';
 import { EXIT } from './exit-codes';
 import { type OutputStream, line, printJson, stopSignal } from './io';
 import { formatBytes } from './render';
-import { findInvalidRequest } from './harvest-end';
+import { ITEM_TIME_FLAG, itemTimeMs } from './plan-output';
+import { presentPlan, refusedPlan } from './harvest-plan';
 import { readJsonFile, resolveSinks } from './request-input';
 import { taskQueueFor } from './start-harvest';
 
@@ -52,7 +53,7 @@ export const campaignCommand: Command = {
   usage: `campaign ${SUBCOMMANDS.join('|')} <campaign.json | workflowId | account>`,
   summary: 'many products in quota-aware orders: plan, start, watch, pause/resume, retry failed, cancel',
   details: [
-    '  campaign plan <campaign.json>           what would be ordered (found, already verified, orders vs the monthly budget); orders nothing',
+    '  campaign plan <campaign.json>           what would be ordered (found, already verified, size, orders vs the monthly budget, time); orders nothing',
     '  campaign start <campaign.json>          start it (again: the running one is returned; a finished one orders only what is missing)',
     '  campaign watch <workflowId>             progress bar until it ends, then the report',
     '  campaign pause|resume <workflowId>      hold / release new orders (orders under way finish)',
@@ -70,6 +71,7 @@ export const campaignCommand: Command = {
       description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
     },
     paused: { type: 'boolean', description: 'start: start paused (resume when the plan looks right)' },
+    'item-time': ITEM_TIME_FLAG,
     'max-orders': { type: 'string', value: '<n>', description: 'concurrency: orders under way at once' },
     'max-items': {
       type: 'string',
@@ -106,19 +108,12 @@ type Runner = (client: Client, target: string, ctx: CommandContext) => Promise<n
 
 const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
   async plan(client, file, ctx) {
+    const itemMs = itemTimeMs(stringFlag(ctx.flags, 'item-time'));
     const input = await loadCampaign(file, ctx.io.cwd);
     const plan = await planCampaign(client, input, {
       taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
-    }).catch((err: unknown) => {
-      // What only the worker can check (Hook workflow and options, credential sets): exit 2 like a harvest.
-      const problems = findInvalidRequest(err);
-      if (problems)
-        throw new InvalidInputError(`the worker refused the campaign ${file}; nothing was ordered`, problems);
-      throw err;
-    });
-    if (ctx.json) printJson(ctx.io.stdout, plan);
-    else for (const text of formatPlan(plan)) line(ctx.io.stdout, text);
-    return EXIT.OK;
+    }).catch(refusedPlan(`the campaign ${file}`));
+    return presentPlan(ctx, plan, itemMs);
   },
 
   async start(client, file, ctx) {
@@ -307,21 +302,6 @@ function presentOutcome(
   if (ctx.json) printJson(ctx.io.stdout, { workflowId, exitCode, report });
   else for (const text of formatReport(report)) line(ctx.io.stdout, text);
   return exitCode;
-}
-
-export function formatPlan(plan: CampaignPlan): string[] {
-  const { account } = plan;
-  return [
-    `Campaign "${plan.name}" (${plan.collection}), a dry run: nothing was ordered.`,
-    `  products found:        ${plan.found}`,
-    `  verified already:      ${plan.alreadyVerified}${plan.ledger ? ` (ledger ${plan.ledger})` : ' (no ledger)'}`,
-    `  to order:              ${plan.toOrder} in ${plan.ordersNeeded} orders of up to ${plan.orderSize}`,
-    `  account "${account.name}":   ${account.ordersLeftThisMonth} of ${account.monthlyOrders} orders left this month, ${account.maxItemsInFlight} items in flight at most`,
-    plan.fitsMonthlyBudget
-      ? "  fits this month's order budget"
-      : `  does NOT fit this month's budget: ${plan.ordersNeeded - (account.ordersLeftThisMonth ?? 0)} orders would wait for next month`,
-    ...(plan.sample.length ? [`  first: ${plan.sample.slice(0, 3).join(', ')}${plan.toOrder > 3 ? ', …' : ''}`] : []),
-  ];
 }
 
 export function formatReport(report: CampaignReport): string[] {

@@ -17,6 +17,7 @@ import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { doctorCommand } from './commands/doctor';
 import { emulatorCommand } from './commands/emulator';
+import { harvestCommand } from './commands/harvest';
 import { redeliverCommand } from './commands/redeliver';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   resultCommand,
   cancelCommand,
   redeliverCommand,
+  harvestCommand,
   campaignCommand,
   scheduleCommand,
   workflowsCommand,
