@@ -4,6 +4,7 @@
  * progress bar (redrawn in place on a terminal, a line per change otherwise) until the campaign
  * ends; exit codes follow the harvest's (0 all delivered, 3 some failed, 4 cancelled).
  */
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { CampaignProgress, CampaignReport } from '../shared/campaign-report';
@@ -29,6 +30,7 @@ import { CliError, InvalidInputError, UsageError } from './errors';
 import { EXIT } from './exit-codes';
 import { type OutputStream, line, printJson, stopSignal } from './io';
 import { formatBytes } from './render';
+import { writeCampaignHtml } from './report/campaign-html';
 import { ITEM_TIME_FLAG, itemTimeMs } from './plan-output';
 import { presentPlan, refusedPlan } from './harvest-plan';
 import { readJsonFile, resolveSinks } from './request-input';
@@ -60,7 +62,7 @@ export const campaignCommand: Command = {
     '  campaign concurrency <workflowId>       change --max-orders, --max-items, --order-size while it runs',
     '  campaign retry-failed <workflowId>      order the failed products again (a finished campaign runs again for them)',
     '  campaign cancel <workflowId>            cancel it and its orders at the Hook',
-    '  campaign report <workflowId>            the report (waits for the end)',
+    '  campaign report <workflowId>            the report (waits for the end); --html FILE: a page with a map of the footprints',
     '  campaign account <name>                 the account limiter: items in flight, orders this month; set with --max-items, --monthly-orders',
   ].join('\n'),
   flags: {
@@ -81,6 +83,11 @@ export const campaignCommand: Command = {
     'order-size': { type: 'string', value: '<n>', description: 'concurrency: items per order' },
     'monthly-orders': { type: 'string', value: '<n>', description: "account: the account's orders per month" },
     'include-timed-out': { type: 'boolean', description: 'retry-failed: also the products that timed out' },
+    html: {
+      type: 'string',
+      value: '<file>',
+      description: 'report: also write the campaign as one HTML page (map, timeline, totals)',
+    },
     'no-wait': { type: 'boolean', description: 'cancel: return once the cancellation is requested' },
   },
   positionals: { min: 2, max: 2 },
@@ -214,6 +221,14 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
   },
 
   async report(client, workflowId, ctx) {
+    const html = stringFlag(ctx.flags, 'html');
+    if (html) {
+      const page = await writeCampaignHtml(client, workflowId, path.resolve(ctx.io.cwd, html));
+      line(
+        ctx.json ? ctx.io.stderr : ctx.io.stdout,
+        `Wrote ${page.file}: ${page.items} products, ${page.footprints} footprints on the map`,
+      );
+    }
     const outcome = await campaignReport(client, workflowId).then(
       (report) => ({ report }),
       (error: unknown) => ({ error }),
