@@ -7,7 +7,7 @@
  * Re-record only after a deliberate change that is safe for running workflows (behind `patched()`),
  * or to cover new code paths; never to make a failing replay test pass.
  *
- *   npx tsx scripts/record-histories.ts [harvest|campaign|scheduled …]   (default: all three)
+ *   npx tsx scripts/record-histories.ts [harvest|campaign|campaign-continued|scheduled …]   (default: all)
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -33,6 +33,10 @@ interface Recording {
   file: string;
   workflowId: string;
   record(env: CampaignEnv): Promise<string>;
+  /** Also export the chain's first run (it ends by continuing as new) into this file… */
+  firstRunFile?: string;
+  /** …the run id `record` started. */
+  firstRunId?: string;
 }
 
 const RECORDINGS: Record<string, Recording> = {
@@ -78,6 +82,35 @@ const RECORDINGS: Record<string, Recording> = {
         ],
       });
       return `${report.outcome}: ${report.counts.delivered} delivered in ${report.orders} orders`;
+    },
+  },
+  'campaign-continued': {
+    // A campaign that continues as new after a few orders: its second run starts from the state
+    // the first one carried, so replaying it holds the code to reading that state.
+    file: 'harvest-campaign-continued.json',
+    firstRunFile: 'harvest-campaign-continued-first-run.json',
+    workflowId: 'campaign-continued-recorded',
+    async record(env) {
+      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
+        .slice(0, 5)
+        .map((item) => item.id);
+      const handle = await env.client.workflow.start('harvestCampaign', {
+        taskQueue: env.taskQueue,
+        workflowId: this.workflowId,
+        args: [
+          campaignRequest({
+            name: 'recorded continued campaign',
+            identifiers: [...identifiers, MISSING],
+            orderSize: 1,
+            maxOrdersInFlight: 1,
+            continueAsNewAfterEvents: 50,
+            output: { storage: 'TEMPORARY', sink: env.freshSink('campaign-continued').url },
+          }),
+        ],
+      });
+      this.firstRunId = handle.firstExecutionRunId;
+      const report = (await handle.result()) as CampaignReport;
+      return `${report.outcome}: ${report.counts.delivered} delivered, ${report.counts.failed} failed in ${report.orders} orders, ${report.runs} runs`;
     },
   },
   scheduled: {
@@ -127,14 +160,21 @@ async function main(): Promise<void> {
     for (const name of wanted) {
       const recording = RECORDINGS[name]!;
       const summary = await recording.record(env);
-      const { stdout } = await run(
-        temporal,
-        ['workflow', 'show', '-w', recording.workflowId, '--output', 'json', '--address', stack.temporal.address],
-        { maxBuffer: 64 * 1024 * 1024 },
-      );
-      const events = (JSON.parse(stdout) as { events: unknown[] }).events.length;
-      await writeFile(path.join(HISTORIES, recording.file), stdout.endsWith('\n') ? stdout : `${stdout}\n`);
-      process.stdout.write(`${recording.file}: ${recording.workflowId}, ${events} events (${summary})\n`);
+      const exportRun = async (file: string, runId?: string) => {
+        const { stdout } = await run(
+          temporal,
+          [
+            ...['workflow', 'show', '-w', recording.workflowId, ...(runId ? ['-r', runId] : [])],
+            ...['--output', 'json', '--address', stack.temporal.address],
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
+        const events = (JSON.parse(stdout) as { events: unknown[] }).events.length;
+        await writeFile(path.join(HISTORIES, file), stdout.endsWith('\n') ? stdout : `${stdout}\n`);
+        process.stdout.write(`${file}: ${recording.workflowId}, ${events} events (${summary})\n`);
+      };
+      await exportRun(recording.file);
+      if (recording.firstRunFile) await exportRun(recording.firstRunFile, recording.firstRunId);
     }
   } finally {
     await env?.close();

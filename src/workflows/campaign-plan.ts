@@ -5,7 +5,7 @@
  * products — add up their sizes from the catalogue, and set the orders needed against the
  * account's monthly budget and parallel-item limit. They order nothing.
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { HarvestActivities } from '../activities/contract';
 import type { AccountStatus } from '../shared/account-limiter';
 import type { CampaignPlan, SizeSummary } from '../shared/campaign-report';
@@ -16,32 +16,27 @@ import {
   ledgerOf,
   parseCampaignRequest,
 } from '../shared/campaign-request';
+import { invalidRequest } from '../shared/failures';
 import { type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
-import { NON_RETRYABLE, invalidCampaign, resolveProducts } from './campaign-resolve';
+import { orderSizeOf } from './campaign-book';
+import { resolveProducts } from './campaign-resolve';
 
-const ops = proxyActivities<HarvestActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+const ops = proxyActivities<HarvestActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 /** Catalogue look-ups: 100 products per search, up to 10 000 products. */
 const catalogue = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5 },
 });
 
 export async function planHarvestCampaign(input: CampaignRequestInput): Promise<CampaignPlan> {
   const parsed = parseCampaignRequest(input);
-  if (!parsed.ok) throw invalidCampaign(parsed.problems);
+  if (!parsed.ok) throw invalidRequest('campaign request', parsed.problems);
   const { request } = parsed;
   const resolved = await resolveProducts(request);
   const size = await catalogue.catalogueSizes({ collection: request.collection, identifiers: resolved.toOrder });
   const status = await ops.accountStatus({ account: request.account.name });
-  const orderSize = Math.min(
-    request.orderSize,
-    request.maxItemsInFlight ?? Infinity,
-    (status?.limits ?? request.account).maxItemsInFlight,
-  );
+  const orderSize = orderSizeOf(request, (status?.limits ?? request.account).maxItemsInFlight);
   return {
     kind: 'campaign',
     name: request.name,
@@ -65,14 +60,7 @@ export async function planHarvestCampaign(input: CampaignRequestInput): Promise<
  */
 export async function planHarvest(input: HarvestRequestInput): Promise<CampaignPlan> {
   const parsed = parseHarvestRequest(input);
-  if (!parsed.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidRequest',
-      nonRetryable: true,
-      message: `Invalid harvest request: ${parsed.problems.join('; ')}`,
-      details: [parsed.problems],
-    });
-  }
+  if (!parsed.ok) throw invalidRequest('harvest request', parsed.problems);
   const { request } = parsed;
   const { optionsHash } = await ops.validateHarvest(request);
   const ledger = ledgerOf({ output: request.output });

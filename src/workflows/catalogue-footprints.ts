@@ -6,11 +6,10 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { CatalogueFootprints, CatalogueLookupInput } from '../activities/campaign-contract';
 import type { HarvestActivities } from '../activities/contract';
-import { NON_RETRYABLE } from './campaign-resolve';
 
 const catalogue = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5 },
 });
 
 export async function catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints> {
