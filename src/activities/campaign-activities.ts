@@ -27,6 +27,7 @@ import type {
   CatalogueFootprints,
   CatalogueLookupInput,
   PermitRequestInput,
+  RecordQuarantineInput,
   RecordDeliveriesInput,
   ResolveCampaignInput,
   ResolvedCampaign,
@@ -98,16 +99,22 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
             Context.current().log.warn('Catalogue ids that are not orderable identifiers left out', { refused });
         }
         const skipped = new Set<string>();
+        const quarantined = new Map<string, string>();
         if (input.ledger && identifiers.length > 0) {
           const ledger = await openLedger(input.ledger);
           const keys = identifiers.map((identifier) => productKey(input, identifier));
           const records = await ledger.lookupMany(keys);
           for (const key of keys) if ((records.get(productKeyId(key)) ?? []).length > 0) skipped.add(key.identifier);
+          if (!input.retryQuarantined) {
+            const notes = await ledger.quarantinedMany(keys.filter((key) => !skipped.has(key.identifier)));
+            for (const note of notes.values()) quarantined.set(note.identifier, note.reason);
+          }
         }
         return {
           found: identifiers.length,
-          toOrder: identifiers.filter((id) => !skipped.has(id)),
+          toOrder: identifiers.filter((id) => !skipped.has(id) && !quarantined.has(id)),
           skipped: [...skipped],
+          quarantined: [...quarantined].map(([identifier, reason]) => ({ identifier, reason })),
           truncated,
         };
       });
@@ -129,6 +136,24 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
           }),
         );
         return { recorded: input.products.length };
+      });
+    },
+
+    async recordQuarantine(input: RecordQuarantineInput): Promise<{ quarantined: number }> {
+      return guard(async () => {
+        const ledger = await openLedger(input.ledger);
+        const at = new Date().toISOString();
+        await inBatches(input.products, CONCURRENCY, (product) =>
+          ledger.quarantine({
+            identifier: product.identifier,
+            workflow: input.workflow,
+            optionsHash: input.optionsHash,
+            reason: product.reason.slice(0, 2000),
+            at,
+            orderId: input.orderId ?? null,
+          }),
+        );
+        return { quarantined: input.products.length };
       });
     },
 

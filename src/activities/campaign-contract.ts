@@ -14,6 +14,8 @@ export interface ResolveCampaignInput {
   query?: StacQuery;
   /** Checked for verified copies; none: nothing is skipped. */
   ledger?: LedgerRef;
+  /** Order the products the ledger holds as quarantined instead of skipping them. */
+  retryQuarantined?: boolean;
   workflow: string;
   optionsHash: string;
 }
@@ -25,6 +27,8 @@ export interface ResolvedCampaign {
   toOrder: string[];
   /** Identifiers the ledger holds as verified. */
   skipped: string[];
+  /** Products the ledger holds as quarantined (failed verification), left out unless `retryQuarantined`. */
+  quarantined?: { identifier: string; reason: string }[];
   /** The query matched more than its maxItems. */
   truncated: boolean;
 }
@@ -44,6 +48,15 @@ export interface RecordDeliveriesInput {
   optionsHash: string;
   orderId?: string;
   products: DeliveredProduct[];
+}
+
+/** Products of an order that failed verification, set aside in the ledger. */
+export interface RecordQuarantineInput {
+  ledger: LedgerRef;
+  workflow: string;
+  optionsHash: string;
+  orderId?: string;
+  products: { identifier: string; reason: string }[];
 }
 
 export interface CampaignManifestInput {
@@ -82,6 +95,8 @@ export interface CampaignActivities {
   resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign>;
   /** Records an order's verified products in the ledger. Idempotent. */
   recordDeliveries(input: RecordDeliveriesInput): Promise<{ recorded: number }>;
+  /** Sets products that failed verification aside in the ledger. Idempotent. */
+  recordQuarantine(input: RecordQuarantineInput): Promise<{ quarantined: number }>;
   /** Writes manifest.json and the STAC ItemCollection next to the products; returns the full report. */
   writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport>;
   /** The products' sizes as the catalogue announces them (a plan's total); no catalogue: all unknown. */

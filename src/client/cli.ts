@@ -215,7 +215,7 @@ function commandLabel(command: Command): string {
 export function mainHelp(): string {
   const row = (c: Command) => helpRow(commandLabel(c), c.summary);
   const harvest = COMMANDS.filter((c) =>
-    ['run', 'start', 'status', 'watch', 'result', 'cancel', 'campaign', 'schedule'].includes(c.name),
+    ['run', 'start', 'status', 'watch', 'result', 'cancel', 'harvest', 'campaign', 'schedule'].includes(c.name),
   );
   const setup = COMMANDS.filter((c) => !harvest.includes(c));
   return [

@@ -11,6 +11,7 @@ export type CampaignItemState =
   | 'delivered' // delivered and verified by this campaign
   | 'skipped' // the ledger already held a verified copy: not ordered
   | 'failed'
+  | 'quarantined' // failed verification: set aside in the ledger, skipped by later runs unless retryQuarantined
   | 'timed_out'
   | 'cancelled';
 
@@ -21,6 +22,7 @@ export const CAMPAIGN_ITEM_STATES: readonly CampaignItemState[] = [
   'delivered',
   'skipped',
   'failed',
+  'quarantined',
   'timed_out',
   'cancelled',
 ];

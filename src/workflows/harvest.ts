@@ -313,6 +313,7 @@ class Harvest {
         return;
       }
       this.fail(item, failureMessage(err));
+      if (failureType(err) === 'IntegrityError') item.failure = 'IntegrityError';
       await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
     }
   }

@@ -74,6 +74,10 @@ export const campaignCommand: Command = {
     },
     paused: { type: 'boolean', description: 'start: start paused (resume when the plan looks right)' },
     'item-time': ITEM_TIME_FLAG,
+    'retry-quarantined': {
+      type: 'boolean',
+      description: 'start, plan: order the products the ledger holds as quarantined (failed verification) again',
+    },
     'max-orders': { type: 'string', value: '<n>', description: 'concurrency: orders under way at once' },
     'max-items': {
       type: 'string',
@@ -117,15 +121,23 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
   async plan(client, file, ctx) {
     const itemMs = itemTimeMs(stringFlag(ctx.flags, 'item-time'));
     const input = await loadCampaign(file, ctx.io.cwd);
-    const plan = await planCampaign(client, input, {
-      taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
-    }).catch(refusedPlan(`the campaign ${file}`));
+    const plan = await planCampaign(
+      client,
+      ctx.flags['retry-quarantined'] ? { ...input, retryQuarantined: true } : input,
+      {
+        taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
+      },
+    ).catch(refusedPlan(`the campaign ${file}`));
     return presentPlan(ctx, plan, itemMs);
   },
 
   async start(client, file, ctx) {
     const input = await loadCampaign(file, ctx.io.cwd);
-    const request = ctx.flags.paused ? { ...input, paused: true } : input;
+    const request = {
+      ...input,
+      ...(ctx.flags.paused ? { paused: true } : {}),
+      ...(ctx.flags['retry-quarantined'] ? { retryQuarantined: true } : {}),
+    };
     const handle = await startCampaign(client, request, {
       workflowId: stringFlag(ctx.flags, 'id'),
       taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
@@ -322,7 +334,7 @@ function presentOutcome(
 export function formatCampaignReport(report: CampaignReport): string[] {
   const c = report.counts;
   const lines = [
-    `Campaign "${report.name}" ${report.outcome}: ${c.delivered} delivered, ${c.skipped} already verified, ${c.failed} failed, ${c.timed_out} timed out, ${c.cancelled} cancelled of ${c.items}`,
+    `Campaign "${report.name}" ${report.outcome}: ${c.delivered} delivered, ${c.skipped} already verified, ${c.failed} failed, ${c.quarantined ?? 0} quarantined, ${c.timed_out} timed out, ${c.cancelled} cancelled of ${c.items}`,
     `  ${formatBytes(report.bytes)} in ${report.orders} orders, ${report.runs} runs`,
   ];
   if (report.manifest) lines.push(`  manifest: ${report.manifest}`);
@@ -330,12 +342,17 @@ export function formatCampaignReport(report: CampaignReport): string[] {
   for (const item of (report.items ?? []).filter((i) => i.state === 'failed').slice(0, 10)) {
     lines.push(`  ✘ ${item.identifier}: ${item.error ?? 'failed'}`);
   }
+  const quarantined = (report.items ?? []).filter((i) => i.state === 'quarantined');
+  for (const item of quarantined)
+    lines.push(`  ⚠ quarantined ${item.identifier}: ${item.error ?? 'failed verification'}`);
+  if (quarantined.length > 0)
+    lines.push('  (later runs skip quarantined products; order them again with --retry-quarantined)');
   return lines;
 }
 
 function summaryLine(p: CampaignProgress): string {
   const c = p.counts;
-  const done = c.delivered + c.skipped + c.failed + c.timed_out + c.cancelled;
+  const done = c.delivered + c.skipped + c.failed + c.quarantined + c.timed_out + c.cancelled;
   const rate = p.rate ? ` · ${p.rate.productsPerSecond.toFixed(1)}/s` : '';
   const eta = p.etaSeconds !== undefined && done < c.items ? ` · ETA ${formatSeconds(p.etaSeconds)}` : '';
   const budget =
@@ -357,7 +374,7 @@ function progressLine(out: OutputStream, json: boolean): { update(p: CampaignPro
     update(p) {
       if (json) return;
       const c = p.counts;
-      const done = c.delivered + c.skipped + c.failed + c.timed_out + c.cancelled;
+      const done = c.delivered + c.skipped + c.failed + c.quarantined + c.timed_out + c.cancelled;
       const width = 24;
       const filled = c.items ? Math.round((done / c.items) * width) : 0;
       const text = `${p.name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${summaryLine(p)}`;
