@@ -18,7 +18,13 @@ import { startLocalStack } from '../src/devstack/stack';
 import type { CampaignReport } from '../src/shared/campaign-report';
 import type { HarvestReport } from '../src/shared/harvest-report';
 import type { ScheduledHarvestResult } from '../src/workflows/scheduled-harvest';
-import { type CampaignEnv, campaignRequest, catalogueSearch, startCampaignEnv } from '../test/helpers/campaign-env';
+import {
+  type CampaignEnv,
+  campaignRequest,
+  catalogueIds,
+  catalogueSearch,
+  startCampaignEnv,
+} from '../test/helpers/campaign-env';
 import { request } from '../test/helpers/harvest-env';
 import { STACK_ENV, type TestStack } from '../test/helpers/stack';
 
@@ -44,9 +50,7 @@ const RECORDINGS: Record<string, Recording> = {
     file: 'harvest-temporary.json',
     workflowId: 'harvest-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 2)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
       const report: HarvestReport = await env.client.workflow.execute('harvest', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,
@@ -65,9 +69,7 @@ const RECORDINGS: Record<string, Recording> = {
     file: 'harvest-campaign.json',
     workflowId: 'campaign-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 5)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 5, COLLECTION);
       const report: CampaignReport = await env.client.workflow.execute('harvestCampaign', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,
@@ -85,15 +87,14 @@ const RECORDINGS: Record<string, Recording> = {
     },
   },
   'campaign-continued': {
-    // A campaign that continues as new after a few orders: its second run starts from the state
-    // the first one carried, so replaying it holds the code to reading that state.
+    // A campaign that continues as new every few orders: its last run starts from the state the
+    // run before carried, so replaying it holds the code to reading that state. (The
+    // `-one-letter` copies were recorded from the code before CampaignBook: keep them.)
     file: 'harvest-campaign-continued.json',
     firstRunFile: 'harvest-campaign-continued-first-run.json',
     workflowId: 'campaign-continued-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 5)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 5, COLLECTION);
       const handle = await env.client.workflow.start('harvestCampaign', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,

@@ -58,6 +58,8 @@ export interface DeliverInput {
   item: OrderItemView;
   sink: string;
   sinkCredentials?: string;
+  /** Parallel ranged connections for this product (the request's `connectionsPerProduct`); default: the worker's. */
+  connections?: number;
 }
 
 export interface DeliveryRecord {
@@ -93,16 +95,6 @@ export interface WriteManifestInput {
   sinkCredentials?: string;
   report: HarvestReport;
 }
-
-/** Failure types the activities throw that make no sense to retry; the workflow reports them. */
-export const NON_RETRYABLE_TYPES = [
-  'InvalidRequest',
-  'HookRequestError',
-  'HookAuthError',
-  'HookForbiddenError',
-  'LinkExpiredError',
-  'IntegrityError',
-] as const;
 
 /** The activity functions the workflows call; `createActivities(deps)` returns exactly this. */
 export interface HarvestActivities extends CampaignActivities {

@@ -33,7 +33,14 @@ export async function serveProduct(
   req: IncomingMessage,
   res: ServerResponse,
   spec: ProductSpec,
-  o: { etag: string; lastModified: Date; fileName: string; faults?: ServeFaults },
+  o: {
+    etag: string;
+    lastModified: Date;
+    fileName: string;
+    faults?: ServeFaults;
+    /** Paces the body (link shaping); not applied to bodies cut by a reset fault. */
+    throttle?: Transform;
+  },
 ): Promise<void> {
   assertProductSpec(spec); // before any header is written, so the caller can still answer 500
   const method = req.method ?? 'GET';
@@ -85,13 +92,13 @@ export async function serveProduct(
       res.end();
       return;
     }
-    await pipeToResponse(createProductStream(spec, { start, end: start + truncateAt - 1 }), res);
+    await pipeToResponse(createProductStream(spec, { start, end: start + truncateAt - 1 }), res, o.throttle);
     return;
   }
   res.writeHead(status, headers);
   const body = createProductStream(spec, { start, end });
   const corruptAt = faultLimit(o.faults?.corruptAtByte, length);
-  await pipeToResponse(corruptAt === undefined ? body : body.compose(flipByte(corruptAt)), res);
+  await pipeToResponse(corruptAt === undefined ? body : body.compose(flipByte(corruptAt)), res, o.throttle);
 }
 
 /** A pass-through that inverts the byte at `offset` of the stream. */
@@ -156,9 +163,9 @@ function contentDisposition(fileName: string): string {
 }
 
 /** Streams `source` into `res` with backpressure; a client that goes away stops the generator. */
-async function pipeToResponse(source: Readable, res: ServerResponse): Promise<void> {
+async function pipeToResponse(source: Readable, res: ServerResponse, throttle?: Transform): Promise<void> {
   try {
-    await pipeline(source, res);
+    await (throttle ? pipeline(source, throttle, res) : pipeline(source, res));
   } catch (err) {
     if (!isClientGone(err)) throw err;
   }

@@ -16,7 +16,8 @@ export type InjectedFault =
   | 'itemFailure'
   | 'itemStuck'
   | 'linkExpiredEarly'
-  | 'lostOrderResponse';
+  | 'lostOrderResponse'
+  | 'overConnectionLimit';
 
 export interface RateLimitRecord {
   client: string;
@@ -91,6 +92,7 @@ export class EmulatorStats {
       itemFailure: 0,
       itemStuck: 0,
       linkExpiredEarly: 0,
+      overConnectionLimit: 0,
       lostOrderResponse: 0,
     };
   }

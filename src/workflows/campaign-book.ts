@@ -69,7 +69,8 @@ export interface CampaignCarry {
 /**
  * Compatibility: runs of the campaign before the book carried each outcome with one-letter fields
  * (`s` state, `b` bytes, `l` location, `e` error, `o` order). A campaign started by such a run
- * continues as new into this code with them (test/replay holds a recorded one), so they are read
+ * continues as new into this code with them (test/fixtures/histories/*-one-letter*.json are
+ * recorded ones, replayed in test/replay and carried on in test/workflow), so they are read
  * here, once, and carried on in the readable form.
  */
 interface OneLetterOutcome {

@@ -1,9 +1,10 @@
 /**
  * Replays committed histories of real runs of `harvest` (two products delivered, one failed by the
  * Hook), `harvestCampaign` (five products in three orders, with the account limiter; and a campaign
- * that continued as new after three orders — both of its runs, the second starting from the state
- * the first carried, as an earlier version of the code wrote it) and `scheduledHarvest` (one
- * window, its child campaign) against the current workflow code, with no server. A change to a workflow that would break runs already in flight fails here; such a change
+ * of six one-product orders that continued as new — its first and last runs, the last starting
+ * from the state the run before carried — recorded once with the current code and once with the
+ * code before `CampaignBook`, whose carried outcomes had one-letter fields) and `scheduledHarvest`
+ * (one window, its child campaign) against the current workflow code, with no server. A change to a workflow that would break runs already in flight fails here; such a change
  * needs `patched()` (see the Temporal docs on versioning). The same histories replayed against a
  * deliberately broken copy of the workflows must fail, so a pass is not vacuous.
  *
@@ -20,18 +21,15 @@ const CONTINUED = 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW';
 const HISTORIES = [
   { type: 'harvest', file: 'harvest-temporary.json', workflowId: 'harvest-recorded', end: COMPLETED },
   { type: 'harvestCampaign', file: 'harvest-campaign.json', workflowId: 'campaign-recorded', end: COMPLETED },
-  {
-    type: 'harvestCampaign',
-    file: 'harvest-campaign-continued-first-run.json',
-    workflowId: 'campaign-continued-recorded',
-    end: CONTINUED,
-  },
-  {
-    type: 'harvestCampaign',
-    file: 'harvest-campaign-continued.json',
-    workflowId: 'campaign-continued-recorded',
-    end: COMPLETED,
-  },
+  ...['harvest-campaign-continued', 'harvest-campaign-continued-one-letter'].flatMap((name) => [
+    {
+      type: 'harvestCampaign',
+      file: `${name}-first-run.json`,
+      workflowId: 'campaign-continued-recorded',
+      end: CONTINUED,
+    },
+    { type: 'harvestCampaign', file: `${name}.json`, workflowId: 'campaign-continued-recorded', end: COMPLETED },
+  ]),
   { type: 'scheduledHarvest', file: 'scheduled-harvest.json', workflowId: 'scheduled-recorded', end: COMPLETED },
 ];
 

@@ -1,7 +1,6 @@
 /** The campaign page (client/report/campaign-page.ts): states to colours, a footprint per product found, nothing fetched at view time. */
 import { MAP_STATES, mapStateOf, renderCampaignPage } from '../../../src/client/report/campaign-page';
-import type { CampaignItem, CampaignReport } from '../../../src/shared/campaign-report';
-import { countStates } from '../../../src/shared/campaign-report';
+import { type CampaignItem, type CampaignReport, countStates } from '../../../src/shared/campaign-report';
 
 const square = (lon: number, lat: number): [number, number][] => [
   [lon, lat],

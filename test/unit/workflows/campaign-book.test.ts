@@ -350,7 +350,7 @@ describe('CampaignBook across continue-as-new', () => {
   });
 
   it('reads the one-letter outcomes that runs of the earlier code carried', () => {
-    // As the earlier code wrote it (a recorded one: test/fixtures/histories/harvest-campaign-continued-first-run.json).
+    // As the earlier code wrote it (a recorded one: test/fixtures/histories/harvest-campaign-continued-one-letter-first-run.json).
     const carried = {
       ...initialCarry(request(), NOW),
       pending: ['P4'],
