@@ -16,14 +16,12 @@ import {
   type ProductKey,
   type QuarantineNote,
   byNewest,
-  liveQuarantineName,
   lookupAll,
   newestRecordNames,
-  parseQuarantine,
   parseRecord,
   productKeyDigest,
-  productKeyId,
   quarantinePath,
+  quarantinedAll,
   recordPath,
   validateQuarantine,
   validateRecord,
@@ -59,15 +57,11 @@ export class FileLedger implements Ledger {
   }
 
   async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
-    const found = new Map<string, QuarantineNote>();
-    await lookupAll(keys, async (key) => {
-      const folderPath = path.join(this.dir, productKeyDigest(key));
-      const name = liveQuarantineName(await namesIn(folderPath));
-      const note = name && parseQuarantine(await readFile(path.join(folderPath, name), 'utf8'), key);
-      if (note) found.set(productKeyId(key), note);
-      return [];
+    const folder = (key: ProductKey) => path.join(this.dir, productKeyDigest(key));
+    return quarantinedAll(keys, {
+      names: (key) => namesIn(folder(key)),
+      read: (key, name) => readFile(path.join(folder(key), name), 'utf8'),
     });
-    return found;
   }
 
   /** Writes an immutable file of the product folder (content-derived name: a second write is a no-op). */

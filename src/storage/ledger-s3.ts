@@ -22,14 +22,12 @@ import {
   type ProductKey,
   type QuarantineNote,
   byNewest,
-  liveQuarantineName,
   lookupAll,
   newestRecordNames,
-  parseQuarantine,
   parseRecord,
   productKeyDigest,
-  productKeyId,
   quarantinePath,
+  quarantinedAll,
   recordPath,
   validateQuarantine,
   validateRecord,
@@ -72,15 +70,11 @@ export class S3Ledger implements Ledger {
   }
 
   async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
-    const found = new Map<string, QuarantineNote>();
-    await lookupAll(keys, async (key) => {
-      const folderKey = this.#folderKey(productKeyDigest(key));
-      const name = liveQuarantineName(await this.#names(folderKey));
-      const note = name && parseQuarantine(await this.#read(`${folderKey}${name}`), key);
-      if (note) found.set(productKeyId(key), note);
-      return [];
+    const folder = (key: ProductKey) => this.#folderKey(productKeyDigest(key));
+    return quarantinedAll(keys, {
+      names: (key) => this.#names(folder(key)),
+      read: (key, name) => this.#read(`${folder(key)}${name}`),
     });
-    return found;
   }
 
   /** Writes an immutable object of the product folder (content-derived key: a second write is a no-op). */

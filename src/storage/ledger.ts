@@ -163,6 +163,24 @@ export function liveQuarantineName(names: readonly string[]): string | undefined
   return verifiedMs > noteMs ? undefined : newest;
 }
 
+/**
+ * {@link Ledger.quarantinedMany} for a store that can list a product folder's names and read one
+ * of its files (both stores keep notes the same way).
+ */
+export async function quarantinedAll(
+  keys: readonly ProductKey[],
+  store: { names(key: ProductKey): Promise<string[]>; read(key: ProductKey, name: string): Promise<string> },
+): Promise<Map<string, QuarantineNote>> {
+  const found = new Map<string, QuarantineNote>();
+  await lookupAll(keys, async (key) => {
+    const name = liveQuarantineName(await store.names(key));
+    const note = name && parseQuarantine(await store.read(key, name), key);
+    if (note) found.set(productKeyId(key), note);
+    return [];
+  });
+  return found;
+}
+
 export function parseQuarantine(text: string, key: ProductKey): QuarantineNote | undefined {
   try {
     const parsed = quarantineNoteSchema.safeParse(JSON.parse(text));

@@ -10,7 +10,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { request as httpRequest } from 'undici';
 import { startCampaign } from '../../src/client/campaign-api';
 import { MAP_STATES, mapStateOf } from '../../src/client/report/campaign-page';
 import type { CampaignReport } from '../../src/shared/campaign-report';
@@ -20,6 +19,7 @@ import {
   COLLECTION,
   campaignRequest,
   catalogueSearch,
+  patchFaults,
   startCampaignEnv,
 } from '../helpers/campaign-env';
 import { launchChromium } from '../helpers/chromium';
@@ -47,11 +47,7 @@ describe('campaign report --html', () => {
     await env?.close();
   });
 
-  const setFaults = async (faults: FaultsInput) => {
-    const res = await httpRequest(`${env.emulator.adminUrl}/faults`, { method: 'PATCH', body: JSON.stringify(faults) });
-    expect(res.statusCode).toBe(200);
-    await res.body.dump();
-  };
+  const setFaults = (faults: FaultsInput) => patchFaults(env.emulator, faults);
 
   it('draws every product of the campaign, coloured by state, on a page that needs no network', async () => {
     // One product per tile (products of a tile share its footprint), so none hides another.

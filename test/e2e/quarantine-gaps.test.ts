@@ -5,7 +5,6 @@
  * `--retry-quarantined` orders them again (the verified copy lifts the quarantine). A schedule
  * backfilled over windows past the catalogue's end reports those windows as gaps.
  */
-import { request as httpRequest } from 'undici';
 import { startCampaign } from '../../src/client/campaign-api';
 import { backfillHarvestSchedule, createHarvestSchedule, deleteHarvestSchedule } from '../../src/client/schedule-api';
 import type { FaultsInput } from '../../src/emulator/faults';
@@ -15,6 +14,7 @@ import {
   type CampaignEnv,
   campaignRequest,
   catalogueIds,
+  patchFaults,
   startCampaignEnv,
   until,
 } from '../helpers/campaign-env';
@@ -44,11 +44,7 @@ describe('quarantine and gaps', () => {
     await env?.close();
   });
 
-  const setFaults = async (faults: FaultsInput) => {
-    const res = await httpRequest(`${env.emulator.adminUrl}/faults`, { method: 'PATCH', body: JSON.stringify(faults) });
-    expect(res.statusCode).toBe(200);
-    await res.body.dump();
-  };
+  const setFaults = (faults: FaultsInput) => patchFaults(env.emulator, faults);
   const ordered = async (name: string) =>
     (await env.hookOrders()).filter((o) => o.Name.startsWith(`${name} o`)).flatMap((o) => o.IdentifierList);
 
