@@ -53,7 +53,15 @@ export interface OrderSnapshot {
   orderEnded?: { status: string; message?: string };
 }
 
-export interface DeliverInput {
+/** Where and how a verified product is laid out in its sink (the request's `output`, and its collection). */
+export interface ProductOutput {
+  /** `output.layout` (default: `{identifier}.zip` in the sink). */
+  layout?: string;
+  /** The request's collection: the catalogue the product's STAC item is looked up in. */
+  collection?: string;
+}
+
+export interface DeliverInput extends ProductOutput {
   orderId: string;
   item: OrderItemView;
   sink: string;
@@ -82,7 +90,7 @@ export interface PrivateItemResult {
   problem?: string;
 }
 
-export interface DiscardPartialInput {
+export interface DiscardPartialInput extends ProductOutput {
   sink: string;
   sinkCredentials?: string;
   identifier: string;

@@ -26,10 +26,21 @@ import { createS3Client } from '../storage/s3-client';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import { type SinkTarget, openSinkTarget } from './sinks';
+import type { StacClient } from '../hook/stac';
+import { placeProduct } from './product-placement';
+import {
+  createProductItemLookup,
+  productItem,
+  sidecarName,
+  writeHarvestCatalog,
+  writeJsonBeside,
+} from './stac-sidecar';
 
 export interface DeliveryActivityDeps {
   hook: HookClient;
   credentials: CredentialStore;
+  /** The catalogue the STAC sidecars' items come from; without it they are minimal items. */
+  stac?: StacClient;
 }
 
 /** What a download attempt leaves in its heartbeat, for the next attempt to resume with. */
@@ -49,9 +60,11 @@ const PRIVATE_LISTING_ATTEMPTS = 4;
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
+  const lookupItem = createProductItemLookup(deps.stac);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const target = (sink: string, sinkCredentials?: string): Promise<SinkTarget> =>
     openSinkTarget(sink, sinkCredentials ? credentials.s3(sinkCredentials) : undefined);
+  const sinkKeys = (name: string | undefined) => (name ? credentials.s3(name) : undefined);
   const withTarget = async <T>(
     sink: string,
     sinkCredentials: string | undefined,
@@ -69,8 +82,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     async deliverProduct(input: DeliverInput): Promise<DeliveryRecord> {
       return guard(async () => {
         const ctx = Context.current();
-        const sink = await target(input.sink, input.sinkCredentials);
-        const name = productFileName(input.item.identifier);
+        const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
+        const { identifier } = input.item;
+        // Looked up before any byte moves: a passing catalogue error retries an attempt that did nothing yet.
+        const found = await lookupItem(input.collection, identifier, { signal: ctx.cancellationSignal, lastAttempt });
+        const place = placeProduct({ ...input, identifier }, found);
+        const sink = await target(place.dirUrl, input.sinkCredentials);
+        const { name } = place;
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
         // A local `.part` is locked while open: a second attempt still writing it makes this one
         // fail (retryably) here, before it touches the file.
@@ -105,7 +123,6 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         }
         if (response.offset === 0 && part.offset > 0) await part.truncate(); // the server ignored the range
         const validator = response.etag ?? response.lastModified;
-        const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
 
         let upload = checkpoint?.upload;
         let bytes = part.offset;
@@ -134,6 +151,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             sink.close();
           });
         const { verification } = delivered;
+        const item = productItem(
+          found,
+          identifier,
+          {
+            product: { href: `./${name}`, size: verification.size, sha256: verification.sha256 },
+          },
+          verification.verifiedAt,
+        );
+        await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
         return {
           identifier: input.item.identifier,
           location: delivered.location,
@@ -198,19 +224,25 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     },
 
     async discardPartial(input: DiscardPartialInput): Promise<void> {
-      return guard(() =>
-        withTarget(input.sink, input.sinkCredentials, (t) => t.removePartial(productFileName(input.identifier))).catch(
+      return guard(async () => {
+        const found = await lookupItem(input.collection, input.identifier, { lastAttempt: true });
+        const place = placeProduct(input, found);
+        return withTarget(place.dirUrl, input.sinkCredentials, (t) => t.removePartial(place.name)).catch(
           (err: unknown) => {
             // A sink that cannot be written holds nothing this harvest could remove: done.
             if (!isPermanentSinkError(err)) throw err;
             Context.current().log.warn('Nothing discarded: the sink cannot be written', { sink: input.sink });
           },
-        ),
-      );
+        );
+      });
     },
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
-      return guard(() => withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report)));
+      return guard(async () => {
+        const manifest = await withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report));
+        await writeHarvestCatalog(input.sink, input.report, sinkKeys(input.sinkCredentials));
+        return manifest;
+      });
     },
   };
 }
@@ -232,9 +264,4 @@ async function copyToLocal(
     const result = results.find((r) => r.identifier === download.identifier)!;
     if (!download.ok) result.problem ??= `copy of ${download.key} failed: ${download.error.message}`;
   }
-}
-
-/** The file a product lands in: its identifier plus `.zip` (made safe by the sink). */
-export function productFileName(identifier: string): string {
-  return `${identifier}.zip`;
 }

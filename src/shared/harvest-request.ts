@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration';
+import { layoutTemplate } from './layout';
 
 /** The largest order the Hook is sent in one go; campaigns split bigger lists. */
 export const MAX_IDENTIFIERS_PER_ORDER = 100;
@@ -102,6 +103,8 @@ const outputSchema = z.discriminatedUnion(
       sink: sinkUrl,
       /** Credential set for an s3:// sink. */
       sinkCredentials: credentialRef.optional(),
+      /** Where in the sink each product lands (shared/layout.ts); default `{identifier}.zip`. */
+      layout: layoutTemplate.optional(),
     }),
     z.strictObject({
       storage: z.literal('PRIVATE'),

@@ -19,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { HarvestActivities, OrderItemView, OrderSnapshot } from '../activities/contract';
+import type { HarvestActivities, OrderItemView, OrderSnapshot, ProductOutput } from '../activities/contract';
 import { isScheduleToCloseTimeout } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
 import { type HarvestRequest, type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
@@ -294,6 +294,7 @@ class Harvest {
           item: view,
           sink,
           sinkCredentials,
+          ...this.productOutput(),
         }),
       );
       Object.assign(item, {
@@ -313,8 +314,17 @@ class Harvest {
         return;
       }
       this.fail(item, failureMessage(err));
-      await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
+      await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier, ...this.productOutput() });
     }
+  }
+
+  /** How a delivered product is laid out: its layout and the collection its STAC item is looked up in. */
+  private productOutput(): ProductOutput {
+    const { output, collection } = this.request;
+    return {
+      ...(collection !== undefined ? { collection } : {}),
+      ...(output.storage === 'TEMPORARY' && output.layout ? { layout: output.layout } : {}),
+    };
   }
 
   /**

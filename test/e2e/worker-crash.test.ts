@@ -14,7 +14,7 @@ import type { HarvestReport } from '../../src/shared/harvest-report';
 import { WorkerSupervisor, chaosWorkerEnv, emulatorStats } from '../chaos/chaos-harness';
 import { eventually } from '../helpers/hook';
 import { catalogueIdentifiers, request } from '../helpers/harvest-env';
-import { productsNotAsGenerated } from '../helpers/sink-audit';
+import { productsNotAsGenerated, harvestFiles } from '../helpers/sink-audit';
 import { testStack } from '../helpers/stack';
 
 // Large enough that the download is still running when the kill lands (it starts at the first byte).
@@ -94,7 +94,7 @@ describe('a worker killed mid-download', () => {
     expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE });
     // The file itself, re-hashed, holds the emulator's bytes.
     expect(await productsNotAsGenerated({ dir: sinkDir }, [identifier!], SIZE)).toEqual([]);
-    expect((await readdir(sinkDir)).sort()).toEqual([`${identifier}.zip`, 'manifest.json']);
+    expect((await readdir(sinkDir)).sort()).toEqual(harvestFiles([identifier!]));
     const stats = await emulatorStats(emulator);
     expect(stats.ordersCreated).toBe(1);
     // The first read of the signed link from byte 0; the new worker's first read from the
