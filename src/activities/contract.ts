@@ -59,6 +59,8 @@ export interface ProductOutput {
   layout?: string;
   /** The request's collection: the catalogue the product's STAC item is looked up in. */
   collection?: string;
+  /** `output.unpack`, `output.entries`, `output.keepZip`: deliver the product as its folder. */
+  unpack?: { entries?: string[]; keepZip?: boolean };
 }
 
 export interface DeliverInput extends ProductOutput {

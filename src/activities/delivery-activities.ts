@@ -28,9 +28,11 @@ import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import { type SinkTarget, openSinkTarget } from './sinks';
 import type { StacClient } from '../hook/stac';
 import { placeProduct } from './product-placement';
+import { unpackDelivered } from './unpack-delivered';
 import {
   createProductItemLookup,
   productItem,
+  type DeliveredAsset,
   sidecarName,
   writeHarvestCatalog,
   writeJsonBeside,
@@ -151,18 +153,22 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             sink.close();
           });
         const { verification } = delivered;
-        const item = productItem(
-          found,
-          identifier,
-          {
-            product: { href: `./${name}`, size: verification.size, sha256: verification.sha256 },
-          },
-          verification.verifiedAt,
-        );
+        const product = { href: `./${name}`, size: verification.size, sha256: verification.sha256 };
+        let location = delivered.location;
+        let assets: Record<string, DeliveredAsset> = { product };
+        if (input.unpack) {
+          const unpacked = await unpackDelivered(delivered.location, name, input.unpack, (bytes) =>
+            ctx.heartbeat({ bytes }),
+          );
+          location = unpacked.location;
+          assets = unpacked.assets;
+          if (input.unpack.keepZip) assets.product = product;
+        }
+        const item = productItem(found, identifier, assets, verification.verifiedAt);
         await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
         return {
           identifier: input.item.identifier,
-          location: delivered.location,
+          location,
           size: verification.size,
           sha256: verification.sha256,
           zipEntries: verification.zipEntries ?? 0,

@@ -105,6 +105,22 @@ const outputSchema = z.discriminatedUnion(
       sinkCredentials: credentialRef.optional(),
       /** Where in the sink each product lands (shared/layout.ts); default `{identifier}.zip`. */
       layout: layoutTemplate.optional(),
+      /** Deliver each verified product as its folder (file:// sinks): extracted, each entry's CRC checked. */
+      unpack: z.boolean().optional(),
+      /** Keep only the entries matching one of these globs (`*_B04.jp2`, `MTD_*.xml`); implies `unpack`. */
+      entries: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(200)
+            .regex(/^[^\\\x00-\x1f]+$/, 'must be a glob without backslashes or control characters'),
+        )
+        .min(1)
+        .max(50)
+        .optional(),
+      /** With `unpack` or `entries`: keep the verified zip beside the folder (default: remove it). */
+      keepZip: z.boolean().optional(),
     }),
     z.strictObject({
       storage: z.literal('PRIVATE'),
@@ -234,6 +250,11 @@ export const harvestRequestSchema = z
       })
       .optional(),
   })
+  .refine(
+    (r) =>
+      r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || !(r.output.unpack || r.output.entries),
+    { message: 'unpacking ("unpack", "entries") needs a file:/// sink for now', path: ['output', 'unpack'] },
+  )
   .refine((r) => r.output.storage === 'PRIVATE' || !r.output.sink.startsWith('s3://') || r.output.sinkCredentials, {
     message: 'an s3:// sink needs "sinkCredentials"',
     path: ['output', 'sinkCredentials'],

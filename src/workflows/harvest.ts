@@ -324,6 +324,9 @@ class Harvest {
     return {
       ...(collection !== undefined ? { collection } : {}),
       ...(output.storage === 'TEMPORARY' && output.layout ? { layout: output.layout } : {}),
+      ...(output.storage === 'TEMPORARY' && (output.unpack || output.entries)
+        ? { unpack: { entries: output.entries, keepZip: output.keepZip } }
+        : {}),
     };
   }
 

@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32 } from 'node:zlib';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { productEntries } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
 import { emulatorStats } from '../helpers/hook';
@@ -130,6 +132,41 @@ describe('STAC beside every product, in the layout asked for', () => {
     const catalog = JSON.parse((await object('harvests/catalog.json')).toString('utf8')) as Json;
     expect(stacCatalogProblems(catalog)).toEqual([]);
     expect((catalog.links as Json[]).filter((l) => l.rel === 'item')).toHaveLength(identifiers.length);
+  });
+
+  it('unpacks the verified product into its folder, keeping only the entries asked for', async () => {
+    const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 7).slice(6);
+    const sinkDir = path.join(env.sinkDir, 'unpacked');
+    const report: HarvestReport = await env.client.workflow.execute('harvest', {
+      taskQueue: env.taskQueue,
+      workflowId: `e2e-stac-unpack-${Date.now()}`,
+      args: [
+        request({
+          identifiers: [identifier!],
+          output: { storage: 'TEMPORARY', sink: `${env.sinkUrl}/unpacked`, entries: ['*.xml', '*.safe'] },
+        }),
+      ],
+    });
+    expect(report.outcome).toBe('delivered');
+    expect(report.items[0]!.location).toBe(`${env.sinkUrl}/unpacked/${identifier}/`);
+    // The zip is gone (not kept), no temporary folder is left, the folder holds the selected entries only.
+    expect((await readdir(sinkDir)).sort()).toEqual(
+      [identifier!, `${identifier}.stac.json`, 'catalog.json', 'manifest.json'].sort(),
+    );
+    const wanted = productEntries({ identifier: identifier!, size: SIZE }).filter((e) => /\.(xml|safe)$/.test(e.name));
+    const sidecar = JSON.parse(await readFile(path.join(sinkDir, `${identifier}.stac.json`), 'utf8')) as Json;
+    expect(stacItemProblems(sidecar)).toEqual([]);
+    expect(Object.keys(sidecar.assets as Json)).toHaveLength(wanted.length);
+    for (const entry of wanted) {
+      const inside = entry.name.slice(entry.name.indexOf('/') + 1);
+      const bytes = await readFile(path.join(sinkDir, identifier!, inside));
+      expect(crc32(bytes) >>> 0).toBe(entry.crc32 >>> 0);
+      expect(sidecar.assets[inside]).toMatchObject({
+        href: `./${identifier}/${inside}`,
+        'file:size': bytes.length,
+        'file:checksum': `1220${createHash('sha256').update(bytes).digest('hex')}`,
+      });
+    }
   });
 
   it('an invalid layout is refused before anything is ordered, naming the field', async () => {
