@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { openSinkTarget } from '../src/activities/sinks';
+import { openSinkTarget } from '../src/storage/sinks';
 import type { S3CredentialSet } from '../src/config/credentials';
 import { startS3Server } from '../src/devstack/s3-server';
 import { VERSITYGW, ensureTool } from '../src/devstack/tools';

@@ -18,14 +18,10 @@ import type {
 } from './contract';
 import { parseDuration } from '../shared/duration';
 import { translatingErrors } from './failures';
-import { fileURLToPath } from 'node:url';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { LocalSink } from '../storage/local-sink';
-import { type PrivateOutputReport, downloadPrivateOutput, verifyPrivateOutput } from '../storage/private-output';
-import { createS3Client } from '../storage/s3-client';
+import type { PrivateOutputReport } from '../storage/private-output';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
-import { type SinkTarget, openSinkTarget } from './sinks';
+import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
 import type { StacClient } from '../hook/stac';
 import { placeProduct } from './product-placement';
 import { unpackDelivered } from './unpack-delivered';
@@ -181,12 +177,10 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       return guard(async () => {
         const { output } = input.request;
         if (output.storage !== 'PRIVATE') throw new Error('verifyPrivateOutput needs a PRIVATE request');
-        const keys = credentials.s3(output.credentials);
-        const s3 = createS3Client({ ...keys, endpoint: keys.endpoint ?? output.endpoint });
+        const bucket = openPrivateOutput(credentials.s3(output.credentials), output.endpoint);
         try {
           const signal = Context.current().cancellationSignal;
-          const report = await verifyPrivateOutput({
-            s3,
+          const report = await bucket.verify({
             target: output.target,
             items: input.items.map((i) => ({
               identifier: i.identifier,
@@ -221,10 +215,10 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
               nextRetryDelay: Math.ceil((parseDuration(output.listingWait)! * attempt) / 6),
             });
           }
-          if (output.download) await copyToLocal(s3, report, output.download, results, signal);
+          if (output.download) await copyToLocal(bucket, report, output.download, results, signal);
           return results;
         } finally {
-          s3.destroy();
+          bucket.close();
         }
       });
     },
@@ -258,14 +252,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
  * fails them turns its item's result into a problem.
  */
 async function copyToLocal(
-  s3: S3Client,
+  bucket: PrivateOutputTarget,
   report: PrivateOutputReport,
   sinkUrl: string,
   results: PrivateItemResult[],
   signal: AbortSignal,
 ): Promise<void> {
-  const sink = await LocalSink.create(fileURLToPath(sinkUrl));
-  const downloads = await downloadPrivateOutput({ s3, report, sink, signal });
+  const downloads = await bucket.copyToLocal(report, sinkUrl, signal);
   for (const download of downloads) {
     const result = results.find((r) => r.identifier === download.identifier)!;
     if (!download.ok) result.problem ??= `copy of ${download.key} failed: ${download.error.message}`;

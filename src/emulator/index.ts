@@ -34,7 +34,7 @@ import { MIN_PRODUCT_SIZE } from './product';
 import { createRandom } from './prng';
 import { createRequestHandler } from './server';
 import { createCatalogue, type StacCatalogue } from './stac';
-import { createStacRoutes } from './stac-gate';
+import { createStacRoutes } from './stac-routes';
 import { StateWriter, loadState, type StateData } from './state-file';
 import { EmulatorStats } from './stats';
 import { createStorageRoutes } from './storage-routes';

@@ -4,7 +4,9 @@
  * between 2021-10 and 2024-12. Everything is derived from seeded PRNGs, never from the clock.
  */
 import { createHash } from 'node:crypto';
-import type { Bbox } from './stac';
+
+/** A bounding box in degrees, as STAC writes it. */
+export type Bbox = [west: number, south: number, east: number, north: number];
 
 export const TUTORIAL_ITEM_ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 export const WINDOW_START = Date.UTC(2021, 9, 1);

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type Bbox,
   COLLECTIONS,
   type CollectionDef,
   type ItemRecord,
@@ -17,12 +18,9 @@ import {
   WINDOW_END,
   WINDOW_START,
 } from './stac-catalogue';
-import { decodePageToken, encodePageToken } from './stac-routes';
+import { DEFAULT_LIMIT, decodePageToken, encodePageToken } from './stac-paging';
 
 export { TUTORIAL_ITEM_ID } from './stac-catalogue';
-export { decodePageToken, encodePageToken, handleStacRequest, parseSearchParams } from './stac-routes';
-
-export type Bbox = [west: number, south: number, east: number, north: number];
 
 export interface StacLink {
   rel: string;
@@ -164,7 +162,7 @@ export function createCatalogue(o: CatalogueOptions = {}): StacCatalogue {
         }
         return order.get(a.collection)! - order.get(b.collection)! || compare(a.id, b.id);
       });
-      const limit = p.limit ?? 10;
+      const limit = p.limit ?? DEFAULT_LIMIT;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw new RangeError('limit must be 1..100');
       const offset = p.token === undefined ? 0 : decodePageToken(p.token);
       if (offset === undefined) throw new RangeError('invalid paging token');

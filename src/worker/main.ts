@@ -15,7 +15,7 @@
  */
 import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { temporalConnectionOptions } from '../client/connect';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import { type WorkerConfig, loadWorkerConfig } from '../config/worker-config';
 import { redactText } from '../shared/redact';
 import { createHarvestWorker } from './create-worker';

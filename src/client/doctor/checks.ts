@@ -14,7 +14,7 @@ import { jwtClaims } from '../../hook/tokens';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../shared/search-attributes';
 import { createS3Client } from '../../storage/s3-client';
 import { type WorkerDependencies, buildDependencies } from '../../worker/dependencies';
-import { temporalConnectionOptions } from '../connect';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { type Diagnosis, hookFailure, loginFailure, messageOf, s3Failure, temporalFailure } from './fixes';
 import type { ExchangeRecorder } from './recorder';
 

@@ -1,10 +1,10 @@
 /**
- * The S3 sink as the download activity sees it (src/activities/sinks.ts): an upload left by an
+ * The S3 sink as the download activity sees it (src/storage/sinks.ts): an upload left by an
  * earlier attempt that died before its checkpoint reached Temporal cannot be resumed, and is
  * aborted once the product is delivered, so no unfinished multipart upload stays behind.
  */
 import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { openSinkTarget } from '../../../src/activities/sinks';
+import { openSinkTarget } from '../../../src/storage/sinks';
 import { createProductStream } from '../../../src/emulator/product';
 import { createTestBucket, stackS3Client } from '../../helpers/s3';
 import { testStack } from '../../helpers/stack';

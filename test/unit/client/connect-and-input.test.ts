@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { temporalConnectionOptions } from '../../../src/client/connect';
+import { temporalConnectionOptions } from '../../../src/config/temporal-connection';
 import { InvalidRequestError } from '../../../src/client/errors';
 import { loadRequest, resolveSinks, sinkToUrl } from '../../../src/client/request-input';
 import { ConfigError } from '../../../src/config/worker-config';

@@ -8,7 +8,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connectClient, temporalConnectionOptions } from '../../../src/client/connect';
+import { connectClient } from '../../../src/client/connect';
+import { temporalConnectionOptions } from '../../../src/config/temporal-connection';
 import { freePort } from '../../../src/devstack/wait';
 import { ConfigError, loadWorkerConfig } from '../../../src/config/worker-config';
 

@@ -93,13 +93,16 @@ describe('createProductStream', () => {
 
   it('serves the last bytes of a 1 TiB product without generating what comes before', async () => {
     const size = 1024 ** 4;
-    const started = process.hrtime.bigint();
+    // CPU time, not wall time: it does not grow when the machine is busy. Generating the 1 TiB before
+    // the tail would cost over 15 CPU minutes (the generator makes about 1 GiB per CPU second); the
+    // layout and the last megabyte take about one CPU second, so 60 s separates the two by 15×
+    // whatever else runs beside the test.
+    const before = process.cpuUsage();
     const tail = await collect({ identifier: 'S2B_MSIL2A_HUGE', size }, { start: size - 1_000_000, end: size - 1 });
-    const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const { user, system } = process.cpuUsage(before);
     expect(tail.length).toBe(1_000_000);
     expect(tail.readUInt32LE(tail.length - 22)).toBe(0x06054b50); // ends with the end-of-directory record
-    // Generating 1 TiB would take minutes; the layout needs about one second on this machine.
-    expect(elapsedMs).toBeLessThan(20_000);
+    expect((user + system) / 1e6).toBeLessThan(60);
   });
 
   it('rejects sizes below MIN_PRODUCT_SIZE, non-integers and ranges outside the product', () => {

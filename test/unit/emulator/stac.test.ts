@@ -4,13 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 import { productDigest } from '../../../src/emulator/product';
-import {
-  createCatalogue,
-  handleStacRequest,
-  parseSearchParams,
-  type StacItem,
-  TUTORIAL_ITEM_ID,
-} from '../../../src/emulator/stac';
+import { createCatalogue, type StacItem, TUTORIAL_ITEM_ID } from '../../../src/emulator/stac';
+import { handleStacRequest } from '../../../src/emulator/stac-routes';
+import { parseSearchParams } from '../../../src/emulator/stac-search-params';
 import { fromUtm, s2TileAt, toUtm } from '../../../src/emulator/stac-catalogue';
 
 const L1C = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';

@@ -1,16 +1,24 @@
 /**
- * One face for the two kinds of sink a product can land in — a local folder (`file:///dir`) or an
- * S3 prefix (`s3://bucket/prefix`) — so the download activity does not care which it writes to.
+ * One face for the places the delivery activities write to and read from — a local folder
+ * (`file:///dir`) or an S3 prefix (`s3://bucket/prefix`) as a product's sink, and a PRIVATE order's
+ * output bucket — so the activities do not care which it is, and never hold an S3 client themselves.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3CredentialSet } from '../config/credentials';
-import type { VerificationRecord } from '../storage/integrity';
-import { LocalSink } from '../storage/local-sink';
-import { writeManifest } from '../storage/manifest';
-import { createS3Client } from '../storage/s3-client';
-import { abortMultipartUpload } from '../storage/s3-multipart';
-import { S3Sink, type S3UploadCheckpoint } from '../storage/s3-sink';
+import type { VerificationRecord } from './integrity';
+import { LocalSink } from './local-sink';
+import { writeManifest } from './manifest';
+import {
+  type PrivateDownload,
+  type PrivateOutputReport,
+  type VerifyPrivateOutputOptions,
+  downloadPrivateOutput,
+  verifyPrivateOutput,
+} from './private-output';
+import { createS3Client } from './s3-client';
+import { abortMultipartUpload } from './s3-multipart';
+import { S3Sink, type S3UploadCheckpoint } from './s3-sink';
 
 export interface SinkFillOptions {
   expect: { contentLength?: number; processedSize?: number };
@@ -121,6 +129,27 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
     async writeManifest(report) {
       const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
       return (await writeManifest(prefix, report, { s3: client })).location;
+    },
+    close: () => client.destroy(),
+  };
+}
+
+/** A PRIVATE order's output bucket, read through one S3 client that `close` releases. */
+export interface PrivateOutputTarget {
+  /** Lists `options.target` and matches the objects to the order's items. */
+  verify(options: Omit<VerifyPrivateOutputOptions, 's3'>): Promise<PrivateOutputReport>;
+  /** Streams the found objects into the local folder `sinkUrl` (`file:///dir`), verifying each. */
+  copyToLocal(report: PrivateOutputReport, sinkUrl: string, signal?: AbortSignal): Promise<PrivateDownload[]>;
+  close(): void;
+}
+
+export function openPrivateOutput(s3: S3CredentialSet, endpoint?: string): PrivateOutputTarget {
+  const client = createS3Client({ ...s3, endpoint: s3.endpoint ?? endpoint });
+  return {
+    verify: (options) => verifyPrivateOutput({ ...options, s3: client }),
+    async copyToLocal(report, sinkUrl, signal) {
+      const sink = await LocalSink.create(fileURLToPath(sinkUrl));
+      return downloadPrivateOutput({ s3: client, report, sink, signal });
     },
     close: () => client.destroy(),
   };
