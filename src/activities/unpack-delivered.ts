@@ -36,8 +36,9 @@ export async function unpackDelivered(
   const entries = await unpackProduct(zipPath, dir, folder, { entries: options.entries, onProgress });
   if (!options.keepZip) await unlink(zipPath);
   const assets: Record<string, DeliveredAsset> = {};
-  for (const entry of entries) {
-    assets[entry.path] = {
+  const keys = assetKeys(entries.map((e) => e.path));
+  for (const [i, entry] of entries.entries()) {
+    assets[keys[i]!] = {
       href: `./${folder}/${entry.path}`,
       size: entry.size,
       sha256: entry.sha256,
@@ -45,4 +46,28 @@ export async function unpackDelivered(
     };
   }
   return { location: `${pathToFileURL(path.join(dir, folder)).toString()}/`, assets };
+}
+
+/** Tokens of an entry's name that name the product, not the band: a tile (T47VLH) or a time. */
+const PRODUCT_TOKEN = /^(T\d{2}[A-Z]{3}|\d{8}T\d{6})$/;
+
+/**
+ * Asset keys that are the same across products, so that odc-stac can pick bands by name: an image
+ * entry's name without its tile and time (`T47VLH_20230910T050701_B04.jp2` → `B04`); any other
+ * entry, or a key two entries would share, keeps its path in the product.
+ */
+export function assetKeys(paths: readonly string[]): string[] {
+  const short = paths.map((p) => {
+    const base = path.posix.basename(p);
+    if (!/\.(jp2|tiff?)$/i.test(base)) return p;
+    const stem = base.replace(/\.[^.]+$/, '');
+    const band = stem
+      .split('_')
+      .filter((t) => !PRODUCT_TOKEN.test(t))
+      .join('_');
+    return band || p;
+  });
+  const counts = new Map<string, number>();
+  for (const key of short) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return short.map((key, i) => (counts.get(key) === 1 && !paths.includes(key) ? key : paths[i]!));
 }

@@ -14,6 +14,7 @@ import { createCatalogue } from '../../src/emulator/stac';
 import { layoutProblems, renderLayout } from '../../src/shared/layout';
 import { harvestRequestSchema } from '../../src/shared/harvest-request';
 import { placeProduct } from '../../src/activities/product-placement';
+import { assetKeys } from '../../src/activities/unpack-delivered';
 import { stacCatalogProblems, stacCollectionProblems, stacItemProblems } from '../helpers/stac-validate';
 
 const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
@@ -90,6 +91,28 @@ describe('STAC sidecars', () => {
     expect(pathUnder('s3://bucket/p', 's3://bucket/p/2023/x.zip')).toBe('2023/x.zip');
     expect(pathUnder('s3://bucket/p', 's3://bucket/px/x.zip')).toBeUndefined();
     expect(sidecarPath(`a/b/${ID}.zip`)).toBe(`a/b/${ID}.stac.json`);
+  });
+});
+
+describe('asset keys of an unpacked product', () => {
+  it('names image entries by band, the same across products, and keeps paths for the rest or on a clash', () => {
+    expect(
+      assetKeys([
+        'MTD_MSIL1C.xml',
+        'GRANULE/L1C_T47VLH_A1/IMG_DATA/T47VLH_20230910T050701_B04.jp2',
+        'GRANULE/L1C_T47VLH_A1/IMG_DATA/T47VLH_20230910T050701_B08.jp2',
+        'GRANULE/a/R10m/T33TUM_20230910T050701_B02_10m.jp2',
+        'GRANULE/a/R20m/T33TUM_20230910T050701_TCI.jp2',
+        'GRANULE/b/R20m/T33TUM_20230910T050701_TCI.jp2',
+      ]),
+    ).toEqual([
+      'MTD_MSIL1C.xml',
+      'B04',
+      'B08',
+      'B02_10m',
+      'GRANULE/a/R20m/T33TUM_20230910T050701_TCI.jp2',
+      'GRANULE/b/R20m/T33TUM_20230910T050701_TCI.jp2',
+    ]);
   });
 });
 
