@@ -6,7 +6,7 @@
  * The report, manifest and a campaign's ledger record the final locations.
  */
 import { createHash } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
@@ -134,9 +134,14 @@ describe('STAC beside every product, in the layout asked for', () => {
     expect((catalog.links as Json[]).filter((l) => l.rel === 'item')).toHaveLength(identifiers.length);
   });
 
-  it('unpacks the verified product into its folder, keeping only the entries asked for', async () => {
+  it('unpacks the verified product into its folder, keeping only the entries asked for, after a crash leftover', async () => {
     const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 7).slice(6);
     const sinkDir = path.join(env.sinkDir, 'unpacked');
+    // What a worker killed mid-unpack leaves: a hidden temporary folder with a truncated entry.
+    // The delivery removes it and unpacks whole; nothing half-made is ever under the final name.
+    const stale = path.join(sinkDir, `.${identifier}.unpack-0badc0ffee00`);
+    await mkdir(stale, { recursive: true });
+    await writeFile(path.join(stale, 'MTD_MSIL1C.xml'), '<half');
     const report: HarvestReport = await env.client.workflow.execute('harvest', {
       taskQueue: env.taskQueue,
       workflowId: `e2e-stac-unpack-${Date.now()}`,

@@ -9,13 +9,13 @@ import {
   pathUnder,
   productItem,
   sidecarPath,
-} from '../../src/activities/stac-sidecar';
-import { createCatalogue } from '../../src/emulator/stac';
-import { layoutProblems, renderLayout } from '../../src/shared/layout';
-import { harvestRequestSchema } from '../../src/shared/harvest-request';
-import { placeProduct } from '../../src/activities/product-placement';
-import { assetKeys } from '../../src/activities/unpack-delivered';
-import { stacCatalogProblems, stacCollectionProblems, stacItemProblems } from '../helpers/stac-validate';
+} from '../../../src/activities/stac-sidecar';
+import { createCatalogue } from '../../../src/emulator/stac';
+import { layoutProblems, renderLayout } from '../../../src/shared/layout';
+import { harvestRequestSchema } from '../../../src/shared/harvest-request';
+import { placeProduct } from '../../../src/activities/product-placement';
+import { assetKeys } from '../../../src/activities/unpack-delivered';
+import { stacCatalogProblems, stacCollectionProblems, stacItemProblems } from '../../helpers/stac-validate';
 
 const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 const SHA = 'ab'.repeat(32);

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
-import { createProductStream, productEntries } from '../../src/emulator/product';
-import { globMatcher, unpackProduct } from '../../src/storage/unpack';
+import { createProductStream, productEntries } from '../../../src/emulator/product';
+import { globMatcher, unpackProduct } from '../../../src/storage/unpack';
 
 const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 const SIZE = 300_000;
