@@ -12,6 +12,7 @@ import {
 } from '../../../src/activities/stac-sidecar';
 import { createCatalogue } from '../../../src/emulator/stac';
 import { layoutProblems, renderLayout } from '../../../src/shared/layout';
+import { campaignRequestSchema } from '../../../src/shared/campaign-request';
 import { harvestRequestSchema } from '../../../src/shared/harvest-request';
 import { placeProduct } from '../../../src/activities/product-placement';
 import { assetKeys } from '../../../src/activities/unpack-delivered';
@@ -151,6 +152,20 @@ describe('output.layout', () => {
     expect(parsed.success).toBe(false);
     const issue = parsed.error!.issues.find((i) => i.path.join('.') === 'output.layout');
     expect(issue?.message).toContain(reason);
+  });
+
+  it('refuses unpacking into an S3 sink, for harvests and campaigns alike, naming the field', () => {
+    const output = { storage: 'TEMPORARY', sink: 's3://bucket/p', sinkCredentials: 'x', unpack: true };
+    const harvest = harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output });
+    expect(harvest.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'output.unpack: unpacking ("unpack", "entries") needs a file:/// sink for now',
+    ]);
+    const campaign = campaignRequestSchema.safeParse({ name: 'c', collection: 'C', identifiers: [ID], output });
+    expect(campaign.error?.issues.map((i) => i.path.join('.'))).toContain('output.unpack');
+    expect(
+      harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output: { ...output, sink: 'file:///d' } })
+        .success,
+    ).toBe(true);
   });
 
   it('keeps a field value from making folders or leaving the sink', () => {
