@@ -4,8 +4,9 @@
  * harvests exactly those items (into a dated layout, with a STAC Collection of their sidecars,
  * validated offline); the dry run afterwards finds them all verified in the ledger.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { planCampaign, startCampaign } from '../../src/client/campaign-api';
 import type { CampaignPlan, CampaignReport } from '../../src/shared/campaign-report';
 import {
@@ -90,6 +91,21 @@ describe('a campaign from a STAC query', () => {
     expect(east!).toBeGreaterThan(bbox[0]);
     expect(south!).toBeLessThan(bbox[3]);
     expect(north!).toBeGreaterThan(bbox[1]);
+    // The report and the ledger hold the final locations, in the layout's folders.
+    for (const item of report.items!)
+      expect(item.location).toMatch(new RegExp(`^${sink.url}/\\d{4}/\\d{2}/[^/]+\\.zip$`));
+    const ledgerDir = path.join(sink.dir, '.dedl-ledger');
+    const records: Json[] = [];
+    for (const entry of await readdir(ledgerDir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile())
+        records.push(JSON.parse(await readFile(path.join(entry.parentPath, entry.name), 'utf8')) as Json);
+    }
+    expect(records).toHaveLength(expected.length);
+    for (const record of records) {
+      expect(record.location).toBe(
+        fileURLToPath(report.items!.find((i) => i.identifier === record.identifier)!.location!),
+      );
+    }
     const catalog = await read('catalog.json');
     expect(stacCatalogProblems(catalog)).toEqual([]);
     expect(catalog.links).toContainEqual({ rel: 'child', href: './collection.json', type: 'application/json' });
