@@ -1,9 +1,14 @@
-// Lint rules that guard the architecture (design.md §3) as well as style.
+// Lint rules that guard the architecture (docs/architecture.md §2, the import direction) as well as style.
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+/** A ban on importing the named src/ folders, from any depth below src/. */
+const noFolders = (folders, message) => ({ regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`, message });
+const noTemporal = { group: ['@temporalio/*'], message: 'This layer must not depend on Temporal.' };
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'coverage/**'] },
@@ -19,6 +24,20 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // One-way imports: no module reaches itself again through its imports (type-only imports,
+    // erased at compile time, are not counted), and one import statement per module.
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-duplicates': ['error', { 'prefer-inline': true }],
     },
   },
   {
@@ -49,13 +68,108 @@ export default tseslint.config(
       ],
     },
   },
+  // The layers below the workflows and activities know nothing of Temporal, and each imports only
+  // the layers below it (docs/architecture.md §2).
   {
-    // The Hook client, storage and the emulator know nothing of Temporal.
-    files: ['src/hook/**/*.ts', 'src/storage/**/*.ts', 'src/emulator/**/*.ts', 'src/config/**/*.ts'],
+    files: ['src/config/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@temporalio/*'], message: 'This layer must not depend on Temporal.' }] },
+        {
+          patterns: [
+            noTemporal,
+            noFolders(
+              ['activities', 'client', 'codec', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
+              'Configuration is read by every layer and imports none of them.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/hook/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noTemporal,
+            noFolders(
+              ['activities', 'client', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
+              'The Hook client talks HTTP only; the activities put it together with the rest.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/storage/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noTemporal,
+            noFolders(
+              ['activities', 'client', 'devstack', 'emulator', 'hook', 'worker', 'workflows'],
+              'Storage knows sinks and S3 only; the activities put it together with the rest.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/emulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noTemporal,
+            noFolders(
+              ['activities', 'client', 'devstack', 'storage', 'worker', 'workflows'],
+              'The emulator stands in for the real service: it must not lean on the harvester it tests.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Activities reach the outside world through the Hook client (HTTP) and storage (files, S3).
+    files: ['src/activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@aws-sdk/*'], message: 'Reach S3 through src/storage (sinks.ts).' },
+            { group: ['undici', 'undici/*'], message: 'Reach the Hook through src/hook.' },
+            noFolders(['client', 'devstack', 'emulator', 'worker'], 'Activities must not depend on their callers.'),
+            {
+              regex: '^(\\.\\./)+workflows(/|$)',
+              allowTypeImports: true,
+              message: 'Import workflows by type only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The worker hosts workflows and activities; the CLI starts it, never the other way round.
+    files: ['src/worker/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            noFolders(['client', 'devstack', 'emulator'], 'The worker must not depend on the CLI or the dev tools.'),
+          ],
+        },
       ],
     },
   },

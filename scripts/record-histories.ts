@@ -7,7 +7,7 @@
  * Re-record only after a deliberate change that is safe for running workflows (behind `patched()`),
  * or to cover new code paths; never to make a failing replay test pass.
  *
- *   npx tsx scripts/record-histories.ts [harvest|campaign|scheduled …]   (default: all three)
+ *   npx tsx scripts/record-histories.ts [harvest|campaign|campaign-continued|scheduled …]   (default: all)
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -18,7 +18,13 @@ import { startLocalStack } from '../src/devstack/stack';
 import type { CampaignReport } from '../src/shared/campaign-report';
 import type { HarvestReport } from '../src/shared/harvest-report';
 import type { ScheduledHarvestResult } from '../src/workflows/scheduled-harvest';
-import { type CampaignEnv, campaignRequest, catalogueSearch, startCampaignEnv } from '../test/helpers/campaign-env';
+import {
+  type CampaignEnv,
+  campaignRequest,
+  catalogueIds,
+  catalogueSearch,
+  startCampaignEnv,
+} from '../test/helpers/campaign-env';
 import { request } from '../test/helpers/harvest-env';
 import { STACK_ENV, type TestStack } from '../test/helpers/stack';
 
@@ -33,6 +39,10 @@ interface Recording {
   file: string;
   workflowId: string;
   record(env: CampaignEnv): Promise<string>;
+  /** Also export the chain's first run (it ends by continuing as new) into this file… */
+  firstRunFile?: string;
+  /** …the run id `record` started. */
+  firstRunId?: string;
 }
 
 const RECORDINGS: Record<string, Recording> = {
@@ -40,9 +50,7 @@ const RECORDINGS: Record<string, Recording> = {
     file: 'harvest-temporary.json',
     workflowId: 'harvest-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 2)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
       const report: HarvestReport = await env.client.workflow.execute('harvest', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,
@@ -61,9 +69,7 @@ const RECORDINGS: Record<string, Recording> = {
     file: 'harvest-campaign.json',
     workflowId: 'campaign-recorded',
     async record(env) {
-      const identifiers = catalogueSearch(env.emulator, { collections: [COLLECTION] })
-        .slice(0, 5)
-        .map((item) => item.id);
+      const identifiers = catalogueIds(env.emulator, 5, COLLECTION);
       const report: CampaignReport = await env.client.workflow.execute('harvestCampaign', {
         taskQueue: env.taskQueue,
         workflowId: this.workflowId,
@@ -78,6 +84,34 @@ const RECORDINGS: Record<string, Recording> = {
         ],
       });
       return `${report.outcome}: ${report.counts.delivered} delivered in ${report.orders} orders`;
+    },
+  },
+  'campaign-continued': {
+    // A campaign that continues as new every few orders: its last run starts from the state the
+    // run before carried, so replaying it holds the code to reading that state. (The
+    // `-one-letter` copies were recorded from the code before CampaignBook: keep them.)
+    file: 'harvest-campaign-continued.json',
+    firstRunFile: 'harvest-campaign-continued-first-run.json',
+    workflowId: 'campaign-continued-recorded',
+    async record(env) {
+      const identifiers = catalogueIds(env.emulator, 5, COLLECTION);
+      const handle = await env.client.workflow.start('harvestCampaign', {
+        taskQueue: env.taskQueue,
+        workflowId: this.workflowId,
+        args: [
+          campaignRequest({
+            name: 'recorded continued campaign',
+            identifiers: [...identifiers, MISSING],
+            orderSize: 1,
+            maxOrdersInFlight: 1,
+            continueAsNewAfterEvents: 50,
+            output: { storage: 'TEMPORARY', sink: env.freshSink('campaign-continued').url },
+          }),
+        ],
+      });
+      this.firstRunId = handle.firstExecutionRunId;
+      const report = (await handle.result()) as CampaignReport;
+      return `${report.outcome}: ${report.counts.delivered} delivered, ${report.counts.failed} failed in ${report.orders} orders, ${report.runs} runs`;
     },
   },
   scheduled: {
@@ -127,14 +161,21 @@ async function main(): Promise<void> {
     for (const name of wanted) {
       const recording = RECORDINGS[name]!;
       const summary = await recording.record(env);
-      const { stdout } = await run(
-        temporal,
-        ['workflow', 'show', '-w', recording.workflowId, '--output', 'json', '--address', stack.temporal.address],
-        { maxBuffer: 64 * 1024 * 1024 },
-      );
-      const events = (JSON.parse(stdout) as { events: unknown[] }).events.length;
-      await writeFile(path.join(HISTORIES, recording.file), stdout.endsWith('\n') ? stdout : `${stdout}\n`);
-      process.stdout.write(`${recording.file}: ${recording.workflowId}, ${events} events (${summary})\n`);
+      const exportRun = async (file: string, runId?: string) => {
+        const { stdout } = await run(
+          temporal,
+          [
+            ...['workflow', 'show', '-w', recording.workflowId, ...(runId ? ['-r', runId] : [])],
+            ...['--output', 'json', '--address', stack.temporal.address],
+          ],
+          { maxBuffer: 64 * 1024 * 1024 },
+        );
+        const events = (JSON.parse(stdout) as { events: unknown[] }).events.length;
+        await writeFile(path.join(HISTORIES, file), stdout.endsWith('\n') ? stdout : `${stdout}\n`);
+        process.stdout.write(`${file}: ${recording.workflowId}, ${events} events (${summary})\n`);
+      };
+      await exportRun(recording.file);
+      if (recording.firstRunFile) await exportRun(recording.firstRunFile, recording.firstRunId);
     }
   } finally {
     await env?.close();

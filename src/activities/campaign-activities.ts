@@ -17,6 +17,7 @@ import {
   acquirePermitSignal,
 } from '../shared/account-limiter';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import { INVALID_REQUEST, invalidRequest } from '../shared/failures';
 import { identifier as identifierSchema } from '../shared/harvest-request';
 import { type Ledger, type ProductKey, productKeyId } from '../storage/ledger';
 import { MANIFEST_NAME, writeManifest } from '../storage/manifest';
@@ -65,18 +66,13 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
               })
             : [];
         if (ledgerProblems.length > 0) {
-          throw ApplicationFailure.create({
-            type: 'InvalidRequest',
-            message: `Invalid campaign request: ${ledgerProblems.join('; ')}`,
-            nonRetryable: true,
-            details: [ledgerProblems],
-          });
+          throw invalidRequest('campaign request', ledgerProblems);
         }
         let identifiers = input.identifiers ?? [];
         let truncated = false;
         if (input.query) {
           if (!stac) {
-            throw ApplicationFailure.nonRetryable('this worker has no STAC catalogue configured', 'InvalidRequest');
+            throw ApplicationFailure.nonRetryable('this worker has no STAC catalogue configured', INVALID_REQUEST);
           }
           const { query } = input;
           const found = await stac.searchAll(

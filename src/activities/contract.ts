@@ -104,16 +104,6 @@ export interface WriteManifestInput {
   report: HarvestReport;
 }
 
-/** Failure types the activities throw that make no sense to retry; the workflow reports them. */
-export const NON_RETRYABLE_TYPES = [
-  'InvalidRequest',
-  'HookRequestError',
-  'HookAuthError',
-  'HookForbiddenError',
-  'LinkExpiredError',
-  'IntegrityError',
-] as const;
-
 /** The activity functions the workflows call; `createActivities(deps)` returns exactly this. */
 export interface HarvestActivities extends CampaignActivities {
   /** Checks the request against the Hook workflow's option definitions and the worker's credential sets. */

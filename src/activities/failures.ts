@@ -13,9 +13,6 @@ import { redactText } from '../shared/redact';
 import { isIntegrityError } from '../storage/errors';
 import { classifySinkError } from '../storage/sink-errors';
 
-/** Failure types of a sink that did not take a product; the workflow reports the item `undelivered`. */
-export const SINK_FAILURE_TYPES = ['SinkUnwritable', 'SinkFull'] as const;
-
 /** Attempts a permanent sink error gets before it stops retrying: a short, bounded retry. */
 export const PERMANENT_SINK_ATTEMPTS = 3;
 
@@ -84,14 +81,4 @@ export async function translatingErrors<T>(secrets: readonly string[], body: () 
     if ((err as { name?: string }).name === 'CancelledFailure') throw err;
     throw toApplicationFailure(err, secrets);
   }
-}
-
-/** A request problem found before anything was ordered: the message lists every field. */
-export function invalidRequest(problems: string[]): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'InvalidRequest',
-    message: `Invalid harvest request: ${problems.join('; ')}`,
-    nonRetryable: true,
-    details: [problems],
-  });
 }

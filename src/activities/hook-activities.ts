@@ -9,7 +9,8 @@ import { type HookOrder, type HookOrderItem, isTerminalStatus } from '../hook/sc
 import type { HarvestRequest } from '../shared/harvest-request';
 import type { OrderItemView, OrderSnapshot, PollOrderInput, SubmitOrderInput, SubmittedOrder } from './contract';
 import { preflightProblems, requestDestinations } from './destinations';
-import { invalidRequest, translatingErrors } from './failures';
+import { invalidRequest } from '../shared/failures';
+import { translatingErrors } from './failures';
 import { buildOrderOptions, checkOptions, optionsHash } from './order-options';
 
 export interface HookActivityDeps {
@@ -44,7 +45,7 @@ export function createHookActivities(deps: HookActivityDeps) {
               signal: signal(),
             })),
           );
-        if (problems.length > 0) throw invalidRequest(problems);
+        if (problems.length > 0) throw invalidRequest('harvest request', problems);
         return { optionsHash: optionsHash(request) };
       });
     },

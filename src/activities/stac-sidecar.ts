@@ -11,11 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { S3CredentialSet } from '../config/credentials';
 import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
-import { writeManifest } from '../storage/manifest';
+import { type WriteManifestOptions, writeManifest } from '../storage/manifest';
 import { createS3Client } from '../storage/s3-client';
 import type { HarvestReport } from '../shared/harvest-report';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
-import type { S3Client } from '@aws-sdk/client-s3';
 
 export const STAC_VERSION = '1.0.0';
 export const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
@@ -290,7 +289,7 @@ export async function writeCampaignStac(
   report: Pick<CampaignReport, 'name' | 'workflowId'>,
   items: readonly CampaignItem[],
   features: readonly Record<string, unknown>[],
-  s3?: S3Client,
+  s3?: WriteManifestOptions['s3'],
 ): Promise<void> {
   const byId = new Map(features.map((f) => [f.id as string, f as StacFeature]));
   const linked: { href: string; item?: StacFeature }[] = [];

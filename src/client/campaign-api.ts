@@ -11,8 +11,6 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
   WorkflowNotFoundError,
 } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import {
   type AccountLimits,
   type AccountStatus,
@@ -34,6 +32,7 @@ import type { CampaignPlan, CampaignProgress, CampaignReport } from '../shared/c
 import { type CampaignRequestInput, parseCampaignRequest } from '../shared/campaign-request';
 import { TASK_QUEUE } from '../shared/constants';
 import { HarvestCampaign } from '../shared/search-attributes';
+import { decodePayloads } from './payloads';
 import type { harvestCampaign } from '../workflows/campaign';
 
 export type CampaignHandle = WorkflowHandle<typeof harvestCampaign>;
@@ -190,10 +189,7 @@ export async function campaignReport(client: Client, workflowId: string): Promis
 async function latestRequest(client: Client, workflowId: string): Promise<CampaignRequestInput> {
   const history = await campaignHandle(client, workflowId).fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const [input] = await decodeArrayFromPayloads(
-    client.options.loadedDataConverter,
-    (started?.input?.payloads ?? []) as Payload[],
-  );
+  const [input] = await decodePayloads(client, started?.input?.payloads);
   if (!input) throw new Error(`cannot read the request of campaign ${workflowId}`);
   return input as CampaignRequestInput;
 }

@@ -10,7 +10,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { ConfigError } from '../config/worker-config';
 import { redactText } from '../shared/redact';
 import type { Command, FlagSpec, FlagValues } from './command';
-import { campaignCommand } from './campaign-commands';
+import { campaignCommand } from './commands/campaign';
 import { cancelCommand } from './commands/cancel';
 import { codecServerCommand } from './commands/codec-server';
 import { demoCommand } from './commands/demo';
@@ -20,7 +20,7 @@ import { emulatorCommand } from './commands/emulator';
 import { redeliverCommand } from './commands/redeliver';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
-import { scheduleCommand } from './schedule-commands';
+import { scheduleCommand } from './commands/schedule';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
 import { watchCommand } from './commands/watch';
@@ -236,7 +236,6 @@ export function mainHelp(): string {
     '  DEBUG=1 prints stack traces of errors',
     '',
     EXIT_CODE_HELP,
-    '  130 Ctrl-C while following a harvest (the harvest goes on)',
   ].join('\n');
 }
 

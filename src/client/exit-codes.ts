@@ -14,6 +14,8 @@ export const EXIT = {
   ITEMS_FAILED: 3,
   /** The harvest was cancelled, terminated or ran out of time. */
   CANCELLED: 4,
+  /** Ctrl-C while following a harvest or campaign: it goes on (the conventional exit code of SIGINT). */
+  DETACHED: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -23,7 +25,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   1  other error (connection, unknown workflow id, failed workflow, …)
   2  invalid input: the request was refused (every problem names its field), or the command line or configuration was
   3  the harvest finished but some items failed or were not delivered (see redeliver)
-  4  the harvest was cancelled, terminated or timed out`;
+  4  the harvest was cancelled, terminated or timed out
+  130 Ctrl-C while following a harvest (the harvest goes on)`;
 
 /** The exit code of a finished harvest, from its report. */
 export function exitCodeForReport(report: Pick<HarvestReport, 'outcome' | 'totals'>): ExitCode {

@@ -3,7 +3,6 @@
  * its problems), a cancellation or timeout, or another failure — each with its exit code.
  */
 import {
-  ActivityFailure,
   ApplicationFailure,
   CancelledFailure,
   type Client,
@@ -12,6 +11,7 @@ import {
   type WorkflowHandle,
   WorkflowFailedError,
 } from '@temporalio/client';
+import { INVALID_REQUEST, innermostMessage } from '../shared/failures';
 import type { HarvestOutcome, HarvestProgress, HarvestReport } from '../shared/harvest-report';
 import { progressQuery } from '../shared/messages';
 import { EXIT, type ExitCode, exitCodeForReport } from './exit-codes';
@@ -59,7 +59,7 @@ async function describeFailure(client: Client, handle: WorkflowHandle, err: Work
 /** The problems of an `InvalidRequest` failure anywhere in the cause chain (the workflow's or the validate activity's). */
 export function findInvalidRequest(err: unknown): string[] | undefined {
   for (let current: unknown = err; current instanceof Error; current = current.cause) {
-    if (current instanceof ApplicationFailure && current.type === 'InvalidRequest') {
+    if (current instanceof ApplicationFailure && current.type === INVALID_REQUEST) {
       const [problems] = current.details ?? [];
       if (Array.isArray(problems) && problems.every((p) => typeof p === 'string') && problems.length > 0) {
         return problems as string[];
@@ -71,19 +71,6 @@ export function findInvalidRequest(err: unknown): string[] | undefined {
     }
   }
   return undefined;
-}
-
-/** What went wrong at the bottom of a failure chain, without the wrapping. */
-export function innermostMessage(err: unknown): string {
-  let current: unknown = err;
-  while (current instanceof Error && current.cause instanceof Error) {
-    if (current instanceof ActivityFailure || current instanceof WorkflowFailedError || !current.message) {
-      current = current.cause;
-      continue;
-    }
-    break;
-  }
-  return current instanceof Error ? current.message : String(current);
 }
 
 /** The last progress of a harvest that ended without a report, with the outcome it ended with. */

@@ -4,14 +4,12 @@
  */
 import type { FollowResult } from './follow';
 import { type CliIO, line, printJson } from './io';
-import { formatReport } from './render';
-
-/** Ctrl-C while following: the harvest goes on (conventional exit code of SIGINT). */
-export const EXIT_DETACHED = 130;
+import { EXIT } from './exit-codes';
+import { formatHarvestReport } from './render';
 
 /** The exit code of a harvest end, without printing anything. */
 export function exitCodeOf(end: FollowResult): number {
-  return end.kind === 'detached' ? EXIT_DETACHED : end.exitCode;
+  return end.kind === 'detached' ? EXIT.DETACHED : end.exitCode;
 }
 
 export function presentEnd(io: CliIO, json: boolean, end: FollowResult, workflowId: string): number {
@@ -20,7 +18,7 @@ export function presentEnd(io: CliIO, json: boolean, end: FollowResult, workflow
       if (json) {
         printJson(io.stdout, { workflowId, exitCode: end.exitCode, outcome: end.report.outcome, report: end.report });
       } else {
-        for (const text of formatReport(end.report)) line(io.stdout, text);
+        for (const text of formatHarvestReport(end.report)) line(io.stdout, text);
       }
       return end.exitCode;
     case 'invalid':
@@ -48,7 +46,7 @@ export function presentEnd(io: CliIO, json: boolean, end: FollowResult, workflow
         });
       } else {
         line(io.stdout, `Harvest ${workflowId}: ${end.message}.`);
-        if (end.progress) for (const text of formatReport(end.progress)) line(io.stdout, text);
+        if (end.progress) for (const text of formatHarvestReport(end.progress)) line(io.stdout, text);
       }
       return end.exitCode;
     case 'failed':
@@ -60,13 +58,13 @@ export function presentEnd(io: CliIO, json: boolean, end: FollowResult, workflow
       return end.exitCode;
     case 'detached':
       if (json) {
-        printJson(io.stdout, { workflowId, exitCode: EXIT_DETACHED, outcome: 'running' });
+        printJson(io.stdout, { workflowId, exitCode: EXIT.DETACHED, outcome: 'running' });
       } else {
         line(
           io.stderr,
           `Stopped following; the harvest goes on. Follow it again with: dedl-harvest watch ${workflowId}`,
         );
       }
-      return EXIT_DETACHED;
+      return EXIT.DETACHED;
   }
 }

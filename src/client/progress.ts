@@ -6,10 +6,9 @@
  * activity's scheduled event in the history (its input names the item) and cached.
  */
 import type { Client, WorkflowExecutionStatusName } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { HarvestProgress, ItemReport } from '../shared/harvest-report';
 import { progressQuery } from '../shared/messages';
+import { decodePayloads } from './payloads';
 
 /** A download activity that is running (or waiting for its next attempt). */
 export interface DownloadInFlight {
@@ -95,7 +94,6 @@ export class HarvestWatcher {
       this.scheduledRunId = runId;
     }
 
-    const converter = this.client.options.loadedDataConverter;
     const pending = description.raw.pendingActivities ?? [];
     if (pending.some((a) => a.activityType?.name === 'deliverProduct' && !this.scheduled.has(a.activityId ?? ''))) {
       await this.learnScheduledDownloads();
@@ -109,10 +107,9 @@ export class HarvestWatcher {
       const target = this.scheduled.get(activityId);
       const attempt = activity.attempt ?? 1;
       if (type === 'deliverProduct') {
-        const [details] = await decodeArrayFromPayloads(
-          converter,
-          (activity.heartbeatDetails?.payloads ?? []) as Payload[],
-        ).catch(() => [undefined]);
+        const [details] = await decodePayloads(this.client, activity.heartbeatDetails?.payloads).catch(() => [
+          undefined,
+        ]);
         const bytes =
           typeof (details as { bytes?: unknown })?.bytes === 'number' ? (details as { bytes: number }).bytes : 0;
         downloads.push({
@@ -160,14 +157,11 @@ export class HarvestWatcher {
   private async learnScheduledDownloads(): Promise<void> {
     const handle = this.client.workflow.getHandle(this.workflowId, this.scheduledRunId);
     const history = await handle.fetchHistory();
-    const converter = this.client.options.loadedDataConverter;
     for (const event of history.events ?? []) {
       const attributes = event.activityTaskScheduledEventAttributes;
       if (attributes?.activityType?.name !== 'deliverProduct' || !attributes.activityId) continue;
       if (this.scheduled.has(attributes.activityId)) continue;
-      const [input] = await decodeArrayFromPayloads(converter, (attributes.input?.payloads ?? []) as Payload[]).catch(
-        () => [undefined],
-      );
+      const [input] = await decodePayloads(this.client, attributes.input?.payloads).catch(() => [undefined]);
       const item = (input as { item?: { identifier?: unknown; processedSize?: unknown } } | undefined)?.item;
       if (typeof item?.identifier === 'string') {
         this.scheduled.set(attributes.activityId, {

@@ -5,11 +5,10 @@
  * back from the order. Links live 14 days after the Hook made the product; older items are named.
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { HarvestReport, ItemReport } from '../shared/harvest-report';
 import type { HarvestRequestInput } from '../shared/harvest-request';
 import { progressQuery } from '../shared/messages';
+import { decodePayloads } from './payloads';
 
 /** How long the Hook's TEMPORARY download links are valid after the product is made. */
 export const LINK_LIFETIME_MS = 14 * 24 * 3600 * 1000;
@@ -58,8 +57,8 @@ export function planRedelivery(
 /** The request a harvest was started with, from its first history event. */
 export async function originalRequest(client: Client, handle: WorkflowHandle): Promise<HarvestRequestInput> {
   const history = await handle.fetchHistory();
-  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  const [input] = await decodeArrayFromPayloads(client.options.loadedDataConverter, payloads as Payload[]);
+  const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+  const [input] = await decodePayloads(client, payloads);
   return input as HarvestRequestInput;
 }
 

@@ -182,7 +182,7 @@ class LineRenderer implements ProgressRenderer {
 }
 
 /** The final report for people: a summary line, then one line per item. */
-export function formatReport(report: HarvestReport): string[] {
+export function formatHarvestReport(report: HarvestReport): string[] {
   const t = report.totals;
   const lines = [
     `Harvest "${report.name}": ${report.outcome} — ${t.delivered} of ${t.items} delivered (${formatBytes(t.bytes)})` +

@@ -2,15 +2,16 @@
  * The secrets a command knows from its environment, so that nothing it prints repeats one: error
  * messages, `doctor`'s table, and the fixtures `doctor --capture` writes.
  */
+import { PERSONAL_ENV_NAME, SECRET_ENV_NAME } from '../shared/secret-patterns';
 
 /** Values of variables that hold secrets. */
 export function secretsOf(env: NodeJS.ProcessEnv): string[] {
-  return valuesOf(env, /PASSWORD|SECRET|TOKEN|API_KEY|ACCESS_KEY|PAYLOAD_KEYS/);
+  return valuesOf(env, SECRET_ENV_NAME);
 }
 
 /** Secrets and the personal values next to them (user names, client ids): what a shared fixture must not hold. */
 export function privateValuesOf(env: NodeJS.ProcessEnv): string[] {
-  return [...secretsOf(env), ...valuesOf(env, /USERNAME|CLIENT_ID|ACCESS_KEY_ID|EMAIL/)];
+  return [...secretsOf(env), ...valuesOf(env, PERSONAL_ENV_NAME)];
 }
 
 /** The text with every literal secret (4 characters or more) masked. */

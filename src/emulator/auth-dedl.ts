@@ -4,7 +4,7 @@
  * and client_credentials for service accounts (hook-api.md §2.3 step 5, §2.4).
  */
 import { type AccountDirectory } from './accounts';
-import { discovery } from './auth-desp';
+import { discovery } from './auth-desp-realm';
 import { readForm, sendJson } from './http-util';
 import { type RequestContext, type Route } from './router';
 import { type TokenService } from './tokens';

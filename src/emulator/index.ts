@@ -52,7 +52,8 @@ export type { AdminReport } from './admin';
 export type { RateLimitRecord, StatsReport } from './stats';
 export { totp } from '../hook/totp';
 export { workflowsFixture } from './workflows-fixture';
-export type { WorkflowDef, WorkflowOptionDef } from './workflows-fixture';
+export type { WorkflowDef } from './workflows-fixture';
+export type { WorkflowOptionDef } from './workflows-recorded';
 
 export interface EmulatorHandle {
   /** `http://127.0.0.1:PORT`: the one base URL of every emulated service. */

@@ -11,38 +11,17 @@
  * README examples (src/emulator/README.md lists them). `Required` is advisory on the real service
  * (it accepted orders without 12 of its "required" options) and is not enforced here either.
  */
-import { DATA_HARVEST_OPTIONS_2024_09, WORKFLOWS_2024_06, WORKFLOWS_2024_09 } from './workflows-recorded';
+import {
+  DATA_HARVEST_OPTIONS_2024_09,
+  type RecordedWorkflow,
+  WORKFLOWS_2024_06,
+  WORKFLOWS_2024_09,
+  type WorkflowOptionDef,
+} from './workflows-recorded';
 
 /** The Hook's answer dialects the emulator can speak (the dates of the recordings they follow). */
 export const HOOK_DIALECTS = ['2024-09', '2024-05'] as const;
 export type HookDialect = (typeof HOOK_DIALECTS)[number];
-
-export interface WorkflowOptionDef {
-  Name: string;
-  Description: string;
-  Type: string;
-  Default: string | number | null;
-  /** Allowed values (null: any); rendered per dialect. */
-  Value: string[] | null;
-  Required: boolean;
-}
-export type RecordedOptionDef = WorkflowOptionDef;
-
-export interface RecordedWorkflow {
-  Id: string;
-  Uuid: null;
-  Name: string;
-  DisplayName: string;
-  Documentation: string | null;
-  Description: string | null;
-  InputProductType: string | null;
-  InputProductTypes: string[];
-  OutputProductType: string | null;
-  OutputProductTypes: string[];
-  WorkflowVersion: string;
-  CustomInputSource: boolean;
-  InputProductStatusOffline: boolean;
-}
 
 export interface WorkflowDef extends RecordedWorkflow {
   WorkflowOptions: WorkflowOptionDef[];

@@ -3,7 +3,34 @@
  * (test/fixtures/real/hook-workflows-*.json, DestinE-DataLake-Lab notebooks), field for field.
  * Transcribed from those fixtures (one-off); the contract tests keep the emulator's answers equal in shape.
  */
-import { type RecordedOptionDef, type RecordedWorkflow } from './workflows-fixture';
+
+/** An option definition as the Hook serves it (allowed values rendered per dialect by workflows-fixture.ts). */
+export interface WorkflowOptionDef {
+  Name: string;
+  Description: string;
+  Type: string;
+  Default: string | number | null;
+  /** Allowed values (null: any); rendered per dialect. */
+  Value: string[] | null;
+  Required: boolean;
+}
+export type RecordedOptionDef = WorkflowOptionDef;
+
+export interface RecordedWorkflow {
+  Id: string;
+  Uuid: null;
+  Name: string;
+  DisplayName: string;
+  Documentation: string | null;
+  Description: string | null;
+  InputProductType: string | null;
+  InputProductTypes: string[];
+  OutputProductType: string | null;
+  OutputProductTypes: string[];
+  WorkflowVersion: string;
+  CustomInputSource: boolean;
+  InputProductStatusOffline: boolean;
+}
 
 /** `GET Workflows?$orderby=Id asc`, 2024-09-02 (Tutorial.ipynb at b25ffcd). */
 export const WORKFLOWS_2024_09: readonly RecordedWorkflow[] = [

@@ -5,6 +5,7 @@
  * whether retrying can help. Messages are redacted: they end up in workflow history.
  */
 import { REDACTED, redactText, redactUrl } from '../shared/redact';
+import { isSecretName } from '../shared/secret-patterns';
 
 export interface HookErrorContext {
   method?: string;
@@ -89,13 +90,12 @@ export class HookResponseError extends HookError {
  * passwords as Fernet tokens) masked before the answer is kept anywhere.
  */
 function maskSecretValues(raw: string): string {
-  const secretName = /password|secret|_key$|token/i;
   const mask = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(mask);
     if (typeof node !== 'object' || node === null) return node;
     const entries = Object.entries(node as Record<string, unknown>);
     const name = (node as Record<string, unknown>)['Name'];
-    const secret = typeof name === 'string' && secretName.test(name);
+    const secret = typeof name === 'string' && isSecretName(name);
     return Object.fromEntries(entries.map(([k, v]) => [k, secret && k === 'Value' && v !== null ? REDACTED : mask(v)]));
   };
   let text: string;

@@ -1,6 +1,9 @@
 /** Queries and updates of the campaign workflow, shared by the workflow and its clients. */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { CampaignProgress } from './campaign-report';
+import type { ConcurrencyChange } from './campaign-request';
+
+export type { ConcurrencyChange } from './campaign-request';
 
 export const CAMPAIGN_WORKFLOW = 'harvestCampaign';
 export const CAMPAIGN_PLAN_WORKFLOW = 'planHarvestCampaign';
@@ -13,11 +16,6 @@ export const campaignProgressQuery = defineQuery<CampaignProgress>('progress');
 export const pauseCampaignUpdate = defineUpdate<CampaignProgress>('pause');
 export const resumeCampaignUpdate = defineUpdate<CampaignProgress>('resume');
 
-export interface ConcurrencyChange {
-  maxOrdersInFlight?: number;
-  maxItemsInFlight?: number;
-  orderSize?: number;
-}
 export const setConcurrencyUpdate = defineUpdate<CampaignProgress, [ConcurrencyChange]>('setConcurrency');
 
 /** Puts the failed (optionally also timed-out) products back in the queue; returns them. */

@@ -125,6 +125,23 @@ const campaignFields = {
   continueAsNewAfterEvents: z.number().int().min(50).max(40_000).default(10_000),
 };
 
+/**
+ * A change of a running campaign's limits (the `setConcurrency` update), within the same bounds as
+ * the request's own fields.
+ */
+export const concurrencyChangeSchema = z.object({
+  maxOrdersInFlight: campaignFields.maxOrdersInFlight.unwrap().optional(),
+  maxItemsInFlight: campaignFields.maxItemsInFlight,
+  orderSize: campaignFields.orderSize.unwrap().optional(),
+});
+export type ConcurrencyChange = z.output<typeof concurrencyChangeSchema>;
+
+/** Refuses a change out of bounds (an update's validator: the message names each field and why). */
+export function checkConcurrencyChange(change: unknown): void {
+  const checked = concurrencyChangeSchema.safeParse(change);
+  if (!checked.success) throw new RangeError(describeIssues(checked.error).join('; '));
+}
+
 /** The campaign's fields without the cross-field checks (for schemas built on it, e.g. scheduled harvests). */
 export const campaignBaseSchema = z.strictObject(campaignFields);
 

@@ -3,9 +3,7 @@
  * signed-URL parameters, tokens, passwords, codes and URL user-info. Activity failures are stored
  * in Temporal history, so every error this layer builds goes through here first.
  */
-
-/** Query parameters whose values are secrets (Swift TempURL, S3 presigning, OAuth). */
-const SECRET_PARAM = /sig|signature|token|password|secret|credential|code|key|session|otp|assertion/i;
+import { AUTHORIZATION_VALUE, JWT, SECRET_PAIR, SECRET_QUERY_PARAM } from './secret-patterns';
 
 export const REDACTED = '***';
 
@@ -22,18 +20,13 @@ export function redactUrl(url: string | URL): string {
     parsed.password = '';
   }
   for (const name of [...parsed.searchParams.keys()]) {
-    if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, REDACTED);
+    if (SECRET_QUERY_PARAM.test(name)) parsed.searchParams.set(name, REDACTED);
   }
   // URLSearchParams escapes the asterisks; keep them readable.
   return parsed.toString().replaceAll('%2A%2A%2A', REDACTED);
 }
 
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g;
-const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
-// `name=value` / `"name": "value"` pairs whose name ends like a secret (desp_source_password,
-// client_secret, access_token, temp_url_sig, …); words that merely contain one are left alone.
-const KEY_VALUE =
-  /\b([A-Za-z_]*(?:password|passwd|secret|token|signature|otp|api_?key|access_?key|_sig)|sig)(["']?\s*[=:]\s*["']?)([^\s"'&,;}]+)/gi;
+const JWT_ANYWHERE = new RegExp(JWT.source, 'g');
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/g;
 
 /**
@@ -47,7 +40,7 @@ export function redactText(text: string, knownSecrets: readonly string[] = []): 
   }
   return out
     .replace(URL_IN_TEXT, (url) => (url.includes('?') || url.includes('@') ? redactUrl(url) : url))
-    .replace(BEARER, `$1 ${REDACTED}`)
-    .replace(JWT, REDACTED)
-    .replace(KEY_VALUE, `$1$2${REDACTED}`);
+    .replace(AUTHORIZATION_VALUE, `$1 ${REDACTED}`)
+    .replace(JWT_ANYWHERE, REDACTED)
+    .replace(SECRET_PAIR, `$1$2${REDACTED}`);
 }

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { isSecretName } from '../shared/secret-patterns';
 
 /** What identifies a product in the ledger. */
 export interface ProductKey {
@@ -160,20 +161,14 @@ function locationDigest(location: string): string {
 // -----------------------------------------------------------------------------------------------
 // Options hash
 
-/**
- * Option names that carry credentials or identities, which never enter the hash: they do not
- * change the product, and a hash of a secret is a way to test guesses of it.
- */
-export const SECRET_OPTION_NAME =
-  /passw(or)?d|passwd|passphrase|secret|token|credential|api[_-]?key|access[_-]?key|private[_-]?key|(^|[_.-])(pass|otp|totp|auth|user|username|login|client[_-]?id)([_.-]|$)/i;
-
 export type WorkflowOptions = Readonly<Record<string, unknown>> | readonly { name: string; value: unknown }[];
 
 /**
  * A stable hash of the options a product was ordered with: the canonical JSON (keys sorted at
  * every level) of the non-secret options, so the same options in any order, from an object or a
  * Hook-style `[{name, value}]` list, give the same hash. Options whose name looks like a
- * credential ({@link SECRET_OPTION_NAME}, or listed in `secretNames`) are left out.
+ * credential or an identity (`isSecretName`, shared/secret-patterns.ts, or listed in `secretNames`) are
+ * left out: they do not change the product, and a hash of a secret is a way to test guesses of it.
  */
 export function optionsHash(options: WorkflowOptions, settings: { secretNames?: readonly string[] } = {}): string {
   const extra = new Set((settings.secretNames ?? []).map((name) => name.toLowerCase()));
@@ -182,7 +177,7 @@ export function optionsHash(options: WorkflowOptions, settings: { secretNames?: 
     : Object.entries(options);
   const kept: Record<string, unknown> = {};
   for (const [name, value] of entries) {
-    if (SECRET_OPTION_NAME.test(name) || extra.has(name.toLowerCase()) || value === undefined) continue;
+    if (isSecretName(name) || extra.has(name.toLowerCase()) || value === undefined) continue;
     if (Object.hasOwn(kept, name)) throw new TypeError(`option ${JSON.stringify(name)} is given twice`);
     kept[name] = value;
   }

@@ -18,9 +18,8 @@ import { DefaultLogger, type LogEntry, NativeConnection, Runtime, type Worker } 
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { type WorkerConfig, loadWorkerConfig } from '../config/worker-config';
 import { redactText } from '../shared/redact';
-import { createHarvestWorker } from './create-worker';
+import { type CreateWorkerOptions, createHarvestWorker } from './create-worker';
 import { type WorkerDependencies, buildDependencies } from './dependencies';
-import type { CreateWorkerOptions } from './create-worker';
 import { createHarvestMetrics, prometheusExporter } from './metrics';
 import { activityMetricsInterceptor } from './metrics-interceptor';
 

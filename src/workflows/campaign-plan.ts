@@ -8,22 +8,21 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { HarvestActivities } from '../activities/contract';
 import type { CampaignPlan } from '../shared/campaign-report';
 import { type CampaignRequestInput, ledgerOf, parseCampaignRequest } from '../shared/campaign-request';
-import { NON_RETRYABLE, invalidCampaign, resolveProducts } from './campaign-resolve';
+import { invalidRequest } from '../shared/failures';
+import { orderSizeOf } from './campaign-book';
+import { resolveProducts } from './campaign-resolve';
 
-const ops = proxyActivities<HarvestActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
-});
+const ops = proxyActivities<HarvestActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 export async function planHarvestCampaign(input: CampaignRequestInput): Promise<CampaignPlan> {
   const parsed = parseCampaignRequest(input);
-  if (!parsed.ok) throw invalidCampaign(parsed.problems);
+  if (!parsed.ok) throw invalidRequest('campaign request', parsed.problems);
   const { request } = parsed;
   const resolved = await resolveProducts(request);
   const status = await ops.accountStatus({ account: request.account.name });
   const limits = status?.limits ?? request.account;
   const ordersThisMonth = status?.ordersThisMonth ?? 0;
-  const orderSize = Math.min(request.orderSize, request.maxItemsInFlight ?? Infinity, limits.maxItemsInFlight);
+  const orderSize = orderSizeOf(request, limits.maxItemsInFlight);
   const ordersNeeded = Math.ceil(resolved.toOrder.length / orderSize);
   const left = Math.max(0, limits.monthlyOrders - ordersThisMonth);
   return {

@@ -3,13 +3,12 @@
  * (the same validation a harvest does, before anything is ordered), then turn identifiers or a
  * STAC query into the list of products still to order, minus those verified in the ledger.
  */
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { HarvestActivities } from '../activities/contract';
 import type { ResolvedCampaign } from '../activities/campaign-contract';
 import { type CampaignRequest, ledgerOf, orderRequest } from '../shared/campaign-request';
+import { invalidRequest } from '../shared/failures';
 import { parseHarvestRequest } from '../shared/harvest-request';
-
-export const NON_RETRYABLE = ['InvalidRequest', 'HookRequestError', 'HookAuthError', 'HookForbiddenError'];
 
 const ops = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '10 minutes',
@@ -18,7 +17,6 @@ const ops = proxyActivities<HarvestActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1m',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: NON_RETRYABLE,
   },
 });
 
@@ -26,19 +24,10 @@ export interface ResolvedProducts extends ResolvedCampaign {
   optionsHash: string;
 }
 
-export function invalidCampaign(problems: string[]): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: 'InvalidRequest',
-    nonRetryable: true,
-    message: `Invalid campaign request: ${problems.join('; ')}`,
-    details: [problems],
-  });
-}
-
 export async function resolveProducts(request: CampaignRequest): Promise<ResolvedProducts> {
   const sample = orderRequest(request, 0, [request.identifiers?.[0] ?? 'placeholder']);
   const parsed = parseHarvestRequest(sample);
-  if (!parsed.ok) throw invalidCampaign(parsed.problems);
+  if (!parsed.ok) throw invalidRequest('campaign request', parsed.problems);
   const { optionsHash } = await ops.validateHarvest(parsed.request);
   const resolved = await ops.resolveCampaign({
     collection: request.collection,

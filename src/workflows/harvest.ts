@@ -22,6 +22,7 @@ import {
 import type { HarvestActivities, OrderItemView, OrderSnapshot, ProductOutput } from '../activities/contract';
 import { isScheduleToCloseTimeout } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
+import { SINK_FAILURE_TYPES, innermostMessage, invalidRequest } from '../shared/failures';
 import { type HarvestRequest, type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
 import {
   FINAL_ITEM_STATES,
@@ -37,9 +38,11 @@ import { Semaphore } from './semaphore';
 import { HarvestCollection, HarvestName, HarvestOutcome } from '../shared/search-attributes';
 import { stableHash } from '../shared/stable-hash';
 
-const NON_RETRYABLE = ['InvalidRequest', 'HookRequestError', 'HookAuthError', 'HookForbiddenError'];
-
-/** Calls to the Hook's API: short, retried with backoff on 5xx/429/network errors. */
+/**
+ * Calls to the Hook's API: short, retried with backoff on 5xx/429/network errors. Permanent
+ * failures (a refused request, bad credentials, an expired link, a corrupt product) come marked
+ * non-retryable by the activities (activities/failures.ts), so no policy here lists them.
+ */
 const hook = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '2 minutes',
   retry: {
@@ -47,7 +50,6 @@ const hook = proxyActivities<HarvestActivities>({
     backoffCoefficient: 2,
     maximumInterval: '2m',
     maximumAttempts: 10,
-    nonRetryableErrorTypes: NON_RETRYABLE,
   },
 });
 
@@ -65,13 +67,9 @@ function transferActivities(heartbeatTimeout: string, taskQueue: string | undefi
       backoffCoefficient: 2,
       maximumInterval: '5m',
       maximumAttempts: 8,
-      nonRetryableErrorTypes: [...NON_RETRYABLE, 'LinkExpiredError', 'IntegrityError'],
     },
   });
 }
-
-/** Failure types of a sink that did not take a product (activities/failures.ts): the item is `undelivered`. */
-const SINK_FAILURES = ['SinkUnwritable', 'SinkFull'];
 
 /**
  * manifest.json, bounded: a sink that cannot be written must not hold the harvest's end, least of
@@ -86,21 +84,13 @@ function manifestWriter(cancelled: boolean) {
       backoffCoefficient: 2,
       maximumInterval: '1m',
       maximumAttempts: cancelled ? 3 : 8,
-      nonRetryableErrorTypes: NON_RETRYABLE,
     },
   });
 }
 
 export async function harvest(input: HarvestRequestInput): Promise<HarvestReport> {
   const parsed = parseHarvestRequest(input);
-  if (!parsed.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidRequest',
-      nonRetryable: true,
-      message: `Invalid harvest request: ${parsed.problems.join('; ')}`,
-      details: [parsed.problems],
-    });
-  }
+  if (!parsed.ok) throw invalidRequest('harvest request', parsed.problems);
   return new Harvest(parsed.request).run();
 }
 
@@ -212,7 +202,6 @@ class Harvest {
             initialInterval: polling.initialInterval,
             maximumInterval: polling.maxInterval,
             backoffCoefficient: polling.backoff,
-            nonRetryableErrorTypes: NON_RETRYABLE,
           },
         });
         snapshot = await poll.pollOrder({
@@ -308,12 +297,12 @@ class Harvest {
       if (isCancellation(err)) throw err;
       // The Hook made it but the sink did not take it: nothing to discard (a full disk keeps the
       // `.part` to resume), and it can be delivered later while its link lives.
-      if (SINK_FAILURES.includes(failureType(err)) && patched('undelivered-sink-failures')) {
+      if (SINK_FAILURE_TYPES.includes(failureType(err)) && patched('undelivered-sink-failures')) {
         item.state = 'undelivered';
-        item.error = failureMessage(err);
+        item.error = innermostMessage(err);
         return;
       }
-      this.fail(item, failureMessage(err));
+      this.fail(item, innermostMessage(err));
       await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier, ...this.productOutput() });
     }
   }
@@ -401,7 +390,7 @@ class Harvest {
       } catch (err) {
         if (isCancellation(err)) throw err;
         // Kept on the harvest: a cancelled one ends by throwing, and its progress query is its report.
-        this.manifestError = `${sink}: ${failureMessage(err)}`;
+        this.manifestError = `${sink}: ${innermostMessage(err)}`;
         log.warn('manifest.json not written', { sink, error: this.manifestError });
       }
       if (this.manifest) report.manifest = this.manifest;
@@ -439,11 +428,4 @@ function failureType(err: unknown): string {
   let current: unknown = err;
   while (current instanceof ActivityFailure && current.cause) current = current.cause;
   return current instanceof ApplicationFailure ? (current.type ?? '') : '';
-}
-
-/** The innermost message of an activity failure: what went wrong, not the wrapping. */
-function failureMessage(err: unknown): string {
-  let current: unknown = err;
-  while (current instanceof ActivityFailure && current.cause) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
 }

@@ -9,7 +9,8 @@
  * scheduled time, so a re-run of the same window (backfill) continues the same chain of ids.
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { executeChild, workflowInfo } from '@temporalio/workflow';
+import { invalidRequest } from '../shared/failures';
 import type { CampaignReport } from '../shared/campaign-report';
 import type { CampaignRequestInput } from '../shared/campaign-request';
 import {
@@ -36,14 +37,7 @@ export interface ScheduledHarvestResult {
 
 export async function scheduledHarvest(input: ScheduledHarvestInput): Promise<ScheduledHarvestResult> {
   const parsed = parseScheduledHarvest(input);
-  if (!parsed.ok) {
-    throw ApplicationFailure.create({
-      type: 'InvalidRequest',
-      nonRetryable: true,
-      message: `Invalid scheduled harvest: ${parsed.problems.join('; ')}`,
-      details: [parsed.problems],
-    });
-  }
+  if (!parsed.ok) throw invalidRequest('scheduled harvest', parsed.problems);
   const { request } = parsed;
   const info = workflowInfo();
   const fromSchedule = info.typedSearchAttributes.get(TemporalScheduledStartTime);

@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { productDigest } from '../../src/emulator/product';
 import type { CampaignItem, CampaignReport } from '../../src/shared/campaign-report';
+import { JWT } from '../../src/shared/secret-patterns';
 import { CHAOS_SCALE, recordChaosRow, secretsIn } from './chaos-record';
 import { historyTexts } from './chaos-harness';
 import { auditLocalSink, productObjectName } from '../helpers/sink-audit';
@@ -146,7 +147,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       // Secrets of this scenario: the bearer tokens (any JWT) in the histories, manifest or report.
       // (The worker runs in this process; its log is not captured here.)
       const secretsFound = secretsIn(
-        [/eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./],
+        [JWT],
         [
           ...(await historyTexts(env.client, [workflowId])),
           { where: 'manifest', text: JSON.stringify(manifest) },

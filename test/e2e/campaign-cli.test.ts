@@ -5,9 +5,9 @@
  * registered in cli.ts by its owner).
  */
 import path from 'node:path';
-import { campaignCommand } from '../../src/client/campaign-commands';
+import { campaignCommand } from '../../src/client/commands/campaign';
 import type { Command, FlagValues } from '../../src/client/command';
-import { scheduleCommand } from '../../src/client/schedule-commands';
+import { scheduleCommand } from '../../src/client/commands/schedule';
 import type { CampaignReport } from '../../src/shared/campaign-report';
 import { type CampaignEnv, COLLECTION, catalogueIds, startCampaignEnv, until } from '../helpers/campaign-env';
 import { testStack } from '../helpers/stack';

@@ -8,6 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { CheckRow } from '../../src/client/doctor/checks';
 import { type EmulatorHandle, startEmulator } from '../../src/emulator';
+import { JWT } from '../../src/shared/secret-patterns';
 import { createTestBucket, stackS3Client } from '../helpers/s3';
 import { testStack } from '../helpers/stack';
 import { cli, scratchDir } from './cli-helpers';
@@ -175,7 +176,7 @@ describe('dedl-harvest doctor', () => {
     const texts = await Promise.all(files.map((f) => readFile(path.join(dir, f), 'utf8')));
     for (const text of texts) {
       for (const secret of [PASSWORD, USER, OTP, testStack().s3.secretAccessKey]) expect(text).not.toContain(secret);
-      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\./); // no JWT
+      expect(text).not.toMatch(JWT);
       expect(text).not.toMatch(/@example\.org/);
     }
     const fixture = (name: string) => JSON.parse(texts[files.indexOf(`${name}-${today}.json`)]!) as Fixture;

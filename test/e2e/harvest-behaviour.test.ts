@@ -9,10 +9,9 @@ import type { EmulatorOptionsInput } from '../../src/emulator';
 import { productDigest } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { progressQuery } from '../../src/shared/messages';
-import { eventually } from '../helpers/hook';
+import { emulatorStats, eventually } from '../helpers/hook';
 import { type HarvestEnv, catalogueIdentifiers, request, withHarvestEnv } from '../helpers/harvest-env';
 import { productsNotAsGenerated } from '../helpers/sink-audit';
-import { emulatorStats } from '../helpers/hook';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;

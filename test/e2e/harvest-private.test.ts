@@ -2,11 +2,10 @@
  * PRIVATE output end to end: the emulator writes each product into a bucket on the real S3 server
  * (with the keys the order carries), and the harvest verifies the bucket by listing it.
  */
-import { readdir } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';

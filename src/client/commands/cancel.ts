@@ -4,7 +4,7 @@ import { connectClient } from '../connect';
 import { CliError } from '../errors';
 import { awaitHarvestEnd } from '../harvest-end';
 import { line, printJson } from '../io';
-import { formatReport } from '../render';
+import { formatHarvestReport } from '../render';
 
 export const cancelCommand: Command = {
   name: 'cancel',
@@ -34,7 +34,7 @@ export const cancelCommand: Command = {
         printJson(ctx.io.stdout, { workflowId, cancellation: end.kind === 'cancelled' ? 'done' : 'too late', end });
       } else if (end.kind === 'cancelled') {
         line(ctx.io.stdout, `Harvest ${workflowId} cancelled; its Hook order was cancelled too.`);
-        if (end.progress) for (const text of formatReport(end.progress)) line(ctx.io.stdout, text);
+        if (end.progress) for (const text of formatHarvestReport(end.progress)) line(ctx.io.stdout, text);
       } else {
         line(ctx.io.stdout, `Harvest ${workflowId} ended before the cancellation took effect (${end.kind}).`);
       }

@@ -15,7 +15,7 @@ import { type FollowResult, followHarvest } from '../follow';
 import { awaitHarvestEnd } from '../harvest-end';
 import { type CliIO, line, printJson, stopSignal, untilStopped } from '../io';
 import { LOCAL_CREDENTIALS, type LocalHarvestEnv, startLocalHarvestEnv } from '../local-env';
-import { EXIT_DETACHED, exitCodeOf, presentEnd } from '../present';
+import { exitCodeOf, presentEnd } from '../present';
 import type { HarvestSnapshot } from '../progress';
 import { createProgressRenderer } from '../render';
 import { defaultWorkflowId, startHarvest } from '../start-harvest';
@@ -81,7 +81,7 @@ export const demoCommand: Command = {
       throw err;
     });
     try {
-      if (stop.signal.aborted) return EXIT_DETACHED;
+      if (stop.signal.aborted) return EXIT.DETACHED;
       const uiUrl = local.stack.temporal.uiUrl;
       out(`Up in ${seconds(Date.now() - began)}. Temporal UI: ${uiUrl ?? '(headless)'}`);
 
@@ -123,7 +123,7 @@ export const demoCommand: Command = {
       }
 
       const exitCode = stop.signal.aborted
-        ? EXIT_DETACHED
+        ? EXIT.DETACHED
         : (harvests.map((h) => h.exitCode).find((code) => code !== EXIT.OK) ?? EXIT.OK);
       if (ctx.json) {
         printJson(ctx.io.stdout, {
@@ -198,7 +198,7 @@ async function harvest(
       onSnapshot: (snapshot) => (last = snapshot),
     });
     if (end.kind === 'detached' && signal.aborted) {
-      return { label, workflowId: started.workflowId, end, exitCode: EXIT_DETACHED };
+      return { label, workflowId: started.workflowId, end, exitCode: EXIT.DETACHED };
     }
     if (end.kind === 'detached') {
       const trouble = last?.retrying.map((r) => `${r.type} failed ${r.attempt - 1} time(s): ${r.message}`).join('; ');

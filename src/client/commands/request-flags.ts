@@ -1,6 +1,5 @@
 /** Flags shared by `run` and `start`: where the request comes from, and where the harvest runs. */
-import type { CommandContext, FlagSpec } from '../command';
-import { stringFlag } from '../command';
+import { type CommandContext, type FlagSpec, stringFlag } from '../command';
 import { UsageError } from '../errors';
 import { line } from '../io';
 import { type LoadedRequest, loadRequest } from '../request-input';

@@ -8,6 +8,7 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type HookEndpoints, dedlTokenUrl, despTokenUrl } from '../../hook/endpoints';
 import { REDACTED, redactText, redactUrl } from '../../shared/redact';
+import { IDP_SECRET_KEY } from '../../shared/secret-patterns';
 import type { RecordedExchange } from './recorder';
 
 /** What replaces a secret or personal value in a fixture (the shared convention). */
@@ -126,13 +127,10 @@ function tokensIn(body: string): string[] {
   const json = parseJson(body);
   if (!json || typeof json !== 'object') return [];
   return Object.entries(json as Record<string, unknown>)
-    .filter(([key, value]) => SECRET_KEY.test(key) && typeof value === 'string')
+    .filter(([key, value]) => IDP_SECRET_KEY.test(key) && typeof value === 'string')
     .map(([, value]) => value as string);
 }
 
-/** Keys whose values are secrets (tokens, passwords, signatures, session ids) or personal (user ids). */
-const SECRET_KEY =
-  /(^|_)(token|secret|password|passwd|otp|sig|signature|code)$|session_state|^sid$|keycloak|^sub$|email|username|user_?id/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 
 /** A JSON value with secret keys' values and secret-looking strings replaced; its shape and types kept. */
@@ -143,7 +141,7 @@ export function redactJson(value: unknown, secrets: readonly string[]): unknown 
     return Object.fromEntries(
       Object.entries(value).map(([key, v]) => [
         key,
-        SECRET_KEY.test(key) && typeof v === 'string' ? PLACEHOLDER : redactJson(v, secrets),
+        IDP_SECRET_KEY.test(key) && typeof v === 'string' ? PLACEHOLDER : redactJson(v, secrets),
       ]),
     );
   }

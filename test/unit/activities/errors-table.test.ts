@@ -9,9 +9,9 @@ import path from 'node:path';
 import { ApplicationFailure, type Context, asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import type { Agent } from 'undici';
-import { NON_RETRYABLE_TYPES } from '../../../src/activities/contract';
 import { preflightProblems } from '../../../src/activities/destinations';
-import { invalidRequest, toApplicationFailure } from '../../../src/activities/failures';
+import { toApplicationFailure } from '../../../src/activities/failures';
+import { invalidRequest } from '../../../src/shared/failures';
 import { createHookActivities } from '../../../src/activities/hook-activities';
 import { loadCredentialStore } from '../../../src/config/credentials';
 import { freePort } from '../../../src/devstack/wait';
@@ -80,8 +80,11 @@ const TEMPORARY = [
 /** What makes each row happen. Keys are the README's first column, verbatim. */
 const EXAMPLES: Record<string, () => Promise<unknown[]>> = {
   'invalid request, options or credential names, a destination failing preflight': async () => [
-    invalidRequest(['identifiers: at least 1 required', 'output.sink: required']),
-    invalidRequest(await preflightProblems([{ field: 'output.sink', url: 'file:///etc/passwd/inside' }])),
+    invalidRequest('harvest request', ['identifiers: at least 1 required', 'output.sink: required']),
+    invalidRequest(
+      'harvest request',
+      await preflightProblems([{ field: 'output.sink', url: 'file:///etc/passwd/inside' }]),
+    ),
   ],
   'Hook 400/404/409/422': async () => {
     const refused = await emulatorHookClient(emulator.url, undefined, agent)
@@ -195,8 +198,8 @@ describe('the README table of errors and retries', () => {
       produced.add(type);
       const expected = row.ownName ? [(error as Error).name] : row.types;
       expect([String(error), expected]).toEqual([String(error), expect.arrayContaining([type])]);
-      // Retried only when the failure allows it and no workflow retry policy lists its type.
-      const retried = !failure.nonRetryable && !(NON_RETRYABLE_TYPES as readonly string[]).includes(type);
+      // Retried exactly when the failure allows it: no workflow retry policy lists types to stop.
+      const retried = !failure.nonRetryable;
       expect({ type, retried }).toEqual({ type, retried: row.retried });
       // Rate limits wait for the server's Retry-After: it becomes the next retry's delay.
       const retryAfter = (error as { retryAfterMs?: number }).retryAfterMs;

@@ -4,8 +4,7 @@
  */
 import { LINK_LIFETIME_MS, planRedelivery } from '../../../src/client/redelivery';
 import type { HarvestReport } from '../../../src/shared/harvest-report';
-import type { HarvestRequestInput } from '../../../src/shared/harvest-request';
-import { parseHarvestRequest } from '../../../src/shared/harvest-request';
+import { type HarvestRequestInput, parseHarvestRequest } from '../../../src/shared/harvest-request';
 
 const NOW = Date.parse('2026-12-06T00:00:00Z');
 const original: HarvestRequestInput = {

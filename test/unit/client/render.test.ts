@@ -1,6 +1,6 @@
 import { EXIT, exitCodeForReport } from '../../../src/client/exit-codes';
 import type { HarvestSnapshot } from '../../../src/client/progress';
-import { createProgressRenderer, formatBytes, formatReport, progressBlock } from '../../../src/client/render';
+import { createProgressRenderer, formatBytes, formatHarvestReport, progressBlock } from '../../../src/client/render';
 import { defaultWorkflowId } from '../../../src/client/start-harvest';
 import { type HarvestReport, type ItemReport, summarize } from '../../../src/shared/harvest-report';
 
@@ -146,7 +146,7 @@ describe('rendering', () => {
   });
 
   it('prints the report: summary, one line per item, locations and errors', () => {
-    const lines = formatReport(
+    const lines = formatHarvestReport(
       report(
         [
           {

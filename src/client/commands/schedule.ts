@@ -3,14 +3,14 @@
  * harvests (Temporal Schedules running `scheduledHarvest`) over schedule-api.ts.
  */
 import type { Client } from '@temporalio/client';
-import { parseDuration } from '../shared/duration';
-import { type ScheduledHarvestInput, parseScheduledHarvest } from '../shared/scheduled-harvest';
-import { type Command, type CommandContext, stringFlag } from './command';
-import { connectClient } from './connect';
-import { InvalidInputError, UsageError } from './errors';
-import { EXIT } from './exit-codes';
-import { line, printJson } from './io';
-import { readJsonFile, resolveSinks } from './request-input';
+import { parseDuration } from '../../shared/duration';
+import { type ScheduledHarvestInput, parseScheduledHarvest } from '../../shared/scheduled-harvest';
+import { type Command, type CommandContext, stringFlag } from '../command';
+import { connectClient } from '../connect';
+import { InvalidInputError, UsageError } from '../errors';
+import { EXIT } from '../exit-codes';
+import { line, printJson } from '../io';
+import { readJsonFile, resolveSinks } from '../request-input';
 import {
   backfillHarvestSchedule,
   createHarvestSchedule,
@@ -20,8 +20,8 @@ import {
   pauseHarvestSchedule,
   triggerHarvestSchedule,
   unpauseHarvestSchedule,
-} from './schedule-api';
-import { taskQueueFor } from './start-harvest';
+} from '../schedule-api';
+import { taskQueueFor } from '../start-harvest';
 
 const SUBCOMMANDS = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];

@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { productDigest } from '../../../src/emulator/product';
-import { createCatalogue, type StacItem, TUTORIAL_ITEM_ID } from '../../../src/emulator/stac';
-import { handleStacRequest } from '../../../src/emulator/stac-routes';
-import { parseSearchParams } from '../../../src/emulator/stac-search-params';
-import { fromUtm, s2TileAt, toUtm } from '../../../src/emulator/stac-catalogue';
+import { productDigest } from '../../src/emulator/product';
+import { createCatalogue, type StacItem, TUTORIAL_ITEM_ID } from '../../src/emulator/stac';
+import { handleStacRequest } from '../../src/emulator/stac-routes';
+import { parseSearchParams } from '../../src/emulator/stac-search-params';
+import { fromUtm, s2TileAt, toUtm } from '../../src/emulator/stac-catalogue';
 
 const L1C = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const COLLECTIONS = [

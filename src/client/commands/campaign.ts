@@ -6,8 +6,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { CampaignPlan, CampaignProgress, CampaignReport } from '../shared/campaign-report';
-import { type CampaignRequestInput, parseCampaignRequest } from '../shared/campaign-request';
+import type { CampaignPlan, CampaignProgress, CampaignReport } from '../../shared/campaign-report';
+import { type CampaignRequestInput, parseCampaignRequest } from '../../shared/campaign-request';
 import {
   accountStatus,
   campaignHandle,
@@ -22,16 +22,16 @@ import {
   setAccountLimits,
   setCampaignConcurrency,
   startCampaign,
-} from './campaign-api';
-import { type Command, type CommandContext, type FlagValues, stringFlag } from './command';
-import { connectClient } from './connect';
-import { CliError, InvalidInputError, UsageError } from './errors';
-import { EXIT } from './exit-codes';
-import { type OutputStream, line, printJson, stopSignal } from './io';
-import { formatBytes } from './render';
-import { findInvalidRequest } from './harvest-end';
-import { readJsonFile, resolveSinks } from './request-input';
-import { taskQueueFor } from './start-harvest';
+} from '../campaign-api';
+import { type Command, type CommandContext, type FlagValues, stringFlag } from '../command';
+import { connectClient } from '../connect';
+import { CliError, InvalidInputError, UsageError } from '../errors';
+import { EXIT } from '../exit-codes';
+import { type OutputStream, line, printJson, stopSignal } from '../io';
+import { formatBytes } from '../render';
+import { findInvalidRequest } from '../harvest-end';
+import { readJsonFile, resolveSinks } from '../request-input';
+import { taskQueueFor } from '../start-harvest';
 
 const SUBCOMMANDS = [
   'plan',
@@ -160,7 +160,7 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
       if (!ended) {
         if (!ctx.json)
           line(ctx.io.stderr, `Stopped following; the campaign goes on: dedl-harvest campaign watch ${workflowId}`);
-        return 130;
+        return EXIT.DETACHED;
       }
       return presentOutcome(ctx, workflowId, await ending);
     } finally {
@@ -305,7 +305,7 @@ function presentOutcome(
         ? EXIT.CANCELLED
         : EXIT.ITEMS_FAILED;
   if (ctx.json) printJson(ctx.io.stdout, { workflowId, exitCode, report });
-  else for (const text of formatReport(report)) line(ctx.io.stdout, text);
+  else for (const text of formatCampaignReport(report)) line(ctx.io.stdout, text);
   return exitCode;
 }
 
@@ -324,7 +324,7 @@ export function formatPlan(plan: CampaignPlan): string[] {
   ];
 }
 
-export function formatReport(report: CampaignReport): string[] {
+export function formatCampaignReport(report: CampaignReport): string[] {
   const c = report.counts;
   const lines = [
     `Campaign "${report.name}" ${report.outcome}: ${c.delivered} delivered, ${c.skipped} already verified, ${c.failed} failed, ${c.timed_out} timed out, ${c.cancelled} cancelled of ${c.items}`,

@@ -11,7 +11,7 @@ import {
   productDigest,
   productEntries,
   type ProductSpec,
-} from '../../../src/emulator/product';
+} from '../../src/emulator/product';
 import { readLocalHeader, readZipDirectory, type ReadRange } from './zip-reader';
 
 const TUTORIAL_ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { signTempUrl, tempObjectName, verifyTempUrl } from '../../../src/emulator/temp-url';
+import { signTempUrl, tempObjectName, verifyTempUrl } from '../../src/emulator/temp-url';
 
 const KEY = 'swift-temp-url-key';
 const PATH = '/swift/v1/tmp-storage/20240514_20001_Ab3dEf9H.zip';

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { createProductStream, productDigest, type ProductSpec } from '../../../src/emulator/product';
-import { serveProduct, type ServeFaults } from '../../../src/emulator/product-server';
+import { createProductStream, productDigest, type ProductSpec } from '../../src/emulator/product';
+import { serveProduct, type ServeFaults } from '../../src/emulator/product-server';
 
 const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 const SIZE = 1_500_007;

@@ -4,9 +4,9 @@
  * it, size from the id), the same every time, in the collection its name says — and only there.
  * Malformed ids and unknown collections still fail, as on the real service.
  */
-import { createCatalogue, defaultProductSize } from '../../../src/emulator/stac';
-import { parseSearchParams } from '../../../src/emulator/stac-search-params';
-import { WINDOW_END } from '../../../src/emulator/stac-catalogue';
+import { createCatalogue, defaultProductSize } from '../../src/emulator/stac';
+import { parseSearchParams } from '../../src/emulator/stac-search-params';
+import { WINDOW_END } from '../../src/emulator/stac-catalogue';
 
 const S2_L2A = 'EO.ESA.DAT.SENTINEL-2.MSI.L2A';
 const S1_GRD = 'EO.ESA.DAT.SENTINEL-1.L1_GRD';

@@ -1,0 +1,75 @@
+/**
+ * The campaign's durable records, written by activities: each order's verified products into the
+ * ledger (so no later run orders them again), and at the end the manifest and STAC ItemCollection
+ * next to the products.
+ */
+import { isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import type { HarvestActivities } from '../activities/contract';
+import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import { type CampaignRequest, ledgerOf, manifestTargetOf } from '../shared/campaign-request';
+import { innermostMessage } from '../shared/failures';
+import type { HarvestReport } from '../shared/harvest-report';
+
+/** Beyond this many products the result lists only those not delivered; the manifest always has every one. */
+const INLINE_ITEMS = 1000;
+
+// Ledger records and manifests are idempotent writes. Short timeouts matter because an attempt
+// lost with its worker holds the campaign (it cannot continue-as-new or finish) until they fire:
+// one order's ledger records take seconds; the final manifest looks every product up in the catalogue.
+const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 30 };
+const ledgerOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '30 seconds', retry });
+const manifestOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '2 minutes', retry });
+
+/**
+ * The order's verified products into the ledger. A ledger that cannot be written does not stop the
+ * campaign: returns the problem instead (the products were delivered all the same).
+ */
+export async function recordOrder(
+  request: CampaignRequest,
+  optionsHash: string,
+  report: HarvestReport,
+): Promise<string | undefined> {
+  const ledger = ledgerOf(request);
+  const products = report.items
+    .filter((i) => i.state === 'delivered' && i.sha256 && i.location && i.bytes !== undefined)
+    .map((i) => ({
+      identifier: i.identifier,
+      location: i.location!,
+      size: i.bytes!,
+      sha256: i.sha256!,
+      verifiedAt: i.deliveredAt ?? new Date().toISOString(),
+    }));
+  if (!ledger || products.length === 0) return undefined;
+  try {
+    await ledgerOps.recordDeliveries({
+      ledger,
+      workflow: request.workflow,
+      optionsHash,
+      orderId: report.orderId,
+      products,
+    });
+    return undefined;
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    log.error('Could not record deliveries in the ledger', { orderId: report.orderId, err });
+    return `ledger: ${innermostMessage(err)}`;
+  }
+}
+
+/** manifest.json and the ItemCollection; returns the report as written (with the items, up to a bound). */
+export async function writeManifest(
+  request: CampaignRequest,
+  optionsHash: string,
+  report: CampaignReport,
+  items: CampaignItem[],
+): Promise<CampaignReport> {
+  return manifestOps.writeCampaignManifest({
+    target: manifestTargetOf(request),
+    ledger: ledgerOf(request),
+    workflow: request.workflow,
+    optionsHash,
+    report,
+    items,
+    inlineItems: INLINE_ITEMS,
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * Stand-ins for the harvest and campaign activities, for the workflow tests (test/workflow): no
+ * Hook, no sink, no ledger — each returns what the real one would for a well-behaved service, as
+ * the test's `hook` function says, and records its calls so a test can check what the workflow
+ * asked for. The workflows run for real (the test stack's dev server, the prebuilt bundle).
+ */
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import type { HarvestActivities, OrderItemView } from '../../src/activities/contract';
+import { permitGrantedSignal } from '../../src/shared/account-limiter';
+
+/** What the stub Hook does with a product it is ordered: done at once, failed, or never done. */
+export type StubItemStatus = 'completed' | 'failed' | 'queued';
+
+export interface StubOptions {
+  /** Per product and how many times it was ordered before (0 the first time). Default: completed. */
+  hook?: (identifier: string, orderedBefore: number) => StubItemStatus;
+  /** Products whose order is held at submission until `release()` (to catch a campaign mid-order). */
+  held?: ReadonlySet<string>;
+  /** Products the ledger holds already (a campaign skips them). */
+  skipped?: readonly string[];
+  productSize?: number;
+}
+
+export interface StubCall {
+  name: keyof HarvestActivities;
+  input: unknown;
+}
+
+export interface Stubs {
+  activities: HarvestActivities;
+  calls: StubCall[];
+  /** Calls of one activity, their inputs in order. */
+  inputs<T = unknown>(name: keyof HarvestActivities): T[];
+  /** Lets the held orders go on. */
+  release(): void;
+}
+
+export function stubActivities(options: StubOptions = {}): Stubs {
+  const calls: StubCall[] = [];
+  const ordered = new Map<string, number>();
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const size = options.productSize ?? 100;
+  let orders = 0;
+  const record = (name: keyof HarvestActivities, input: unknown) => calls.push({ name, input });
+
+  const activities: HarvestActivities = {
+    async validateHarvest(request) {
+      record('validateHarvest', request);
+      return { optionsHash: 'stub-options' };
+    },
+    async submitOrder(input) {
+      record('submitOrder', input);
+      const { identifiers } = input.request;
+      if (identifiers.some((id) => options.held?.has(id))) await released;
+      const orderId = `stub-order-${++orders}`;
+      const items: OrderItemView[] = identifiers.map((identifier, i) => {
+        const before = ordered.get(identifier) ?? 0;
+        ordered.set(identifier, before + 1);
+        const status = options.hook?.(identifier, before) ?? 'completed';
+        return {
+          itemId: `${orderId}-${i}`,
+          identifier,
+          status,
+          ...(status === 'failed' ? { message: 'the stub Hook failed it' } : {}),
+          ...(status === 'completed' ? { downloadLink: `https://hook.invalid/${identifier}.zip` } : {}),
+        };
+      });
+      return { orderId, adopted: false, items };
+    },
+    async pollOrder(input) {
+      record('pollOrder', input);
+      // Nothing ever finishes after submission: the retry policy polls again, as the real one does.
+      throw ApplicationFailure.create({
+        type: 'OrderNotReady',
+        message: 'still queued',
+        category: ApplicationFailureCategory.BENIGN,
+        nextRetryDelay: 100,
+      });
+    },
+    async deliverProduct(input) {
+      record('deliverProduct', input);
+      const { identifier } = input.item;
+      return {
+        identifier,
+        location: `${input.sink.replace(/\/+$/, '')}/${identifier}.zip`,
+        size,
+        sha256: `sha-${identifier}`,
+        zipEntries: 1,
+        deliveredAt: new Date().toISOString(),
+      };
+    },
+    async verifyPrivateOutput(input) {
+      record('verifyPrivateOutput', input);
+      throw ApplicationFailure.nonRetryable('PRIVATE output is not stubbed', 'NotStubbed');
+    },
+    async discardPartial(input) {
+      record('discardPartial', input);
+    },
+    async cancelOrder(input) {
+      record('cancelOrder', input);
+    },
+    async writeManifest(input) {
+      record('writeManifest', input);
+      return `${input.sink.replace(/\/+$/, '')}/manifest.json`;
+    },
+    async resolveCampaign(input) {
+      record('resolveCampaign', input);
+      const skipped = (input.identifiers ?? []).filter((id) => options.skipped?.includes(id));
+      const toOrder = (input.identifiers ?? []).filter((id) => !skipped.includes(id));
+      return { found: toOrder.length + skipped.length, toOrder, skipped, truncated: false };
+    },
+    async recordDeliveries(input) {
+      record('recordDeliveries', input);
+      return { recorded: input.products.length };
+    },
+    async writeCampaignManifest(input) {
+      record('writeCampaignManifest', input);
+      return { ...input.report, items: input.items, manifest: `${input.target.url}/manifest.json` };
+    },
+    async requestAccountPermit(input) {
+      record('requestAccountPermit', input);
+      // The limiter's answer, at once and in full: the account never runs short in these tests.
+      const { key, holder, items } = input.request;
+      const { maxItemsInFlight, monthlyOrders } = input.account;
+      await Context.current()
+        .client.workflow.getHandle(holder)
+        .signal(permitGrantedSignal, { key, items, limits: { maxItemsInFlight, monthlyOrders }, ordersThisMonth: 1 });
+    },
+    async accountStatus(input) {
+      record('accountStatus', input);
+      return undefined;
+    },
+    async closedWorkflows(input) {
+      record('closedWorkflows', input);
+      return [];
+    },
+  };
+  return {
+    activities,
+    calls,
+    inputs: <T>(name: keyof HarvestActivities) => calls.filter((c) => c.name === name).map((c) => c.input as T),
+    release,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The `harvest` workflow with stubbed activities (test/helpers/stub-activities.ts): what it does
+ * when the Hook does not finish an order before the deadline, and when it is cancelled. The
+ * workflow runs for real on the test stack's dev server; no Hook, no sink.
+ */
+import { randomUUID } from 'node:crypto';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
+import type { WriteManifestInput } from '../../src/activities/contract';
+import type { HarvestRequestInput } from '../../src/shared/harvest-request';
+import { progressQuery } from '../../src/shared/messages';
+import type { harvest } from '../../src/workflows/harvest';
+import { eventually } from '../helpers/hook';
+import { stubActivities } from '../helpers/stub-activities';
+import { stubbedWorker, useWorkflowTestEnv } from '../helpers/workflow-env';
+
+const SINK = 'file:///stub-sink';
+
+function harvestRequest(identifiers: string[], deadline: string): HarvestRequestInput {
+  return {
+    name: 'workflow test',
+    collection: 'EO.ESA.DAT.SENTINEL-2.MSI.L1C',
+    identifiers,
+    output: { storage: 'TEMPORARY', sink: SINK },
+    polling: { initialInterval: '100ms', maxInterval: '100ms', backoff: 1, deadline },
+  };
+}
+
+const testEnv = useWorkflowTestEnv();
+
+describe('harvest (stubbed activities)', () => {
+  it('at the deadline cancels the order, keeps what was delivered and reports the rest timed out', async () => {
+    const env = testEnv();
+    // P1 is done at once, P2 never.
+    const stubs = stubActivities({ hook: (id) => (id === 'P1' ? 'completed' : 'queued') });
+    const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
+    const report = await worker.runUntil(
+      env.client.workflow.execute<typeof harvest>('harvest', {
+        taskQueue,
+        workflowId: `wf-harvest-deadline-${randomUUID()}`,
+        args: [harvestRequest(['P1', 'P2'], '2s')],
+      }),
+    );
+
+    expect(report.outcome).toBe('timed_out');
+    expect(report.items.map((i) => [i.identifier, i.state, i.error])).toEqual([
+      ['P1', 'delivered', undefined],
+      ['P2', 'timed_out', 'not finished by the Hook within the deadline (2s)'],
+    ]);
+    expect(stubs.inputs('cancelOrder')).toEqual([{ orderId: 'stub-order-1' }]);
+    expect(stubs.inputs('deliverProduct')).toHaveLength(1);
+    const [manifest] = stubs.inputs<WriteManifestInput>('writeManifest');
+    expect(manifest!.report.outcome).toBe('timed_out');
+    expect(report.manifest).toBe(`${SINK}/manifest.json`);
+  });
+
+  it('cancelled, cancels the Hook order and ends with every unfinished product cancelled', async () => {
+    const env = testEnv();
+    const stubs = stubActivities({ hook: (id) => (id === 'P1' ? 'completed' : 'queued') });
+    const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
+    const handle = await env.client.workflow.start<typeof harvest>('harvest', {
+      taskQueue,
+      workflowId: `wf-harvest-cancel-${randomUUID()}`,
+      args: [harvestRequest(['P1', 'P2'], '10m')],
+    });
+    await worker.runUntil(async () => {
+      // Cancelled while it polls (P1 delivered, P2 still queued).
+      await eventually(
+        async () => stubs.inputs('pollOrder').length,
+        (polls) => polls > 0,
+      );
+      await handle.cancel();
+      const failure = await handle.result().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      expect((failure as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      // A cancelled harvest's report is its last progress.
+      const progress = await handle.query(progressQuery);
+      expect(progress.outcome).toBe('cancelled');
+      expect(progress.items.map((i) => [i.identifier, i.state, i.error])).toEqual([
+        ['P1', 'delivered', undefined],
+        ['P2', 'cancelled', 'the harvest was cancelled'],
+      ]);
+    });
+    expect(stubs.inputs('cancelOrder')).toEqual([{ orderId: 'stub-order-1' }]);
+    const [manifest] = stubs.inputs<WriteManifestInput>('writeManifest');
+    expect(manifest!.report.outcome).toBe('cancelled');
+  });
+});
