@@ -9,6 +9,11 @@ const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 /** A ban on importing the named src/ folders, from any depth below src/. */
 const noFolders = (folders, message) => ({ regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`, message });
 const noTemporal = { group: ['@temporalio/*'], message: 'This layer must not depend on Temporal.' };
+/** The import bans of one src/ folder (one no-restricted-imports setting per file: a later one would replace it). */
+const layer = (folder, ...patterns) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: { 'no-restricted-imports': ['error', { patterns }] },
+});
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'coverage/**'] },
@@ -70,109 +75,51 @@ export default tseslint.config(
   },
   // The layers below the workflows and activities know nothing of Temporal, and each imports only
   // the layers below it (docs/architecture.md §2).
-  {
-    files: ['src/config/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            noTemporal,
-            noFolders(
-              ['activities', 'client', 'codec', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
-              'Configuration is read by every layer and imports none of them.',
-            ),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/hook/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            noTemporal,
-            noFolders(
-              ['activities', 'client', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
-              'The Hook client talks HTTP only; the activities put it together with the rest.',
-            ),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/storage/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            noTemporal,
-            noFolders(
-              ['activities', 'client', 'devstack', 'emulator', 'hook', 'worker', 'workflows'],
-              'Storage knows sinks and S3 only; the activities put it together with the rest.',
-            ),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/emulator/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            noTemporal,
-            noFolders(
-              ['activities', 'client', 'devstack', 'storage', 'worker', 'workflows'],
-              'The emulator stands in for the real service: it must not lean on the harvester it tests.',
-            ),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Activities reach the outside world through the Hook client (HTTP) and storage (files, S3).
-    files: ['src/activities/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@aws-sdk/*'], message: 'Reach S3 through src/storage (sinks.ts).' },
-            { group: ['undici', 'undici/*'], message: 'Reach the Hook through src/hook.' },
-            noFolders(['client', 'devstack', 'emulator', 'worker'], 'Activities must not depend on their callers.'),
-            {
-              regex: '^(\\.\\./)+workflows(/|$)',
-              allowTypeImports: true,
-              message: 'Import workflows by type only.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The worker hosts workflows and activities; the CLI starts it, never the other way round.
-    files: ['src/worker/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            noFolders(['client', 'devstack', 'emulator'], 'The worker must not depend on the CLI or the dev tools.'),
-          ],
-        },
-      ],
-    },
-  },
+  layer(
+    'config',
+    noTemporal,
+    noFolders(
+      ['activities', 'client', 'codec', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
+      'Configuration is read by every layer; it imports only shared/ and the Hook endpoint table.',
+    ),
+  ),
+  layer(
+    'hook',
+    noTemporal,
+    noFolders(
+      ['activities', 'client', 'devstack', 'emulator', 'storage', 'worker', 'workflows'],
+      'The Hook client talks HTTP only; the activities put it together with the rest.',
+    ),
+  ),
+  layer(
+    'storage',
+    noTemporal,
+    noFolders(
+      ['activities', 'client', 'devstack', 'emulator', 'hook', 'worker', 'workflows'],
+      'Storage knows sinks and S3 only; the activities put it together with the rest.',
+    ),
+  ),
+  layer(
+    'emulator',
+    noTemporal,
+    noFolders(
+      ['activities', 'client', 'devstack', 'storage', 'worker', 'workflows'],
+      'The emulator stands in for the real service: it must not lean on the harvester it tests.',
+    ),
+  ),
+  // Activities reach the outside world through the Hook client (HTTP) and storage (files, S3).
+  layer(
+    'activities',
+    { group: ['@aws-sdk/*'], message: 'Reach S3 through src/storage (sinks.ts).' },
+    { group: ['undici', 'undici/*'], message: 'Reach the Hook through src/hook.' },
+    noFolders(['client', 'devstack', 'emulator', 'worker'], 'Activities must not depend on their callers.'),
+    { regex: '^(\\.\\./)+workflows(/|$)', allowTypeImports: true, message: 'Import workflows by type only.' },
+  ),
+  // The worker hosts workflows and activities; the CLI starts it, never the other way round.
+  layer(
+    'worker',
+    noFolders(['client', 'devstack', 'emulator'], 'The worker must not depend on the CLI or the dev tools.'),
+  ),
   {
     files: ['test/**/*.ts'],
     ...jest.configs['flat/recommended'],

@@ -6,7 +6,9 @@
  * - `unverified`: the same without any integrity check (no record);
  * - `receive-only`: HookClient.openProduct with every byte read and dropped — no file, no checks:
  *   what Node's HTTP stack alone costs, the floor under every method that goes through it;
- * - `tutorial`: the tutorial's approach — the whole body read into memory, then written.
+ * - `tutorial`: the tutorial's approach — the whole body read into memory, then written;
+ * - `ranged:<n>`: the worker's parallel ranged delivery (src/activities/ranged-delivery.ts), up to
+ *   n connections, every check, fsync and rename (bench/download-ranged.ts).
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +18,8 @@ import { endpointsAt } from '../src/hook/endpoints';
 import { createHttpAgent } from '../src/hook/http';
 import { staticTokenSource } from '../src/hook/tokens';
 import { LocalSink } from '../src/storage/local-sink';
+import { ConnectionBudget } from '../src/activities/connection-budget';
+import { deliverRanged } from '../src/activities/ranged-delivery';
 
 async function main(): Promise<void> {
   const [method, url, dest] = process.argv.slice(2);
@@ -24,7 +28,32 @@ async function main(): Promise<void> {
   const started = { at: process.hrtime.bigint(), cpu: process.cpuUsage() };
   let bytes = 0;
   let sha256: string | undefined;
-  if (method === 'harvester' || method === 'unverified' || method === 'receive-only') {
+  if (method.startsWith('ranged:')) {
+    const connections = Number(method.slice('ranged:'.length));
+    const agent = createHttpAgent();
+    const hook = new HookClient({
+      endpoints: endpointsAt(new URL(url).origin),
+      tokens: staticTokenSource('unused'),
+      dispatcher: agent,
+    });
+    const sink = await LocalSink.create(path.dirname(dest));
+    const part = await sink.open(path.basename(dest));
+    const outcome = await deliverRanged({
+      hook,
+      url,
+      part,
+      // A worker knows the product's size from the Hook item's ProcessedSize.
+      processedSize: Number(process.env.BENCH_PRODUCT_SIZE) || undefined,
+      maxConnections: connections,
+      budget: new ConnectionBudget(connections),
+      signal: new AbortController().signal,
+      onCheckpoint: () => undefined,
+    });
+    if (!('verification' in outcome)) throw new Error('the server did not honour ranges');
+    bytes = outcome.size;
+    sha256 = outcome.verification.sha256;
+    await agent.close();
+  } else if (method === 'harvester' || method === 'unverified' || method === 'receive-only') {
     const agent = createHttpAgent();
     const hook = new HookClient({
       endpoints: endpointsAt(new URL(url).origin),

@@ -13,7 +13,9 @@
  * directory, so to the same filesystem. Peak RSS and CPU seconds are each child's own. `curl -o`
  * does not fsync and the harvester must (a delivered file survives a power cut), so the time a
  * `sync <file>` takes after curl is shown too (`curl + fsync`), for a like-for-like reading.
- * Aims: harvester ≥ 0.9 × curl throughput, peak RSS ≤ 256 MiB.
+ * Aim: peak RSS ≤ 256 MiB. The ratio to curl's wall time is shown, with no aim: on loopback it
+ * measures the CPU shared with the server, not the harvester (issue 16 retired the old
+ * "≥ 0.9 × curl" aim; CPU per GiB against the native pipe is row 9, bench/download-ranged.ts).
  *
  * Run: `npm run bench:download` (BENCH_SIZE bytes, default 2 GiB; BENCH_RUNS, default 3).
  * `--json`: the last stdout line is `{"rows":[…]}`, one row per benchmark, for the bench runner.
@@ -37,7 +39,6 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
 const JSON_OUTPUT = process.argv.includes('--json');
 const RSS_LIMIT_MB = 256;
-const RATIO_AIM = 0.9;
 /**
  * The largest product the tutorial's whole-body approach can hold here, and why: Node's own limit
  * on one buffer (`buffer.constants.MAX_LENGTH`, read, not assumed: 4 GiB on Node 20 x64), and the
@@ -242,7 +243,6 @@ async function main(): Promise<void> {
     const ceiling = verifyingCeiling(curl, byMethod['receive-only']);
     console.log(ceiling.text);
     const met = {
-      ratio: (harvester.ratioToCurl ?? 0) >= RATIO_AIM,
       rss: (harvester.peakRssMb ?? Infinity) <= RSS_LIMIT_MB,
     };
     console.log(
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         sizeBytes: SIZE,
         runs: RUNS,
         rows,
-        aims: { ratioToCurl: `>= ${RATIO_AIM}`, peakRssMb: `<= ${RSS_LIMIT_MB}` },
+        aims: { peakRssMb: `<= ${RSS_LIMIT_MB}` },
         met,
       }),
     );
@@ -263,8 +263,8 @@ async function main(): Promise<void> {
           figure: `${harvester.MBps} MB/s`,
           baseline: `curl ${curl.MBps} MB/s`,
           ratio: harvester.ratioToCurl,
-          aim: `≥ ${RATIO_AIM} × curl, RSS ≤ ${RSS_LIMIT_MB} MiB`,
-          met: met.ratio && met.rss,
+          aim: `RSS ≤ ${RSS_LIMIT_MB} MiB (ratio: comparison only, see row 9)`,
+          met: met.rss,
           note:
             `median of ${RUNS} interleaved runs; every check (sha256, sizes, zip CRC-32), fsync and rename; ` +
             `peak RSS ${harvester.peakRssMb} MiB, ${harvester.cpuSeconds} CPU s; ` +

@@ -34,6 +34,7 @@ const SCRIPTS: Script[] = [
   { file: 'polling.ts', benchmark: '5. Polling' },
   { file: 'worker-footprint.ts', benchmark: '6. Worker footprint' },
   { file: 'temporal-stacks.ts', benchmark: '7. Temporal cluster vs dev server' },
+  { file: 'download-ranged.ts', benchmark: '8. Parallel ranges (shaped link, CPU per GiB, RSS)' },
 ];
 
 const BEGIN = '<!-- bench:begin (written by bench/run-all.ts; edit outside the markers) -->';

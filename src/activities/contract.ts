@@ -68,6 +68,8 @@ export interface DeliverInput extends ProductOutput {
   item: OrderItemView;
   sink: string;
   sinkCredentials?: string;
+  /** Parallel ranged connections for this product (the request's `connectionsPerProduct`); default: the worker's. */
+  connections?: number;
 }
 
 export interface DeliveryRecord {

@@ -18,10 +18,17 @@ import type {
 } from './contract';
 import { parseDuration } from '../shared/duration';
 import { translatingErrors } from './failures';
+import { pathToFileURL } from 'node:url';
 import type { PrivateOutputReport } from '../storage/private-output';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
+import type { VerificationRecord } from '../storage/integrity';
+import type { PartFile } from '../storage/local-sink';
 import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
+import { ConnectionBudget } from './connection-budget';
+import { RateMeter } from './rate-meter';
+import { type RangedCheckpoint, deliverRanged } from './ranged-delivery';
+import { isIntegrityError } from '../storage/errors';
 import type { StacClient } from '../hook/stac';
 import { placeProduct } from './product-placement';
 import { unpackDelivered } from './unpack-delivered';
@@ -37,6 +44,8 @@ import {
 export interface DeliveryActivityDeps {
   hook: HookClient;
   credentials: CredentialStore;
+  /** Parallel ranged connections: the worker's default per product and its budget for all deliveries. Default: one stream. */
+  connections?: { perProduct: number; budget: ConnectionBudget; rangeBytes?: number };
   /** The catalogue the STAC sidecars' items come from; without it they are minimal items. */
   stac?: StacClient;
 }
@@ -48,6 +57,10 @@ interface DownloadCheckpoint {
   validator?: string;
   /** S3 sinks: the multipart upload and its stored parts. */
   upload?: S3UploadCheckpoint;
+  /** Parallel ranged delivery: the ranges landed whole (and `bytes` counts every landed byte). */
+  ranged?: RangedCheckpoint;
+  /** This attempt's recent rate, for progress displays (see rate-meter.ts). */
+  bytesPerSecond?: number;
 }
 
 /** Heartbeat period while a delivery runs, whether or not bytes flow (the SDK throttles heartbeats itself). */
@@ -58,11 +71,12 @@ const PRIVATE_LISTING_ATTEMPTS = 4;
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
+  const connections = deps.connections ?? { perProduct: 1, budget: new ConnectionBudget(0) };
   const lookupItem = createProductItemLookup(deps.stac);
+  const sinkKeys = (name: string | undefined) => (name ? credentials.s3(name) : undefined);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const target = (sink: string, sinkCredentials?: string): Promise<SinkTarget> =>
     openSinkTarget(sink, sinkCredentials ? credentials.s3(sinkCredentials) : undefined);
-  const sinkKeys = (name: string | undefined) => (name ? credentials.s3(name) : undefined);
   const withTarget = async <T>(
     sink: string,
     sinkCredentials: string | undefined,
@@ -87,6 +101,20 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const place = placeProduct({ ...input, identifier }, found);
         const sink = await target(place.dirUrl, input.sinkCredentials);
         const { name } = place;
+        // After verification: unpacked when asked, the STAC sidecar beside it, the record.
+        const complete = async (location: string, verification: VerificationRecord): Promise<DeliveryRecord> => {
+          const product = { href: `./${name}`, size: verification.size, sha256: verification.sha256 };
+          let assets: Record<string, DeliveredAsset> = { product };
+          if (input.unpack) {
+            const unpacked = await unpackDelivered(location, name, input.unpack, (bytes) => ctx.heartbeat({ bytes }));
+            location = unpacked.location;
+            assets = unpacked.assets;
+            if (input.unpack.keepZip) assets.product = product;
+          }
+          const item = productItem(found, identifier, assets, verification.verifiedAt);
+          await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
+          return deliveryRecord(identifier, location, verification);
+        };
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
         // A local `.part` is locked while open: a second attempt still writing it makes this one
         // fail (retryably) here, before it touches the file.
@@ -96,35 +124,74 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         });
         const url = input.item.downloadLink ?? hook.productValueUrl(input.orderId, input.item.itemId);
         // A .part holding every byte (a kill between the last write and the rename) leaves no range to ask for (416).
-        if (part.offset > 0 && part.offset >= (input.item.processedSize ?? Infinity)) await part.truncate();
+        // (A ranged attempt's file is as long as the product early on: its checkpoint says what is there.)
+        if (!checkpoint?.ranged && part.offset > 0 && part.offset >= (input.item.processedSize ?? Infinity)) {
+          await part.truncate();
+        }
 
         // Cancellation by the workflow stops the transfer and removes the partial file; a worker
         // shutting down or a timeout only stops it, keeping the partial file for the next attempt.
         const stop = new AbortController();
+        const pause = new AbortController(); // ranged deliveries: stop, keeping the file for the next attempt
         let response: ProductResponse | undefined;
         ctx.cancelled.catch(() => {
           const details = ctx.cancellationDetails;
-          if (details?.workerShutdown || details?.timedOut) response?.body.destroy(new Error('worker shutting down'));
-          else stop.abort();
+          if (details?.workerShutdown || details?.timedOut) {
+            response?.body.destroy(new Error('worker shutting down'));
+            pause.abort(new Error('worker shutting down'));
+          } else stop.abort();
         });
 
-        try {
-          response = await hook.openProduct({
+        const maxConnections = input.connections ?? connections.perProduct;
+        if (maxConnections > 1 && part.local && !checkpoint?.upload) {
+          const outcome = await deliverInRanges({
+            ctx,
+            hook,
             url,
-            offset: part.offset,
-            ifRange: part.offset > 0 ? checkpoint?.validator : undefined,
-            signal: stop.signal,
+            item: input.item,
+            part: part.local,
+            checkpoint,
+            maxConnections,
+            budget: connections.budget,
+            rangeBytes: connections.rangeBytes,
+            signal: AbortSignal.any([stop.signal, pause.signal]),
+            keepPartial: (err) => !stop.signal.aborted && (isDiskFull(err) || (!lastAttempt && isRetryable(err))),
+          }).catch((err: unknown) => {
+            sink.close();
+            throw err;
           });
-        } catch (err) {
-          await part.close().finally(() => sink.close());
-          throw err;
+          if ('verification' in outcome) {
+            sink.close();
+            return complete(outcome.location, outcome.verification);
+          }
+          response = outcome.wholeBody; // the server sent everything: one stream from the first byte
+        } else {
+          if (checkpoint?.ranged && part.offset > 0) await part.truncate(); // a ranged attempt's file has holes
+          try {
+            response = await hook.openProduct({
+              url,
+              offset: part.offset,
+              ifRange: part.offset > 0 ? checkpoint?.validator : undefined,
+              signal: stop.signal,
+            });
+          } catch (err) {
+            await part.close().finally(() => sink.close());
+            throw err;
+          }
         }
         if (response.offset === 0 && part.offset > 0) await part.truncate(); // the server ignored the range
         const validator = response.etag ?? response.lastModified;
 
         let upload = checkpoint?.upload;
         let bytes = part.offset;
-        const beat = () => ctx.heartbeat({ bytes, validator, upload } satisfies DownloadCheckpoint);
+        const meter = new RateMeter();
+        const beat = () =>
+          ctx.heartbeat({
+            bytes,
+            validator,
+            upload,
+            bytesPerSecond: meter.bytesPerSecond,
+          } satisfies DownloadCheckpoint);
         // Bytes stop flowing while the last S3 parts upload and the object is completed (or read
         // back): the worker is alive all the same, and the newest checkpoint must reach Temporal.
         const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
@@ -141,6 +208,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             // Also called once more after a failed body, with everything received now on disk.
             onProgress: (received) => {
               bytes = received;
+              meter.record(received);
               beat();
             },
           })
@@ -148,28 +216,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             clearInterval(keepAlive);
             sink.close();
           });
-        const { verification } = delivered;
-        const product = { href: `./${name}`, size: verification.size, sha256: verification.sha256 };
-        let location = delivered.location;
-        let assets: Record<string, DeliveredAsset> = { product };
-        if (input.unpack) {
-          const unpacked = await unpackDelivered(delivered.location, name, input.unpack, (bytes) =>
-            ctx.heartbeat({ bytes }),
-          );
-          location = unpacked.location;
-          assets = unpacked.assets;
-          if (input.unpack.keepZip) assets.product = product;
-        }
-        const item = productItem(found, identifier, assets, verification.verifiedAt);
-        await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
-        return {
-          identifier: input.item.identifier,
-          location,
-          size: verification.size,
-          sha256: verification.sha256,
-          zipEntries: verification.zipEntries ?? 0,
-          deliveredAt: verification.verifiedAt,
-        };
+        return complete(delivered.location, delivered.verification);
       });
     },
 
@@ -262,5 +309,71 @@ async function copyToLocal(
   for (const download of downloads) {
     const result = results.find((r) => r.identifier === download.identifier)!;
     if (!download.ok) result.problem ??= `copy of ${download.key} failed: ${download.error.message}`;
+  }
+}
+
+function deliveryRecord(identifier: string, location: string, verification: VerificationRecord): DeliveryRecord {
+  return {
+    identifier,
+    location,
+    size: verification.size,
+    sha256: verification.sha256,
+    zipEntries: verification.zipEntries ?? 0,
+    deliveredAt: verification.verifiedAt,
+  };
+}
+
+/**
+ * A delivery in parallel ranges into a local `.part` (ranged-delivery.ts), heartbeating the range
+ * map; on failure the file is kept for the next attempt (`keepPartial`) or discarded. Hands back
+ * the whole body when the server does not honour ranges.
+ */
+async function deliverInRanges(o: {
+  ctx: Context;
+  hook: HookClient;
+  url: string;
+  item: DeliverInput['item'];
+  part: PartFile;
+  checkpoint: DownloadCheckpoint | undefined;
+  maxConnections: number;
+  budget: ConnectionBudget;
+  rangeBytes?: number;
+  signal: AbortSignal;
+  keepPartial: (err: unknown) => boolean;
+}): Promise<{ location: string; verification: VerificationRecord } | { wholeBody: ProductResponse }> {
+  const { ctx, checkpoint, part } = o;
+  // A ranged file has holes: only a ranged checkpoint says which bytes are there; a single-stream
+  // checkpoint vouches for its first `bytes`, and a file without any checkpoint starts again.
+  const resumeBytes = checkpoint?.ranged ? 0 : (checkpoint?.bytes ?? 0);
+  if (!checkpoint?.ranged && part.offset > resumeBytes) await part.truncate();
+  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged };
+  const meter = new RateMeter();
+  const beat = () => ctx.heartbeat(state);
+  const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
+  try {
+    const outcome = await deliverRanged({
+      hook: o.hook,
+      url: o.url,
+      part,
+      processedSize: o.item.processedSize,
+      resume: checkpoint?.ranged,
+      resumeBytes,
+      maxConnections: o.maxConnections,
+      budget: o.budget,
+      rangeBytes: o.rangeBytes,
+      signal: o.signal,
+      onCheckpoint: (ranged, bytes) => {
+        meter.record(bytes);
+        state = { bytes, ranged, validator: ranged.validator, bytesPerSecond: meter.bytesPerSecond };
+        beat();
+      },
+    });
+    if ('wholeBody' in outcome) return outcome;
+    return { location: pathToFileURL(part.finalPath).toString(), verification: outcome.verification };
+  } catch (err) {
+    await (!isIntegrityError(err) && o.keepPartial(err) ? part.close() : part.discard());
+    throw err;
+  } finally {
+    clearInterval(keepAlive);
   }
 }

@@ -127,7 +127,7 @@ export function nextPollDelay(
   return Math.max(1, Math.round(Math.min(base * (0.8 + 0.4 * random()), polling.maxIntervalMs)));
 }
 
-/** Newly failed items without a reason: DEDL items carry no StatusMessage (hook-api.md E4). */
+/** Newly failed items without a reason: DEDL items carry no StatusMessage (docs/hook-api.md §4, E4). */
 function unexplainedFailures(items: OrderItemView[], handled: ReadonlySet<string>): OrderItemView[] {
   return items.filter((item) => item.status === 'failed' && !item.message && !handled.has(item.itemId));
 }

@@ -18,6 +18,8 @@ export interface DownloadInFlight {
   bytes: number;
   /** The product's size as the Hook announced it, when it did. */
   expectedBytes?: number;
+  /** The download's recent rate, from its last heartbeat (bytes per second). */
+  bytesPerSecond?: number;
   attempt: number;
 }
 
@@ -34,6 +36,9 @@ export interface ItemProgress extends ItemReport {
   /** Bytes of a download under way (not yet in `bytes`). */
   inFlightBytes?: number;
   expectedBytes?: number;
+  /** Its recent rate (bytes per second) and, with a known size, the seconds left at that rate. */
+  bytesPerSecond?: number;
+  etaSeconds?: number;
 }
 
 export interface HarvestSnapshot {
@@ -112,11 +117,13 @@ export class HarvestWatcher {
         ]);
         const bytes =
           typeof (details as { bytes?: unknown })?.bytes === 'number' ? (details as { bytes: number }).bytes : 0;
+        const rate = (details as { bytesPerSecond?: unknown } | undefined)?.bytesPerSecond;
         downloads.push({
           activityId,
           identifier: target?.identifier,
           bytes,
           expectedBytes: target?.processedSize,
+          bytesPerSecond: typeof rate === 'number' && rate > 0 ? rate : undefined,
           attempt,
         });
       }
@@ -131,7 +138,11 @@ export class HarvestWatcher {
     const inFlight = new Map(downloads.filter((d) => d.identifier).map((d) => [d.identifier!, d]));
     const items: ItemProgress[] = (progress?.items ?? []).map((item) => {
       const download = item.state === 'delivering' ? inFlight.get(item.identifier) : undefined;
-      return download ? { ...item, inFlightBytes: download.bytes, expectedBytes: download.expectedBytes } : { ...item };
+      if (!download) return { ...item };
+      const { bytes, expectedBytes, bytesPerSecond } = download;
+      const etaSeconds =
+        bytesPerSecond && expectedBytes ? Math.ceil(Math.max(0, expectedBytes - bytes) / bytesPerSecond) : undefined;
+      return { ...item, inFlightBytes: bytes, expectedBytes, bytesPerSecond, etaSeconds };
     });
     const unassignedInFlightBytes = downloads.filter((d) => !d.identifier).reduce((sum, d) => sum + d.bytes, 0);
 

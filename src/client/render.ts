@@ -51,8 +51,8 @@ export function itemStatus(item: ItemProgress): string {
     case 'delivering':
       if (item.inFlightBytes !== undefined) {
         return item.expectedBytes
-          ? `downloading ${formatBytes(item.inFlightBytes)} of ${formatBytes(item.expectedBytes)}`
-          : `downloading ${formatBytes(item.inFlightBytes)}`;
+          ? `downloading ${formatBytes(item.inFlightBytes)} of ${formatBytes(item.expectedBytes)}${rateText(item)}`
+          : `downloading ${formatBytes(item.inFlightBytes)}${rateText(item)}`;
       }
       return 'delivering';
     case 'delivered':
@@ -60,6 +60,21 @@ export function itemStatus(item: ItemProgress): string {
     default:
       return `${item.state.replace('_', ' ')}${item.error ? `: ${item.error}` : ''}`;
   }
+}
+
+/** ` · 2.4 MiB/s · 1m 05s left` when the download's rate is known, else nothing. */
+export function rateText(item: Pick<ItemProgress, 'bytesPerSecond' | 'etaSeconds'>): string {
+  if (!item.bytesPerSecond) return '';
+  const left = item.etaSeconds === undefined ? '' : ` · ${formatEta(item.etaSeconds)} left`;
+  return ` · ${formatBytes(item.bytesPerSecond)}/s${left}`;
+}
+
+/** Seconds as `45s`, `3m 05s`, `2h 10m`. */
+export function formatEta(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function bar(done: number, total: number, width: number): string {
@@ -83,7 +98,7 @@ export function progressBlock(snapshot: HarvestSnapshot, columns: number): strin
     const label = `  ${mark} ${fit(item.identifier, idWidth)}  `;
     let status: string;
     if (item.state === 'delivering' && item.inFlightBytes !== undefined && item.expectedBytes) {
-      status = `${bar(item.inFlightBytes, item.expectedBytes, 20)} ${formatBytes(item.inFlightBytes)}/${formatBytes(item.expectedBytes)}`;
+      status = `${bar(item.inFlightBytes, item.expectedBytes, 20)} ${formatBytes(item.inFlightBytes)}/${formatBytes(item.expectedBytes)}${rateText(item)}`;
     } else {
       status = itemStatus(item);
     }

@@ -111,6 +111,26 @@ export const workerEnvSchema = z
     DEDL_MAX_CONCURRENT_ACTIVITIES: positiveInt
       .default(20)
       .describe('Activities running at once on this worker (downloads are further bounded per harvest).'),
+    DEDL_CONNECTIONS_PER_PRODUCT: positiveInt
+      .max(16)
+      .default(1)
+      .describe(
+        'Parallel ranged connections per product download into a local sink, unless the request sets `connectionsPerProduct` (adaptive: more while the rate grows, fewer after a 429/503).',
+      ),
+    DEDL_RANGE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(8 * 1024 * 1024)
+      .describe('Bytes asked for by one ranged GET of a parallel delivery.'),
+    DEDL_MAX_EXTRA_CONNECTIONS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(16)
+      .describe(
+        "Ranged connections of all this worker's downloads together beyond the first of each (the account's limit on parallel connections).",
+      ),
     DEDL_MAX_ACTIVITIES_PER_SECOND: z.coerce
       .number()
       .positive()

@@ -1,7 +1,7 @@
 /**
  * DEDL IAM (`/auth/realms/dedl/…`, as on https://identity.data.destination-earth.eu/auth): the RFC
  * 8693 token exchange DESP → DEDL that every Hook client performs, checked parameter by parameter,
- * and client_credentials for service accounts (hook-api.md §2.3 step 5, §2.4).
+ * and client_credentials for service accounts (docs/hook-api.md §2.3 step 5, §2.4).
  */
 import { type AccountDirectory } from './accounts';
 import { discovery } from './auth-desp-realm';

@@ -17,7 +17,7 @@ export interface DespAuthDeps {
   tokens: TokenService;
 }
 
-/** Public DESP clients and the redirect URIs registered for them (hook-api.md §2.2), plus their emulator twins. */
+/** Public DESP clients and the redirect URIs registered for them (docs/hook-api.md §2.2), plus their emulator twins. */
 export function despClients(baseUrl: string): Map<string, string[]> {
   return new Map([
     ['dedl-hook', ['https://odp.data.destination-earth.eu/odata/v1/', `${baseUrl}/odata/v1/`]],

@@ -1,7 +1,7 @@
 /**
  * DESP IAM (`/realms/desp/…`, as on https://auth.destine.eu): the Keycloak authorization-code flow
  * the Hook notebooks drive by scraping HTML — login page, credential POST, optional OTP step, code
- * → token exchange — plus refresh_token, discovery, JWKS and userinfo (hook-api.md §2).
+ * → token exchange — plus refresh_token, discovery, JWKS and userinfo (docs/hook-api.md §2).
  *
  * This module is the route table; the login flow is in auth-desp-login.ts, the token endpoint and
  * userinfo in auth-desp-token.ts, what they share in auth-desp-realm.ts.

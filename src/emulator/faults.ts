@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { createRandom } from './prng';
+import { shapingSchema } from './shaping';
 
 const rate = z.number().min(0).max(1);
 
@@ -111,6 +112,12 @@ export const faultsSchema = z
       .default(0)
       .describe(
         'Fraction of order creations (`…/OData.CSC.Order`) where the order IS created but the answer is a 502 — the "lost response" case that tests exactly-once submission. Default 0.',
+      ),
+    /** Link shaping of product downloads (bandwidth caps, time to first byte, connection cap); see shaping.ts. Default: off. */
+    shaping: shapingSchema
+      .default(shapingSchema.parse({}))
+      .describe(
+        'Link shaping of product downloads (bandwidth caps, time to first byte, connection cap); see shaping.ts. Default: off.',
       ),
     /** Request groups the request-level faults apply to. Default `['odata', 'stac', 'storage']`. */
     scopes: z

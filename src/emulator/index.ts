@@ -24,6 +24,7 @@ import { createDedlRoutes } from './auth-dedl';
 import { createDespRoutes } from './auth-desp';
 import { systemClock } from './clock';
 import { FaultInjector } from './faults';
+import { LinkShaper } from './shaping';
 import { generateSigningKey, signingKeyFromPem, signingKeyToPem } from './jwt';
 import { createOdataRoutes } from './odata-routes';
 import { DEFAULT_ACCOUNT, type EmulatorOptionsInput, emulatorOptionsSchema } from './options';
@@ -58,6 +59,8 @@ export type { WorkflowOptionDef } from './workflows-recorded';
 export interface EmulatorHandle {
   /** `http://127.0.0.1:PORT`: the one base URL of every emulated service. */
   url: string;
+  /** Where it listens, `http://127.0.0.1:PORT`, also when `publicUrl` names a proxy in front of it. */
+  listenUrl: string;
   /** `${url}/odata/v1/` (with the trailing slash, as the official examples build URLs). */
   odataUrl: string;
   /** `${url}/_emulator` */
@@ -93,7 +96,8 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
   await listen(server, o.port, o.host);
   const { port } = server.address() as AddressInfo;
   const urlHost = o.host === '0.0.0.0' || o.host === '::' ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host;
-  const url = (o.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
+  const listenUrl = `http://${urlHost}:${port}`;
+  const url = (o.publicUrl ?? listenUrl).replace(/\/+$/, '');
   const odataUrl = `${url}/odata/v1/`;
 
   const sizeOption = o.productSize;
@@ -198,7 +202,14 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     ...createDespRoutes({ baseUrl: url, clock, accounts, tokens }),
     ...createDedlRoutes({ baseUrl: url, accounts, tokens }),
     ...createStacRoutes({ baseUrl: url, catalogue, tokens }),
-    ...createStorageRoutes({ clock, temp, tempUrlKey, faults, stats }),
+    ...createStorageRoutes({
+      clock,
+      temp,
+      tempUrlKey,
+      faults,
+      stats,
+      shaper: new LinkShaper(() => faults.settings.shaping),
+    }),
   ];
   server.on('request', createRequestHandler({ baseUrl: url, routes, clock, faults, stats }));
 
@@ -217,5 +228,5 @@ export async function startEmulator(input: EmulatorOptionsInput = {}): Promise<E
     return closing;
   };
 
-  return { url, odataUrl, adminUrl: `${url}/_emulator`, catalogue, close };
+  return { url, listenUrl, odataUrl, adminUrl: `${url}/_emulator`, catalogue, close };
 }

@@ -1,6 +1,6 @@
 /**
  * JSON shapes of ODP entities, field for field in the order the real service returns them
- * (test/fixtures/real, hook-api.md §4), per dialect (`2024-09` default, `2024-05`). Ids:
+ * (test/fixtures/real, docs/hook-api.md §4), per dialect (`2024-09` default, `2024-05`). Ids:
  * ProductionOrder/BatchOrder `Id` string, but a number in the creation answer; `WorkflowId` number,
  * item `Id` and `BatchOrderId` numbers. Timestamps: ISO-8601 UTC with milliseconds.
  */
@@ -153,7 +153,7 @@ export const ITEM_COMPLETED_MESSAGE = 'Processing finished successfully';
  * Sep 2024 (recorded for completed items): `StatusMessage` "Processing finished successfully" and
  * the real `CompletedDate`, placed before `DownloadLink`; other states' messages are guesses (null,
  * or the reason of a failed/cancelled item). `withMessage: false` leaves failure reasons out, as
- * DEDL items were seen without them (hook-api.md E4).
+ * DEDL items were seen without them (docs/hook-api.md §4, E4).
  */
 export function itemEntity(
   item: ItemRecord,

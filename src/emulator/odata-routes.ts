@@ -1,5 +1,5 @@
 /**
- * The ODP OData API under `/odata/v1/` (hook-api.md §3–§5, §11): workflows, batch and production
+ * The ODP OData API under `/odata/v1/` (docs/hook-api.md §3–§5, §11): workflows, batch and production
  * orders, order items, downloads and cancel actions. Every call needs a valid, unexpired DEDL
  * bearer (401) carrying the `hook-workflows` role (403). Users only see their own orders.
  *

@@ -8,7 +8,7 @@ import { faultsSchema } from './faults';
 import { isBase32Secret } from '../hook/totp';
 import { HOOK_DIALECTS } from './workflows-fixture';
 
-/** Quota roles and what they grant (hook-api.md §10). */
+/** Quota roles and what they grant (docs/hook-api.md §10). */
 export const QUOTA_ROLES = {
   'hook-low': { maxParallelItems: 1, monthlyOrders: 25 },
   'hook-medium': { maxParallelItems: 2, monthlyOrders: 1000 },
@@ -281,12 +281,12 @@ export const emulatorOptionsSchema = z
       .describe(
         'Failed and cancelled items carry a `StatusMessage`. False mirrors DEDL, whose items were seen without one (the order has it). Default true.',
       ),
-    /** On cancel, items still queued leave the order's item list, as CDSE documents (hook-api.md E11). Default false: they stay, `cancelled`. */
+    /** On cancel, items still queued leave the order's item list, as CDSE documents (docs/hook-api.md §4, E11). Default false: they stay, `cancelled`. */
     cancelRemovesQueuedItems: z
       .boolean()
       .default(false)
       .describe(
-        "On cancel, items still queued leave the order's item list, as CDSE documents (hook-api.md E11). Default false: they stay, `cancelled`.",
+        "On cancel, items still queued leave the order's item list, as CDSE documents (docs/hook-api.md §4, E11). Default false: they stay, `cancelled`.",
       ),
     /** Rows per page of an OData list when the client gives no `$top` (the rest behind `@odata.nextLink`). Default: all in one page. */
     defaultPageSize: z

@@ -4,7 +4,7 @@
  * from the socket to the generator. Optional faults break the body part-way for resume tests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertProductSpec, createProductStream, type ProductSpec } from './product';
 
@@ -31,7 +31,14 @@ export async function serveProduct(
   req: IncomingMessage,
   res: ServerResponse,
   spec: ProductSpec,
-  o: { etag: string; lastModified: Date; fileName: string; faults?: ServeFaults },
+  o: {
+    etag: string;
+    lastModified: Date;
+    fileName: string;
+    faults?: ServeFaults;
+    /** Paces the body (link shaping); not applied to bodies cut by a reset fault. */
+    throttle?: Transform;
+  },
 ): Promise<void> {
   assertProductSpec(spec); // before any header is written, so the caller can still answer 500
   const method = req.method ?? 'GET';
@@ -83,11 +90,11 @@ export async function serveProduct(
       res.end();
       return;
     }
-    await pipeToResponse(createProductStream(spec, { start, end: start + truncateAt - 1 }), res);
+    await pipeToResponse(createProductStream(spec, { start, end: start + truncateAt - 1 }), res, o.throttle);
     return;
   }
   res.writeHead(status, headers);
-  await pipeToResponse(createProductStream(spec, { start, end }), res);
+  await pipeToResponse(createProductStream(spec, { start, end }), res, o.throttle);
 }
 
 /** A fault's byte count if it cuts this body short, else undefined. */
@@ -137,9 +144,9 @@ function contentDisposition(fileName: string): string {
 }
 
 /** Streams `source` into `res` with backpressure; a client that goes away stops the generator. */
-async function pipeToResponse(source: Readable, res: ServerResponse): Promise<void> {
+async function pipeToResponse(source: Readable, res: ServerResponse, throttle?: Transform): Promise<void> {
   try {
-    await pipeline(source, res);
+    await (throttle ? pipeline(source, throttle, res) : pipeline(source, res));
   } catch (err) {
     if (!isClientGone(err)) throw err;
   }

@@ -1,5 +1,5 @@
 /**
- * The emulator's HDA STAC service (hook-api.md §9): a generated, deterministic catalogue of the
+ * The emulator's HDA STAC service (docs/hook-api.md §9): a generated, deterministic catalogue of the
  * collections the Hook's data-harvest reads from, and its search. The same options always give the
  * same catalogue, so tests can rely on its content; collections are generated on first use.
  *

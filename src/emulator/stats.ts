@@ -15,7 +15,8 @@ export type InjectedFault =
   | 'itemFailure'
   | 'itemStuck'
   | 'linkExpiredEarly'
-  | 'lostOrderResponse';
+  | 'lostOrderResponse'
+  | 'overConnectionLimit';
 
 export interface RateLimitRecord {
   client: string;
@@ -89,6 +90,7 @@ export class EmulatorStats {
       itemFailure: 0,
       itemStuck: 0,
       linkExpiredEarly: 0,
+      overConnectionLimit: 0,
       lostOrderResponse: 0,
     };
   }

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { type Clock } from './clock';
 import { type FaultInjector } from './faults';
-import { sendHtml } from './http-util';
+import { sendHtml, sendJson } from './http-util';
 import { type ServeFaults, parseRange, serveProduct } from './product-server';
 import { type RequestContext, type Route } from './router';
+import { type LinkShaper } from './shaping';
 import { type EmulatorStats } from './stats';
 import { type TempStore, TMP_STORAGE_PATH } from './temp-store';
 import { verifyTempUrl } from './temp-url';
@@ -20,6 +21,8 @@ export interface StorageDeps {
   tempUrlKey: string;
   faults: FaultInjector;
   stats: EmulatorStats;
+  /** Link shaping (off unless the `shaping` fault is set). */
+  shaper: LinkShaper;
 }
 
 const UNAUTHORIZED =
@@ -50,6 +53,22 @@ export function createStorageRoutes(d: StorageDeps): Route[] {
       d.stats.fault('linkExpiredEarly');
       return sendHtml(ctx.res, 401, UNAUTHORIZED);
     }
+    let throttle;
+    if (ctx.req.method === 'GET') {
+      const admitted = d.shaper.admit(ctx.req);
+      if ('status' in admitted) {
+        d.stats.fault('overConnectionLimit');
+        return sendJson(
+          ctx.res,
+          admitted.status,
+          { detail: admitted.status === 429 ? 'Too Many Requests' : 'Service Unavailable' },
+          { 'retry-after': String(admitted.retryAfterSec) },
+        );
+      }
+      ctx.res.once('close', admitted.release);
+      await d.shaper.firstByte();
+      throttle = d.shaper.throttle(ctx.req.socket);
+    }
     const faults: ServeFaults = {};
     const range = parseRange(ctx.req.headers.range, object.size);
     if (ctx.req.method === 'GET') d.stats.storageRead(ctx.path, range && range !== 'unsatisfiable' ? range.start : 0);
@@ -74,6 +93,7 @@ export function createStorageRoutes(d: StorageDeps): Route[] {
         lastModified: new Date(object.completedAt),
         fileName: object.name,
         faults,
+        throttle,
       },
     );
   };

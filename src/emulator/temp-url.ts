@@ -1,5 +1,5 @@
 /**
- * OpenStack Swift TempURL semantics for the emulator's temporary storage (hook-api.md §8.1).
+ * OpenStack Swift TempURL semantics for the emulator's temporary storage (docs/hook-api.md §8.1).
  *
  * A link is `<base><objectPath>?temp_url_sig=<hex HMAC>&temp_url_expires=<unix s>`, where the HMAC
  * (SHA-1 on DEDL: 40 hex characters) is keyed by the account's secret and covers

@@ -2,7 +2,7 @@
  * How every call to a DEDL service that needs the bearer is sent: through the worker-wide
  * Retry-After gate, with the current token, and on a 401 or 403 once more with a renewed token
  * (the server may retire a token before its `exp`, and gateways answer an expired token either
- * way, hook-api.md §3). Shared by the ODP client and the STAC client.
+ * way, docs/hook-api.md §3). Shared by the ODP client and the STAC client.
  */
 import type { Dispatcher } from 'undici';
 import { type HttpObserver, type HttpRequest, type HttpResponse, send } from './http';

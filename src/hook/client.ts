@@ -38,6 +38,8 @@ export interface ProductRequest {
   url: string;
   /** Resume from this byte offset with `Range: bytes=<offset>-`. */
   offset?: number;
+  /** Ask only up to this byte (inclusive) with `Range: bytes=<offset>-<end>`: one range of a parallel delivery. */
+  end?: number;
   /** Validator from the first response (ETag or Last-Modified): the range is honoured only if it still matches. */
   ifRange?: string;
   signal?: AbortSignal;
@@ -47,6 +49,8 @@ export interface ProductResponse {
   body: Readable;
   /** Offset of the first body byte: the requested offset on 206, 0 when the server sent everything. */
   offset: number;
+  /** True for a 206 answer (the server honoured the range), false when it sent the whole product. */
+  partial: boolean;
   /** Bytes in this body, when announced. */
   contentLength?: number;
   /** The whole product's size, when known (Content-Range total or a 200's Content-Length). */
@@ -276,8 +280,8 @@ export class HookClient {
 
 function productHeaders(request: ProductRequest): Record<string, string> {
   const headers: Record<string, string> = { accept: 'application/zip, application/octet-stream;q=0.9, */*;q=0.1' };
-  if (request.offset) {
-    headers.range = `bytes=${request.offset}-`;
+  if (request.offset || request.end !== undefined) {
+    headers.range = `bytes=${request.offset ?? 0}-${request.end ?? ''}`;
     if (request.ifRange) headers['if-range'] = request.ifRange;
   }
   return headers;
@@ -297,6 +301,7 @@ function productResponse(res: HttpResponse, requestedOffset: number): ProductRes
   return {
     body: res.body,
     offset,
+    partial,
     contentLength,
     totalSize: total,
     etag: firstHeader(res, 'etag'),

@@ -1,11 +1,11 @@
 /**
- * DESP username/password → DEDL bearer, the way the official notebooks do it (hook-api.md §2.3):
+ * DESP username/password → DEDL bearer, the way the official notebooks do it (docs/hook-api.md §2.3):
  * fetch the Keycloak login page, post the credentials to its form (and a one-time code when the
  * account has 2FA), trade the authorization code for a DESP token, then exchange that for a DEDL
  * token that the ODP API accepts. One cookie jar per login, redirects never followed.
  *
  * Renewal redeems the DESP refresh token first (one request: no new Keycloak session, no login
- * form, no one-time code), as eodag does (hook-api.md §2.5); the full login runs only when there
+ * form, no one-time code), as eodag does (docs/hook-api.md §2.5); the full login runs only when there
  * is no refresh token or the identity provider refuses it (expired, session ended).
  */
 import { randomUUID } from 'node:crypto';
@@ -38,7 +38,7 @@ export interface DespLoginOptions extends IdentityRequestOptions {
   redirectUri?: string;
 }
 
-/** The DEDL exchange's fixed parameters (hook-api.md §2.3 step 5). */
+/** The DEDL exchange's fixed parameters (docs/hook-api.md §2.3 step 5). */
 const EXCHANGE = {
   grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
   subject_issuer: 'desp-oidc',

@@ -5,7 +5,7 @@
  *
  * Every request of a worker passes through its one gate: the ODP API, the STAC catalogue, signed
  * product links, and the identity providers' login and token endpoints alike (a login sent right
- * after a 429 is how accounts get banned for too many sessions, peers.md).
+ * after a 429 is how accounts get banned for too many sessions, docs/hook-api.md §10).
  */
 import type { Dispatcher } from 'undici';
 import { HookRateLimitError, parseRetryAfter } from './errors';

@@ -108,6 +108,7 @@ const campaignFields = {
   options: harvestFields.options,
   polling: harvestFields.polling,
   maxParallelDownloads: harvestFields.maxParallelDownloads,
+  connectionsPerProduct: harvestFields.connectionsPerProduct,
   downloadHeartbeatTimeout: harvestFields.downloadHeartbeatTimeout,
   downloadTaskQueue: harvestFields.downloadTaskQueue,
   /** Items per Hook order (each order is one child `harvest`). */
@@ -202,6 +203,7 @@ export function orderRequest(request: CampaignRequest, seq: number, identifiers:
     options: request.options,
     polling: request.polling,
     maxParallelDownloads: request.maxParallelDownloads,
+    ...(request.connectionsPerProduct ? { connectionsPerProduct: request.connectionsPerProduct } : {}),
     downloadHeartbeatTimeout: request.downloadHeartbeatTimeout,
     ...(request.downloadTaskQueue ? { downloadTaskQueue: request.downloadTaskQueue } : {}),
   };

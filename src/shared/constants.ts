@@ -1,4 +1,4 @@
-/** The task queue every harvest workflow and activity runs on (design.md §8). */
+/** The task queue every harvest workflow and activity runs on (docs/architecture.md §8). */
 export const TASK_QUEUE = 'dedl-harvest';
 
 /** Workflow type names, as `temporal workflow start --type` takes them. */

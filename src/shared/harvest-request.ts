@@ -228,6 +228,11 @@ export const harvestRequestSchema = z
     /** Downloads running at once for this harvest. */
     maxParallelDownloads: z.number().int().min(1).max(16).default(4),
     /**
+     * Parallel ranged connections per product download (adaptive: up to this many while the rate
+     * grows, fewer after a 429/503); default: the worker's `DEDL_CONNECTIONS_PER_PRODUCT`. Local sinks only.
+     */
+    connectionsPerProduct: z.number().int().min(1).max(16).optional(),
+    /**
      * How soon a download whose worker died is noticed and resumed by another worker: the
      * download's heartbeat timeout (it heartbeats every few seconds while bytes flow).
      */

@@ -198,12 +198,7 @@ export class PartFile {
       await writer.flush();
       const verification = verifier ? await verifier.finish() : null;
 
-      await handle.sync();
-      await handle.close();
-      this.#handle = undefined;
-      await rename(this.partPath, this.finalPath);
-      await fsyncDirectory(this.dir);
-      await this.#releaseLock();
+      await this.commit();
       return {
         path: this.finalPath,
         fileName: this.fileName,
@@ -231,6 +226,25 @@ export class PartFile {
     } finally {
       signal?.removeEventListener('abort', stopBody);
     }
+  }
+
+  /**
+   * Makes the `.part` the delivered product: fsync, close, rename to the final name, fsync the
+   * directory, release the lock. Only for bytes already verified (see {@link fill}, ranged-part.ts).
+   */
+  async commit(): Promise<void> {
+    const handle = this.#open();
+    await handle.sync();
+    await handle.close();
+    this.#handle = undefined;
+    await rename(this.partPath, this.finalPath);
+    await fsyncDirectory(this.dir);
+    await this.#releaseLock();
+  }
+
+  /** The open file, for writers that place bytes at their own offsets (ranged-part.ts). */
+  get fileHandle(): FileHandle {
+    return this.#open();
   }
 
   /** Closes the file and removes the `.part`, then lets another attempt have it. */
@@ -300,7 +314,7 @@ export class PartFile {
  * about 0.9 s for 2 GiB, half of what curl needs for the whole transfer). Its outcome is
  * collected by {@link flush}.
  */
-class BlockWriter {
+export class BlockWriter {
   readonly #handle: FileHandle;
   readonly #onLanded: (position: number) => void;
   readonly #blockBytes: number;

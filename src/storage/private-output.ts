@@ -5,7 +5,7 @@
  * found, what is missing and what is empty. Optionally it streams the matched objects into a local
  * sink through the same integrity checks as TEMPORARY downloads.
  *
- * The real key layout under the prefix is not documented (hook-api.md §8.2), so matching is a
+ * The real key layout under the prefix is not documented (docs/hook-api.md §8.2), so matching is a
  * list of rules tried in order: by default `{prefix}/{identifier}.zip`, then any key below the
  * prefix that contains the identifier (or the item's ProcessedName). Templates ending in `/`
  * match a folder of objects, e.g. `{prefix}/{identifier}/`.

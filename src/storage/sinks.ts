@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from './integrity';
-import { LocalSink } from './local-sink';
+import { LocalSink, type PartFile } from './local-sink';
 import { writeManifest } from './manifest';
 import {
   type PrivateDownload,
@@ -30,6 +30,8 @@ export interface SinkFillOptions {
 }
 
 export interface SinkPart {
+  /** A local sink's `.part` file, for deliveries that write ranges at their own offsets. */
+  readonly local?: PartFile;
   /** Bytes already stored by an earlier attempt: resume from here. */
   readonly offset: number;
   /** Drops what an earlier attempt stored, to start from the first byte. */
@@ -66,6 +68,7 @@ function localTarget(sink: LocalSink): SinkTarget {
     async open(name) {
       const part = await sink.open(name, { resume: true });
       return {
+        local: part,
         get offset() {
           return part.offset;
         },

@@ -14,6 +14,7 @@ import { RetryAfterGate } from '../hook/retry-after-gate';
 import { StacClient } from '../hook/stac';
 import { type TokenSource, clientCredentialsTokenSource, staticTokenSource } from '../hook/tokens';
 import type { ActivityDeps } from '../activities';
+import { ConnectionBudget } from '../activities/connection-budget';
 
 export interface WorkerDependencies extends ActivityDeps {
   /** The bearer source the Hook and STAC clients share (`dedl-harvest doctor` checks the login with it). */
@@ -47,7 +48,12 @@ export function buildDependencies(
   const observer = options.hookObserver;
   const hook = new HookClient({ endpoints: config.endpoints, dispatcher, tokens, gate, observer });
   const stac = new StacClient({ stacUrl: config.endpoints.stac, dispatcher, tokens, gate, observer });
-  return { hook, stac, credentials, tokens, close: () => agent.close() };
+  const connections = {
+    perProduct: config.env.DEDL_CONNECTIONS_PER_PRODUCT,
+    budget: new ConnectionBudget(config.env.DEDL_MAX_EXTRA_CONNECTIONS),
+    rangeBytes: config.env.DEDL_RANGE_BYTES,
+  };
+  return { hook, stac, credentials, tokens, connections, close: () => agent.close() };
 }
 
 function hookTokens(config: WorkerConfig, agent: Dispatcher, gate: RetryAfterGate): TokenSource {

@@ -1,6 +1,6 @@
 /**
  * `harvestCampaign`: many products harvested as a series of Hook orders, each a child `harvest`
- * (design.md §5).
+ * (docs/architecture.md §5).
  *
  * resolve (identifiers or a STAC query, minus what the ledger holds as verified) → for each order:
  * a permit from the account's limiter (items in flight stay under the account's limit across

@@ -1,5 +1,5 @@
 /**
- * `harvest`: one Hook order from submission to verified output (design.md §4).
+ * `harvest`: one Hook order from submission to verified output (docs/architecture.md §4).
  *
  * validate → submit exactly once → poll (the poll activity's retry policy is the loop, so a quiet
  * order of several days adds no history) → deliver each item as soon as the Hook completes it →
@@ -284,6 +284,7 @@ class Harvest {
           sink,
           sinkCredentials,
           ...this.productOutput(),
+          ...(this.request.connectionsPerProduct ? { connections: this.request.connectionsPerProduct } : {}),
         }),
       );
       Object.assign(item, {

@@ -1,6 +1,6 @@
 /**
  * The Hook as DEDL was actually observed, where it differs from what CDSE documents
- * (docs: hook-api.md §4): no `BatchOrder` listing and no `BatchOrder(id)/OData.CSC.Cancel`
+ * (docs/hook-api.md §4): no `BatchOrder` listing and no `BatchOrder(id)/OData.CSC.Cancel`
  * (`dedlObservedRoutesOnly`), lists paged behind `@odata.nextLink`, and queued items removed from
  * a cancelled order. The harvest must still order exactly once, see every item, and end.
  */

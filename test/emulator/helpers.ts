@@ -175,7 +175,7 @@ export async function exchange(
   });
 }
 
-/** The whole flow of hook-api.md §2.3 for a user without OTP; returns the DESP token answer. */
+/** The whole flow of docs/hook-api.md §2.3 for a user without OTP; returns the DESP token answer. */
 export async function despLogin(
   base: string,
   username = 'demo',

@@ -1,4 +1,4 @@
-/** The `$filter` parser on its own: the expressions hook-api.md §3 lists, and its errors. */
+/** The `$filter` parser on its own: the expressions docs/hook-api.md §3 lists, and its errors. */
 import { FilterError, compileFilter } from '../../src/emulator/odata-filter';
 
 const props = ['Id', 'Name', 'Status', 'WorkflowName', 'InputProductType', 'SubmissionDate', 'Priority'];

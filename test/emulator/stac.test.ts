@@ -67,7 +67,7 @@ describe('geometry', () => {
 describe('createCatalogue', () => {
   const catalogue = createCatalogue();
 
-  it('has the hook-api.md §9 collections with 500 realistic items each', () => {
+  it('has the docs/hook-api.md §9 collections with 500 realistic items each', () => {
     expect(catalogue.collectionIds()).toEqual(COLLECTIONS);
     for (const c of COLLECTIONS) {
       const { items, matched } = searchAll(catalogue, { collections: [c], limit: 100 });

@@ -6,7 +6,8 @@ import { line, printJson, untilStopped } from '../io';
 
 export const emulatorCommand: Command = {
   name: 'emulator',
-  usage: 'emulator [--port <n>] [--faults <json>] [--options <json>]',
+  usage:
+    'emulator [--port <n>] [--faults <json>] [--options <json>] [--link-rate <rate>] [--total-rate <rate>] [--first-byte-ms <ms>] [--max-connections <n>]',
   summary: 'run a local Hook emulator (DESP/DEDL login, OData orders, storage, STAC) until Ctrl-C',
   details:
     'Default account demo/demo. Faults, e.g. --faults \'{"itemFailureRate":0.2,"errorRate":0.05}\', can be changed\n' +
@@ -16,6 +17,26 @@ export const emulatorCommand: Command = {
     host: { type: 'string', value: '<ip>', description: 'interface to bind (default 127.0.0.1, loopback only)' },
     faults: { type: 'string', value: '<json>', description: 'fault injection settings (see src/emulator/faults.ts)' },
     'product-size': { type: 'string', value: '<bytes>', description: 'size of every product zip (default 65536)' },
+    'link-rate': {
+      type: 'string',
+      value: '<rate>',
+      description: 'shape product downloads: bandwidth per connection, e.g. 20Mbit (DEDL HDA quota)',
+    },
+    'total-rate': {
+      type: 'string',
+      value: '<rate>',
+      description: 'shape product downloads: bandwidth of all together',
+    },
+    'first-byte-ms': {
+      type: 'string',
+      value: '<ms>',
+      description: 'shape product downloads: added time to first byte',
+    },
+    'max-connections': {
+      type: 'string',
+      value: '<n>',
+      description: 'shape product downloads: open downloads per client, more answered 429 with Retry-After',
+    },
     'state-file': { type: 'string', value: '<file>', description: 'keep orders and links across restarts in <file>' },
     options: {
       type: 'string',
@@ -80,6 +101,11 @@ export function emulatorOptionsFromFlags(flags: FlagValues): EmulatorOptionsInpu
   const input: Record<string, unknown> = { ...json('options') };
   const faults = json('faults');
   if (faults) input.faults = faults;
+  const shaping = shapingFromFlags(flags, integer);
+  if (shaping) {
+    const given = (input.faults ?? {}) as Record<string, unknown>;
+    input.faults = { ...given, shaping: { ...(given.shaping as object | undefined), ...shaping } };
+  }
   const port = integer('port');
   if (port !== undefined) input.port = port;
   const size = integer('product-size');
@@ -98,4 +124,21 @@ export function emulatorOptionsFromFlags(flags: FlagValues): EmulatorOptionsInpu
     );
   }
   return input as EmulatorOptionsInput;
+}
+
+/** The `--link-rate`, `--total-rate`, `--first-byte-ms` and `--max-connections` flags as a `shaping` fault; undefined when none is given. */
+function shapingFromFlags(
+  flags: FlagValues,
+  integer: (flag: string) => number | undefined,
+): Record<string, unknown> | undefined {
+  const shaping: Record<string, unknown> = {};
+  const perConnection = stringFlag(flags, 'link-rate');
+  if (perConnection !== undefined) shaping.perConnectionRate = perConnection;
+  const total = stringFlag(flags, 'total-rate');
+  if (total !== undefined) shaping.totalRate = total;
+  const firstByte = integer('first-byte-ms');
+  if (firstByte !== undefined) shaping.firstByteMs = firstByte;
+  const connections = integer('max-connections');
+  if (connections !== undefined) shaping.maxConnectionsPerClient = connections;
+  return Object.keys(shaping).length > 0 ? shaping : undefined;
 }

@@ -50,4 +50,20 @@ describe('dedl-harvest emulator', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/hookDialect: /);
   });
+
+  it('turns the shaping flags into the `shaping` fault, beside --faults, and names a bad rate', async () => {
+    expect(
+      emulatorOptionsFromFlags({
+        faults: '{"resetRate":0.1}',
+        'link-rate': '20Mbit',
+        'first-byte-ms': '30',
+        'max-connections': '4',
+      }),
+    ).toMatchObject({
+      faults: { resetRate: 0.1, shaping: { perConnectionRate: '20Mbit', firstByteMs: 30, maxConnectionsPerClient: 4 } },
+    });
+    const bad = await cli(['emulator', '--link-rate', 'fast'], {}, process.cwd());
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/faults\.shaping\.perConnectionRate: must be a positive rate/);
+  });
 });

@@ -1,6 +1,13 @@
 import { EXIT, exitCodeForReport } from '../../../src/client/exit-codes';
 import type { HarvestSnapshot } from '../../../src/client/progress';
-import { createProgressRenderer, formatBytes, formatHarvestReport, progressBlock } from '../../../src/client/render';
+import {
+  createProgressRenderer,
+  formatBytes,
+  formatEta,
+  formatHarvestReport,
+  itemStatus,
+  progressBlock,
+} from '../../../src/client/render';
 import { defaultWorkflowId } from '../../../src/client/start-harvest';
 import { type HarvestReport, type ItemReport, summarize } from '../../../src/shared/harvest-report';
 
@@ -93,6 +100,27 @@ describe('rendering', () => {
     expect(lines[1]).toContain(`↓ ${A}  [█████░░░░░░░░░░░░░░░]  25% 5.0 MiB/20 MiB`);
     expect(lines[2]).toContain(`· ${B}`);
     expect(lines[2]).toContain('in progress at the Hook');
+  });
+
+  it("shows a running download's rate and time left beside its bytes", () => {
+    const lines = progressBlock(
+      snapshot([
+        {
+          identifier: A,
+          state: 'delivering',
+          inFlightBytes: 5 * 1024 * 1024,
+          expectedBytes: 20 * 1024 * 1024,
+          bytesPerSecond: 2.5 * 1024 * 1024,
+          etaSeconds: 65,
+        },
+      ]),
+      200,
+    );
+    expect(lines[1]).toContain('5.0 MiB/20 MiB · 2.5 MiB/s · 1m 05s left');
+    expect(itemStatus({ identifier: A, state: 'delivering', inFlightBytes: 1024, bytesPerSecond: 2048 })).toBe(
+      'downloading 1.0 KiB · 2.0 KiB/s',
+    );
+    expect([formatEta(45), formatEta(3 * 3600 + 7 * 60)]).toEqual(['45s', '3h 07m']);
   });
 
   it('shows retrying activities and a missing worker', () => {

@@ -1,0 +1,252 @@
+/**
+ * Parallel ranged delivery of one product into a local `.part`: up to `maxConnections` ranged GETs
+ * on the same link, each range written at its offset (ranged-part.ts), verified in byte order.
+ *
+ * - A probe (the first range still missing) decides: a 206 with the product's total size goes on
+ *   in ranges; a 200 (a server that ignores `Range`, or an `If-Range` that no longer matches) is
+ *   handed back as one stream from the first byte.
+ * - Adaptive: it starts with {@link START_CONNECTIONS} and doubles every {@link RAMP_WINDOW_MS}
+ *   while the total rate grows by {@link RAMP_GAIN}; a 429/503 (or the worker's Retry-After gate
+ *   refusing) on one connection puts its range back and caps the connections at those still
+ *   working; only when none is left does the attempt fail with that rate-limit error, and Temporal
+ *   retries after its Retry-After. Connections beyond the first come from the worker's budget.
+ * - Any other failure of a range stops the others, and the attempt fails; the range map in the
+ *   heartbeat lets the next attempt fetch only the ranges not landed whole.
+ */
+import type { HookClient, ProductResponse } from '../hook/client';
+import { HookRateLimitError } from '../hook/errors';
+import type { PartFile } from '../storage/local-sink';
+import { type RangeMap, RangedPart, parseRanges } from '../storage/ranged-part';
+import type { VerificationRecord } from '../storage/integrity';
+import { type ConnectionBudget } from './connection-budget';
+
+/** Connections a delivery opens at once before it has measured anything. */
+export const START_CONNECTIONS = 2;
+/** How long the rate is measured before connections are doubled again. */
+const RAMP_WINDOW_MS = 500;
+/** Doubling goes on only while it raises the total rate by this factor. */
+const RAMP_GAIN = 1.2;
+/** Size of one range (one ranged GET). */
+export const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+/** The smallest range chosen for a product of known size. */
+const MIN_RANGE_BYTES = 1024 * 1024;
+/** Ranges per connection aimed at when the product's size is known. */
+const RANGES_PER_CONNECTION = 4;
+
+/** What a ranged attempt leaves in its heartbeat. */
+export interface RangedCheckpoint {
+  ranges: RangeMap;
+  validator?: string;
+  /** Connections that worked before a 429/503: a resumed attempt starts no higher. */
+  connections?: number;
+}
+
+export interface RangedDeliveryInput {
+  hook: HookClient;
+  url: string;
+  part: PartFile;
+  processedSize?: number;
+  /** The previous attempt's ranged checkpoint, if any. */
+  resume?: RangedCheckpoint;
+  /** Bytes a previous single-stream attempt left at the start of the file (its ranges count as landed). */
+  resumeBytes?: number;
+  maxConnections: number;
+  budget: ConnectionBudget;
+  rangeBytes?: number;
+  signal: AbortSignal;
+  onCheckpoint: (checkpoint: RangedCheckpoint, bytes: number) => void;
+}
+
+export type RangedOutcome =
+  | { verification: VerificationRecord; size: number }
+  /** The server sent the whole product (200): deliver it as one stream from the first byte. */
+  | { wholeBody: ProductResponse };
+
+export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedOutcome> {
+  const rangeBytes =
+    input.resume?.ranges.rangeBytes ?? rangeSize(input.processedSize, input.maxConnections, input.rangeBytes);
+  const stop = new AbortController();
+  const signal = AbortSignal.any([input.signal, stop.signal]);
+  const known = input.resume;
+  const knownDone = known
+    ? parseRanges(known.ranges.done, Math.ceil(known.ranges.size / known.ranges.rangeBytes))
+    : undefined;
+  // Every range landed but the file was not committed (killed while syncing): the last one is fetched again.
+  if (known && knownDone!.size * known.ranges.rangeBytes >= known.ranges.size) {
+    knownDone!.delete(Math.ceil(known.ranges.size / known.ranges.rangeBytes) - 1);
+  }
+  const firstIndex = known && known.ranges.rangeBytes === rangeBytes ? firstMissing(knownDone!) : 0;
+  const probeStart = firstIndex * rangeBytes;
+  const probe = await input.hook.openProduct({
+    url: input.url,
+    offset: probeStart,
+    end: probeStart + rangeBytes - 1,
+    ifRange: known?.validator,
+    signal,
+  });
+  if (!probe.partial || probe.totalSize === undefined) return { wholeBody: probe };
+  const size = probe.totalSize;
+  const validator = probe.etag ?? probe.lastModified;
+  // A resume keeps the landed ranges only of the same representation, cut the same way.
+  const sameObject =
+    known !== undefined &&
+    known.ranges.size === size &&
+    known.ranges.rangeBytes === rangeBytes &&
+    (known.validator === undefined || known.validator === validator);
+  const done = sameObject ? knownDone! : prefixRanges(input.resumeBytes ?? 0, rangeBytes, size);
+  if (!sameObject && firstIndex !== 0) {
+    probe.body.destroy();
+    throw new Error('the product changed since the last attempt (size or ETag); its ranges are fetched again');
+  }
+  const ranged = new RangedPart(input.part, size, rangeBytes, done, {
+    contentLength: size,
+    processedSize: input.processedSize,
+  });
+
+  let allowed = Math.min(input.maxConnections, sameObject ? (known?.connections ?? Infinity) : Infinity);
+  const queue = ranged.pending().filter((i) => i !== firstIndex);
+  let active = 0;
+  let received = 0;
+  let rateLimit: unknown;
+  let failure: unknown;
+  const checkpoint = () =>
+    input.onCheckpoint(
+      { ranges: ranged.map(), validator, connections: rateLimit ? allowed : undefined },
+      ranged.landedBytes,
+    );
+  const counted = async function* (body: AsyncIterable<Uint8Array>) {
+    for await (const chunk of body) {
+      received += chunk.byteLength;
+      yield chunk;
+    }
+  };
+  const fail = (err: unknown) => {
+    failure ??= err;
+    ranged.stop(err);
+    stop.abort(err);
+  };
+
+  /** One connection: fetches ranges from the queue until it is empty, or it is refused. */
+  const connection = async (first?: { index: number; response: ProductResponse }): Promise<void> => {
+    active++;
+    try {
+      let job = first;
+      for (;;) {
+        if (!job) {
+          const index = queue.shift();
+          if (index === undefined || failure) return;
+          const { start, end } = ranged.span(index);
+          try {
+            const response = await input.hook.openProduct({
+              url: input.url,
+              offset: start,
+              end,
+              ifRange: validator,
+              signal,
+            });
+            if (!response.partial) {
+              response.body.destroy();
+              throw new Error(
+                `range ${start}-${end} was answered with the whole product: it changed, or ranges are no longer honoured`,
+              );
+            }
+            job = { index, response };
+          } catch (err) {
+            if (err instanceof HookRateLimitError && active > 1 && !failure) {
+              // Back off: this connection ends, the others go on with its range.
+              queue.unshift(index);
+              rateLimit = err;
+              allowed = Math.max(1, active - 1);
+              checkpoint();
+              return;
+            }
+            throw err;
+          }
+        }
+        await ranged.writeRange(job.index, counted(job.response.body), checkpoint);
+        job = undefined;
+        if (active > allowed) return;
+      }
+    } catch (err) {
+      fail(err);
+    } finally {
+      active--;
+    }
+  };
+
+  const verified = ranged.verify();
+  verified.catch(fail);
+  const connections: Promise<void>[] = [connection({ index: firstIndex, response: probe })];
+  const extra: (() => void)[] = [];
+  const open = (n: number) => {
+    // Each new connection takes a range from the queue: no more of them than ranges waiting.
+    for (let i = 0; i < n && i < queue.length && input.budget.tryTake(); i++) {
+      extra.push(() => input.budget.give());
+      connections.push(connection());
+    }
+  };
+  open(Math.min(allowed, START_CONNECTIONS) - 1);
+
+  // The ramp: doubles the connections while the total rate grows.
+  let lastRate = 0;
+  let lastCount = 0;
+  let growing = true;
+  const ramp = setInterval(() => {
+    const rate = received - lastCount;
+    lastCount = received;
+    if (!growing || rateLimit || failure) return;
+    if (lastRate > 0 && rate < lastRate * RAMP_GAIN) growing = false;
+    lastRate = rate;
+    if (growing && active < allowed) open(Math.min(allowed, active * 2) - active);
+  }, RAMP_WINDOW_MS);
+
+  try {
+    // Connections end when the queue is empty, when refused, or on a failure; refused ones may
+    // leave ranges for the others, which they take before ending.
+    while (connections.length > 0) {
+      await connections.shift();
+      if (connections.length === 0 && queue.length > 0 && !failure) {
+        if (rateLimit) fail(rateLimit);
+        else connections.push(connection());
+      }
+    }
+    if (failure) throw failure;
+    const verification = await verified;
+    await ranged.commit();
+    return { verification, size };
+  } catch (err) {
+    ranged.stop(err);
+    ranged.dispose();
+    await verified.catch(() => undefined);
+    checkpoint();
+    throw err;
+  } finally {
+    clearInterval(ramp);
+    for (const give of extra) give();
+  }
+}
+
+/**
+ * Bytes per range: `largest` (default {@link DEFAULT_RANGE_BYTES}), but small enough that a
+ * product of known size gives every connection about {@link RANGES_PER_CONNECTION} ranges (so all
+ * of them work until near the end), and never below {@link MIN_RANGE_BYTES} (each range costs one
+ * request and its time to first byte).
+ */
+export function rangeSize(size: number | undefined, connections: number, largest = DEFAULT_RANGE_BYTES): number {
+  if (size === undefined) return largest;
+  const even = Math.ceil(size / (connections * RANGES_PER_CONNECTION) / MIN_RANGE_BYTES) * MIN_RANGE_BYTES;
+  return Math.max(Math.min(largest, MIN_RANGE_BYTES), Math.min(largest, even));
+}
+
+/** The first index not in `done`. */
+function firstMissing(done: Set<number>): number {
+  let i = 0;
+  while (done.has(i)) i++;
+  return i;
+}
+
+/** Ranges wholly inside the first `bytes` of the file (written by a single-stream attempt). */
+function prefixRanges(bytes: number, rangeBytes: number, size: number): Set<number> {
+  const whole = bytes >= size ? Math.ceil(size / rangeBytes) : Math.floor(bytes / rangeBytes);
+  return new Set(Array.from({ length: whole }, (_, i) => i));
+}

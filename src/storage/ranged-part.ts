@@ -1,0 +1,190 @@
+/**
+ * A `.part` file filled by several ranged bodies at once: the product is cut into fixed ranges,
+ * each body is written at its own offset (through its own {@link BlockWriter}), and one verifier
+ * reads the file back in byte order as the contiguous landed prefix grows, so sha256, sizes and the
+ * zip walk are exactly the checks of a single stream (over the bytes really in the file). Memory
+ * stays bounded: two blocks per range in flight and one read buffer, whatever the product size.
+ *
+ * The range map (which ranges have landed whole) is what a heartbeat carries; a resumed attempt
+ * passes it back and only the other ranges are fetched again. The caller owns fetching, retries
+ * and the decision to keep or discard the file on failure.
+ */
+import { SizeMismatchError } from './errors';
+import { type ProductExpectations, ProductVerifier, type VerificationRecord } from './integrity';
+import { BlockWriter, type PartFile } from './local-sink';
+
+/** Bytes read back at a time by the verifier. */
+const VERIFY_CHUNK = 1024 * 1024;
+
+/** Which ranges of a product have landed, as a heartbeat carries it. */
+export interface RangeMap {
+  size: number;
+  rangeBytes: number;
+  /** Indices of ranges whose every byte is in the file, as `0-5,7,9-12`. */
+  done: string;
+}
+
+/** Indices as a compact text (`0-5,7`). */
+export function formatRanges(indices: Iterable<number>): string {
+  const sorted = [...indices].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** The indices of a {@link formatRanges} text below `count`; malformed parts are ignored (they are refetched). */
+export function parseRanges(text: string, count: number): Set<number> {
+  const done = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) continue;
+    const first = Number(m[1]);
+    const last = Math.min(Number(m[2] ?? m[1]), count - 1);
+    for (let i = first; i <= last; i++) done.add(i);
+  }
+  return done;
+}
+
+export class RangedPart {
+  readonly count: number;
+  readonly #part: PartFile;
+  readonly #verifier: ProductVerifier;
+  readonly #done: Set<number>;
+  /** Bytes landed from each range's start (ranges in progress only). */
+  readonly #landed = new Map<number, number>();
+  #verified = 0;
+  #verifying: Promise<VerificationRecord> | undefined;
+  #wake: (() => void) | undefined;
+  #stopped: unknown;
+
+  constructor(
+    part: PartFile,
+    readonly size: number,
+    readonly rangeBytes: number,
+    done: Set<number>,
+    expect: ProductExpectations,
+  ) {
+    this.#part = part;
+    this.count = Math.max(1, Math.ceil(size / rangeBytes));
+    this.#done = new Set([...done].filter((i) => i < this.count));
+    this.#verifier = new ProductVerifier(expect);
+  }
+
+  /** Inclusive byte span of range `index`. */
+  span(index: number): { start: number; end: number } {
+    const start = index * this.rangeBytes;
+    return { start, end: Math.min(this.size, start + this.rangeBytes) - 1 };
+  }
+
+  /** Ranges still to fetch, in byte order. */
+  pending(): number[] {
+    return Array.from({ length: this.count }, (_, i) => i).filter((i) => !this.#done.has(i));
+  }
+
+  /** Bytes in landed ranges plus those landed of ranges in progress. */
+  get landedBytes(): number {
+    let bytes = 0;
+    for (const i of this.#done) bytes += this.span(i).end - this.span(i).start + 1;
+    for (const b of this.#landed.values()) bytes += b;
+    return bytes;
+  }
+
+  /** The range map for a heartbeat. */
+  map(): RangeMap {
+    return { size: this.size, rangeBytes: this.rangeBytes, done: formatRanges(this.#done) };
+  }
+
+  /**
+   * Writes `body`, which must be exactly range `index`, at its offset. Resolves once every byte is
+   * in the file (the range then counts as done); a body longer or shorter than the range rejects.
+   * `onLanded` is told after each block lands.
+   */
+  async writeRange(index: number, body: AsyncIterable<Uint8Array>, onLanded?: () => void): Promise<void> {
+    const { start, end } = this.span(index);
+    const length = end - start + 1;
+    const writer = new BlockWriter(this.#part.fileHandle, start, (position) => {
+      this.#landed.set(index, position - start);
+      this.#wake?.();
+      onLanded?.();
+    });
+    let received = 0;
+    try {
+      for await (const chunk of body) {
+        if (this.#stopped) throw this.#stopped;
+        received += chunk.byteLength;
+        if (received > length) throw new SizeMismatchError('Content-Length', length, received, true);
+        await writer.append(chunk);
+      }
+      if (received !== length) throw new SizeMismatchError('Content-Length', length, received);
+      await writer.flush();
+    } catch (err) {
+      // What landed before the failure stays written; the range is refetched whole.
+      await writer.settle();
+      this.#landed.delete(index);
+      throw err;
+    }
+    this.#landed.delete(index);
+    this.#done.add(index);
+    this.#wake?.();
+    onLanded?.();
+  }
+
+  /**
+   * Starts (once) the verifier, which reads the file in byte order as far as it has landed and
+   * waits for more; resolves with the record once the whole product passed, rejects at the first
+   * failed check (the caller then stops every range and discards the file).
+   */
+  verify(): Promise<VerificationRecord> {
+    this.#verifying ??= this.#verifyLoop();
+    return this.#verifying;
+  }
+
+  /** Stops the verifier and the range writers (a failed range, cancellation). */
+  stop(reason: unknown): void {
+    this.#stopped ??= reason;
+    this.#wake?.();
+  }
+
+  /** Closes the verifier's inflater when the file is not committed. */
+  dispose(): void {
+    this.#verifier.dispose();
+  }
+
+  /** Fsyncs, renames and releases the `.part` once {@link verify} has resolved. */
+  commit(): Promise<void> {
+    return this.#part.commit();
+  }
+
+  /** End of the contiguous prefix whose bytes are all in the file. */
+  #prefix(): number {
+    let i = Math.floor(this.#verified / this.rangeBytes);
+    while (i < this.count && this.#done.has(i)) i++;
+    if (i >= this.count) return this.size;
+    return this.span(i).start + (this.#landed.get(i) ?? 0);
+  }
+
+  async #verifyLoop(): Promise<VerificationRecord> {
+    const handle = this.#part.fileHandle;
+    const buffer = Buffer.allocUnsafe(VERIFY_CHUNK);
+    while (this.#verified < this.size) {
+      if (this.#stopped) throw this.#stopped;
+      const prefix = this.#prefix();
+      if (prefix <= this.#verified) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      const want = Math.min(VERIFY_CHUNK, prefix - this.#verified);
+      const { bytesRead } = await handle.read(buffer, 0, want, this.#verified);
+      if (bytesRead === 0) throw new Error(`${this.#part.partPath} is shorter than the ranges written to it`);
+      await this.#verifier.write(buffer.subarray(0, bytesRead));
+      this.#verified += bytesRead;
+    }
+    return this.#verifier.finish();
+  }
+}
