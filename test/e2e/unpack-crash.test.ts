@@ -6,19 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { crc32 } from 'node:zlib';
-import { Client, Connection } from '@temporalio/client';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator';
+import { Client } from '@temporalio/client';
 import { productEntries } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { WorkerSupervisor, chaosWorkerEnv } from '../chaos/chaos-harness';
 import { eventually } from '../helpers/hook';
 import { catalogueIdentifiers, request } from '../helpers/harvest-env';
 import { testStack } from '../helpers/stack';
+import { useCrashEnv } from '../helpers/crash-env';
 
 // Large enough that the unpack of its big entry is still running when the kill lands.
 const SIZE = 256 * 1024 * 1024;
@@ -36,47 +35,29 @@ async function fileCrc(file: string): Promise<number> {
 }
 
 describe('a worker killed mid-unpack', () => {
-  let emulator: EmulatorHandle;
-  let connection: Connection;
-  let scratch: string;
-  let sinkDir: string;
-  let workers: WorkerSupervisor | undefined;
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ productSize: SIZE, timing: { queuedMs: 10, processingMs: 10 } });
-    connection = await Connection.connect({ address: testStack().temporal.address });
-    scratch = await mkdtemp(path.join(tmpdir(), 'dedl-unpack-crash-'));
-    sinkDir = path.join(scratch, 'sink');
-    await mkdir(sinkDir);
-  });
-  afterAll(async () => {
-    await workers?.close();
-    await connection?.close();
-    await emulator?.close();
-    await rm(scratch, { recursive: true, force: true });
-  });
+  const env = useCrashEnv(SIZE, 'unpack-crash');
 
   it('leaves no half folder under the final name, and a new worker delivers it whole', async () => {
     const taskQueue = `unpack-crash-${randomUUID()}`;
-    workers = new WorkerSupervisor(
-      chaosWorkerEnv({ temporal: testStack().temporal, emulator, taskQueue }),
-      path.join(scratch, 'worker.log'),
+    env.workers = new WorkerSupervisor(
+      chaosWorkerEnv({ temporal: testStack().temporal, emulator: env.emulator, taskQueue }),
+      path.join(env.scratch, 'worker.log'),
     );
-    const client = new Client({ connection, namespace: testStack().temporal.namespace });
-    const [identifier] = catalogueIdentifiers(emulator, COLLECTION, 1);
+    const client = new Client({ connection: env.connection, namespace: testStack().temporal.namespace });
+    const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
     const entries = productEntries({ identifier: identifier!, size: SIZE });
     const big = entries.reduce((a, b) => (a.size > b.size ? a : b));
     const inside = (name: string) => name.slice(name.indexOf('/') + 1);
-    const finalDir = path.join(sinkDir, identifier!);
+    const finalDir = path.join(env.sinkDir, identifier!);
 
-    await workers.start();
+    await env.workers.start();
     const handle = await client.workflow.start('harvest', {
       taskQueue,
       workflowId: `unpack-crash-${randomUUID()}`,
       args: [
         request({
           identifiers: [identifier!],
-          output: { storage: 'TEMPORARY', sink: pathToFileURL(sinkDir).toString(), unpack: true },
+          output: { storage: 'TEMPORARY', sink: pathToFileURL(env.sinkDir).toString(), unpack: true },
           downloadHeartbeatTimeout: '3s',
         }),
       ],
@@ -85,9 +66,9 @@ describe('a worker killed mid-unpack', () => {
     // Kill as soon as the big entry is partly written into the temporary folder.
     const partial = await eventually(
       async () => {
-        const temp = (await readdir(sinkDir)).find((n) => n.startsWith(`.${identifier}.unpack-`));
+        const temp = (await readdir(env.sinkDir)).find((n) => n.startsWith(`.${identifier}.unpack-`));
         if (!temp) return 0;
-        return stat(path.join(sinkDir, temp, inside(big.name))).then(
+        return stat(path.join(env.sinkDir, temp, inside(big.name))).then(
           (s) => s.size,
           () => 0,
         );
@@ -95,18 +76,18 @@ describe('a worker killed mid-unpack', () => {
       (size) => size > 0 && size < big.size,
       90_000,
     );
-    await workers.kill();
+    await env.workers.kill();
     expect(partial).toBeLessThan(big.size);
     // What the kill left: the zip and the hidden temporary folder; nothing under the final name.
     await expect(stat(finalDir)).rejects.toMatchObject({ code: 'ENOENT' });
-    expect((await readdir(sinkDir)).some((n) => n.startsWith(`.${identifier}.unpack-`))).toBe(true);
+    expect((await readdir(env.sinkDir)).some((n) => n.startsWith(`.${identifier}.unpack-`))).toBe(true);
 
-    await workers.start();
+    await env.workers.start();
     const report: HarvestReport = await handle.result();
     expect(report.outcome).toBe('delivered');
     expect(report.items[0]!.location).toBe(`${pathToFileURL(finalDir).toString()}/`);
     // The folder, whole; the temporary folder and the zip gone.
-    expect((await readdir(sinkDir)).sort()).toEqual(
+    expect((await readdir(env.sinkDir)).sort()).toEqual(
       [identifier!, `${identifier}.stac.json`, 'catalog.json', 'manifest.json'].sort(),
     );
     for (const entry of entries) {
