@@ -93,11 +93,12 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
     known.ranges.size === size &&
     known.ranges.rangeBytes === rangeBytes &&
     (known.validator === undefined || known.validator === validator);
-  const done = sameObject ? knownDone! : prefixRanges(input.resumeBytes ?? 0, rangeBytes, size);
-  if (!sameObject && firstIndex !== 0) {
-    probe.body.destroy();
-    throw new Error('the product changed since the last attempt (size or ETag); its ranges are fetched again');
-  }
+  // A changed product (size or ETag) restarts: every range is fetched again, the probe's one included.
+  const done = sameObject
+    ? knownDone!
+    : known
+      ? new Set<number>()
+      : prefixRanges(input.resumeBytes ?? 0, rangeBytes, size);
   const ranged = new RangedPart(input.part, size, rangeBytes, done, {
     contentLength: size,
     processedSize: input.processedSize,
@@ -111,7 +112,7 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
   let failure: unknown;
   const checkpoint = () =>
     input.onCheckpoint(
-      { ranges: ranged.map(), validator, connections: rateLimit ? allowed : undefined },
+      { ranges: ranged.map(), validator, connections: rateLimit || known?.connections ? allowed : undefined },
       ranged.landedBytes,
     );
   const counted = async function* (body: AsyncIterable<Uint8Array>) {
