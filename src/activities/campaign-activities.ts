@@ -36,6 +36,7 @@ import type {
 import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
 import { buildItemCollection } from './item-collection';
+import { writeCampaignStac } from './stac-sidecar';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
 
 export interface CampaignActivityDeps {
@@ -168,8 +169,10 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         const keys = target.credentials ? credentials.s3(target.credentials) : undefined;
         const s3 = keys ? createS3Client({ ...keys, endpoint: keys.endpoint ?? target.endpoint }) : undefined;
         try {
-          const collection = buildItemCollection(items, catalogue, input.report.collection);
+          const collection = buildItemCollection(items, catalogue);
           const itemsWritten = await writeManifest(target.url, collection, { s3, fileName: ITEM_COLLECTION_NAME });
+          if (input.report.storage === 'TEMPORARY')
+            await writeCampaignStac(target.url, input.report, items, collection.features, s3);
           const report: CampaignReport = {
             ...input.report,
             itemCollection: fromLedgerLocation(itemsWritten.location),
