@@ -8,6 +8,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CredentialStore } from '../config/credentials';
 import type { StacClient, StacFeature } from '../hook/stac';
+import { footprintOf, productSizeOf } from '../hook/stac-fields';
 import {
   ACCOUNT_LIMITER_WORKFLOW,
   type AccountStatus,
@@ -16,7 +17,7 @@ import {
   accountStatusQuery,
   acquirePermitSignal,
 } from '../shared/account-limiter';
-import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import type { CampaignItem, CampaignReport, SizeSummary } from '../shared/campaign-report';
 import { INVALID_REQUEST, invalidRequest } from '../shared/failures';
 import { identifier as identifierSchema } from '../shared/harvest-request';
 import { type Ledger, type ProductKey, productKeyId } from '../storage/ledger';
@@ -24,7 +25,10 @@ import { MANIFEST_NAME, writeManifest } from '../storage/manifest';
 import { createS3Client } from '../storage/s3-client';
 import type {
   CampaignManifestInput,
+  CatalogueFootprints,
+  CatalogueLookupInput,
   PermitRequestInput,
+  RecordQuarantineInput,
   RecordDeliveriesInput,
   ResolveCampaignInput,
   ResolvedCampaign,
@@ -32,6 +36,7 @@ import type {
 import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
 import { buildItemCollection } from './item-collection';
+import { writeCampaignStac } from './stac-sidecar';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
 
 export interface CampaignActivityDeps {
@@ -91,16 +96,22 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
             Context.current().log.warn('Catalogue ids that are not orderable identifiers left out', { refused });
         }
         const skipped = new Set<string>();
+        const quarantined = new Map<string, string>();
         if (input.ledger && identifiers.length > 0) {
           const ledger = await openLedger(input.ledger);
           const keys = identifiers.map((identifier) => productKey(input, identifier));
           const records = await ledger.lookupMany(keys);
           for (const key of keys) if ((records.get(productKeyId(key)) ?? []).length > 0) skipped.add(key.identifier);
+          if (!input.retryQuarantined) {
+            const notes = await ledger.quarantinedMany(keys.filter((key) => !skipped.has(key.identifier)));
+            for (const note of notes.values()) quarantined.set(note.identifier, note.reason);
+          }
         }
         return {
           found: identifiers.length,
-          toOrder: identifiers.filter((id) => !skipped.has(id)),
+          toOrder: identifiers.filter((id) => !skipped.has(id) && !quarantined.has(id)),
           skipped: [...skipped],
+          quarantined: [...quarantined].map(([identifier, reason]) => ({ identifier, reason })),
           truncated,
         };
       });
@@ -125,18 +136,43 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
       });
     },
 
+    async recordQuarantine(input: RecordQuarantineInput): Promise<{ quarantined: number }> {
+      return guard(async () => {
+        const ledger = await openLedger(input.ledger);
+        const at = new Date().toISOString();
+        await inBatches(input.products, CONCURRENCY, (product) =>
+          ledger.quarantine({
+            identifier: product.identifier,
+            workflow: input.workflow,
+            optionsHash: input.optionsHash,
+            reason: product.reason.slice(0, 2000),
+            at,
+            orderId: input.orderId ?? null,
+          }),
+        );
+        return { quarantined: input.products.length };
+      });
+    },
+
     async writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport> {
       return guard(async () => {
         const items = input.items.map((item) => ({ ...item }));
         const verified = items.filter((i) => i.state === 'delivered' || i.state === 'skipped');
         if (input.ledger && verified.length > 0) await fillFromLedger(await openLedger(input.ledger), input, verified);
-        const catalogue = await catalogueItems(stac, input.report.collection, verified, signal());
+        const catalogue = await catalogueItems(
+          stac,
+          input.report.collection,
+          verified.map((item) => item.identifier),
+          signal(),
+        );
         const { target } = input;
         const keys = target.credentials ? credentials.s3(target.credentials) : undefined;
         const s3 = keys ? createS3Client({ ...keys, endpoint: keys.endpoint ?? target.endpoint }) : undefined;
         try {
-          const collection = buildItemCollection(items, catalogue, input.report.collection);
+          const collection = buildItemCollection(items, catalogue);
           const itemsWritten = await writeManifest(target.url, collection, { s3, fileName: ITEM_COLLECTION_NAME });
+          if (input.report.storage === 'TEMPORARY')
+            await writeCampaignStac(target.url, input.report, items, collection.features, s3);
           const report: CampaignReport = {
             ...input.report,
             itemCollection: fromLedgerLocation(itemsWritten.location),
@@ -153,6 +189,35 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         } finally {
           s3?.destroy();
         }
+      });
+    },
+
+    async catalogueSizes(input: CatalogueLookupInput): Promise<SizeSummary> {
+      return guard(async () => {
+        const found = await catalogueItems(stac, input.collection, input.identifiers, signal());
+        const summary: SizeSummary = { bytes: 0, known: 0, unknown: 0 };
+        for (const identifier of input.identifiers) {
+          const feature = found.get(identifier);
+          const size = feature && productSizeOf(feature);
+          if (size === undefined) summary.unknown++;
+          else {
+            summary.known++;
+            summary.bytes += size;
+          }
+        }
+        return summary;
+      });
+    },
+
+    async catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints> {
+      return guard(async () => {
+        const found = await catalogueItems(stac, input.collection, input.identifiers, signal());
+        const footprints: CatalogueFootprints['footprints'] = {};
+        for (const [identifier, feature] of found) {
+          const footprint = footprintOf(feature);
+          if (footprint) footprints[identifier] = footprint;
+        }
+        return { footprints };
       });
     },
 
@@ -222,6 +287,7 @@ async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, item
     item.sha256 ??= record.sha256;
     item.location ??= fromLedgerLocation(record.location);
     item.bytes ??= record.size;
+    item.verifiedAt ??= record.verifiedAt;
   }
 }
 
@@ -229,13 +295,13 @@ async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, item
 async function catalogueItems(
   stac: StacClient | undefined,
   collection: string,
-  items: CampaignItem[],
+  identifiers: readonly string[],
   signal: AbortSignal,
 ): Promise<Map<string, StacFeature>> {
   const found = new Map<string, StacFeature>();
   if (!stac) return found;
-  for (let i = 0; i < items.length; i += STAC_PAGE) {
-    const ids = items.slice(i, i + STAC_PAGE).map((item) => item.identifier);
+  for (let i = 0; i < identifiers.length; i += STAC_PAGE) {
+    const ids = identifiers.slice(i, i + STAC_PAGE);
     const page = await stac.searchAll({ collections: [collection], ids, limit: STAC_PAGE }, { signal });
     for (const feature of page.items) found.set(feature.id, feature);
     Context.current().heartbeat({ looked: i + ids.length });

@@ -4,7 +4,8 @@
  */
 import type { AccountStatus, LimiterInput, PermitRequest } from '../shared/account-limiter';
 import type { AccountSettings, LedgerRef, StacQuery } from '../shared/campaign-request';
-import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+import type { CampaignItem, CampaignReport, SizeSummary } from '../shared/campaign-report';
+import type { Footprint } from '../hook/stac-fields';
 
 export interface ResolveCampaignInput {
   collection: string;
@@ -13,6 +14,8 @@ export interface ResolveCampaignInput {
   query?: StacQuery;
   /** Checked for verified copies; none: nothing is skipped. */
   ledger?: LedgerRef;
+  /** Order the products the ledger holds as quarantined instead of skipping them. */
+  retryQuarantined?: boolean;
   workflow: string;
   optionsHash: string;
 }
@@ -24,6 +27,8 @@ export interface ResolvedCampaign {
   toOrder: string[];
   /** Identifiers the ledger holds as verified. */
   skipped: string[];
+  /** Products the ledger holds as quarantined (failed verification), left out unless `retryQuarantined`. */
+  quarantined?: { identifier: string; reason: string }[];
   /** The query matched more than its maxItems. */
   truncated: boolean;
 }
@@ -45,6 +50,15 @@ export interface RecordDeliveriesInput {
   products: DeliveredProduct[];
 }
 
+/** Products of an order that failed verification, set aside in the ledger. */
+export interface RecordQuarantineInput {
+  ledger: LedgerRef;
+  workflow: string;
+  optionsHash: string;
+  orderId?: string;
+  products: { identifier: string; reason: string }[];
+}
+
 export interface CampaignManifestInput {
   /** Where manifest.json and items.json go (next to the products). */
   target: { url: string; credentials?: string; endpoint?: string };
@@ -56,6 +70,17 @@ export interface CampaignManifestInput {
   items: CampaignItem[];
   /** Items are returned in the result only up to this many (the manifest always has them all). */
   inlineItems: number;
+}
+
+/** Products to look up in the catalogue (100 ids per search). */
+export interface CatalogueLookupInput {
+  collection: string;
+  identifiers: string[];
+}
+
+export interface CatalogueFootprints {
+  /** Footprint per identifier found with a geometry or bbox. */
+  footprints: Record<string, Footprint>;
 }
 
 export interface PermitRequestInput {
@@ -70,8 +95,14 @@ export interface CampaignActivities {
   resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign>;
   /** Records an order's verified products in the ledger. Idempotent. */
   recordDeliveries(input: RecordDeliveriesInput): Promise<{ recorded: number }>;
+  /** Sets products that failed verification aside in the ledger. Idempotent. */
+  recordQuarantine(input: RecordQuarantineInput): Promise<{ quarantined: number }>;
   /** Writes manifest.json and the STAC ItemCollection next to the products; returns the full report. */
   writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport>;
+  /** The products' sizes as the catalogue announces them (a plan's total); no catalogue: all unknown. */
+  catalogueSizes(input: CatalogueLookupInput): Promise<SizeSummary>;
+  /** The products' footprints (a campaign's map); no catalogue: none. */
+  catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints>;
   /** Asks the account's limiter for a permit (starting the limiter if it does not run yet). */
   requestAccountPermit(input: PermitRequestInput): Promise<void>;
   /** The account limiter's status, or undefined when it does not run. */

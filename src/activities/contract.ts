@@ -53,7 +53,17 @@ export interface OrderSnapshot {
   orderEnded?: { status: string; message?: string };
 }
 
-export interface DeliverInput {
+/** Where and how a verified product is laid out in its sink (the request's `output`, and its collection). */
+export interface ProductOutput {
+  /** `output.layout` (default: `{identifier}.zip` in the sink). */
+  layout?: string;
+  /** The request's collection: the catalogue the product's STAC item is looked up in. */
+  collection?: string;
+  /** `output.unpack`, `output.entries`, `output.keepZip`: deliver the product as its folder. */
+  unpack?: { entries?: string[]; keepZip?: boolean };
+}
+
+export interface DeliverInput extends ProductOutput {
   orderId: string;
   item: OrderItemView;
   sink: string;
@@ -84,7 +94,7 @@ export interface PrivateItemResult {
   problem?: string;
 }
 
-export interface DiscardPartialInput {
+export interface DiscardPartialInput extends ProductOutput {
   sink: string;
   sinkCredentials?: string;
   identifier: string;

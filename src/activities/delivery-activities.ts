@@ -29,12 +29,25 @@ import { ConnectionBudget } from './connection-budget';
 import { RateMeter } from './rate-meter';
 import { type RangedCheckpoint, deliverRanged } from './ranged-delivery';
 import { isIntegrityError } from '../storage/errors';
+import type { StacClient } from '../hook/stac';
+import { placeProduct } from './product-placement';
+import { unpackDelivered } from './unpack-delivered';
+import {
+  createProductItemLookup,
+  productItem,
+  type DeliveredAsset,
+  sidecarName,
+  writeHarvestCatalog,
+  writeJsonBeside,
+} from './stac-sidecar';
 
 export interface DeliveryActivityDeps {
   hook: HookClient;
   credentials: CredentialStore;
   /** Parallel ranged connections: the worker's default per product and its budget for all deliveries. Default: one stream. */
   connections?: { perProduct: number; budget: ConnectionBudget; rangeBytes?: number };
+  /** The catalogue the STAC sidecars' items come from; without it they are minimal items. */
+  stac?: StacClient;
 }
 
 /** What a download attempt leaves in its heartbeat, for the next attempt to resume with. */
@@ -59,6 +72,8 @@ const PRIVATE_LISTING_ATTEMPTS = 4;
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
   const connections = deps.connections ?? { perProduct: 1, budget: new ConnectionBudget(0) };
+  const lookupItem = createProductItemLookup(deps.stac);
+  const sinkKeys = (name: string | undefined) => (name ? credentials.s3(name) : undefined);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const target = (sink: string, sinkCredentials?: string): Promise<SinkTarget> =>
     openSinkTarget(sink, sinkCredentials ? credentials.s3(sinkCredentials) : undefined);
@@ -79,8 +94,27 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     async deliverProduct(input: DeliverInput): Promise<DeliveryRecord> {
       return guard(async () => {
         const ctx = Context.current();
-        const sink = await target(input.sink, input.sinkCredentials);
-        const name = productFileName(input.item.identifier);
+        const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
+        const { identifier } = input.item;
+        // Looked up before any byte moves: a passing catalogue error retries an attempt that did nothing yet.
+        const found = await lookupItem(input.collection, identifier, { signal: ctx.cancellationSignal, lastAttempt });
+        const place = placeProduct({ ...input, identifier }, found);
+        const sink = await target(place.dirUrl, input.sinkCredentials);
+        const { name } = place;
+        // After verification: unpacked when asked, the STAC sidecar beside it, the record.
+        const complete = async (location: string, verification: VerificationRecord): Promise<DeliveryRecord> => {
+          const product = { href: `./${name}`, size: verification.size, sha256: verification.sha256 };
+          let assets: Record<string, DeliveredAsset> = { product };
+          if (input.unpack) {
+            const unpacked = await unpackDelivered(location, name, input.unpack, (bytes) => ctx.heartbeat({ bytes }));
+            location = unpacked.location;
+            assets = unpacked.assets;
+            if (input.unpack.keepZip) assets.product = product;
+          }
+          const item = productItem(found, identifier, assets, verification.verifiedAt);
+          await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
+          return deliveryRecord(identifier, location, verification);
+        };
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
         // A local `.part` is locked while open: a second attempt still writing it makes this one
         // fail (retryably) here, before it touches the file.
@@ -104,7 +138,6 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           } else stop.abort();
         });
 
-        const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
         const maxConnections = input.connections ?? connections.perProduct;
         if (maxConnections > 1 && part.local && !checkpoint?.upload) {
           const outcome = await deliverInRanges({
@@ -125,7 +158,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           });
           if ('verification' in outcome) {
             sink.close();
-            return deliveryRecord(input.item.identifier, outcome.location, outcome.verification);
+            return complete(outcome.location, outcome.verification);
           }
           response = outcome.wholeBody; // the server sent everything: one stream from the first byte
         } else {
@@ -179,7 +212,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             clearInterval(keepAlive);
             sink.close();
           });
-        return deliveryRecord(input.item.identifier, delivered.location, delivered.verification);
+        return complete(delivered.location, delivered.verification);
       });
     },
 
@@ -234,19 +267,25 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     },
 
     async discardPartial(input: DiscardPartialInput): Promise<void> {
-      return guard(() =>
-        withTarget(input.sink, input.sinkCredentials, (t) => t.removePartial(productFileName(input.identifier))).catch(
+      return guard(async () => {
+        const found = await lookupItem(input.collection, input.identifier, { lastAttempt: true });
+        const place = placeProduct(input, found);
+        return withTarget(place.dirUrl, input.sinkCredentials, (t) => t.removePartial(place.name)).catch(
           (err: unknown) => {
             // A sink that cannot be written holds nothing this harvest could remove: done.
             if (!isPermanentSinkError(err)) throw err;
             Context.current().log.warn('Nothing discarded: the sink cannot be written', { sink: input.sink });
           },
-        ),
-      );
+        );
+      });
     },
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
-      return guard(() => withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report)));
+      return guard(async () => {
+        const manifest = await withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report));
+        await writeHarvestCatalog(input.sink, input.report, sinkKeys(input.sinkCredentials));
+        return manifest;
+      });
     },
   };
 }
@@ -285,11 +324,6 @@ export function storedBytesResumable(
   if (checkpoint?.ranged || part.offset === 0) return true;
   if (processedSize === undefined) return part.local === undefined || checkpoint !== undefined;
   return part.offset < processedSize;
-}
-
-/** The file a product lands in: its identifier plus `.zip` (made safe by the sink). */
-export function productFileName(identifier: string): string {
-  return `${identifier}.zip`;
 }
 
 function deliveryRecord(identifier: string, location: string, verification: VerificationRecord): DeliveryRecord {

@@ -17,6 +17,7 @@ import { demoCommand } from './commands/demo';
 import { devCommand } from './commands/dev';
 import { doctorCommand } from './commands/doctor';
 import { emulatorCommand } from './commands/emulator';
+import { harvestCommand } from './commands/harvest';
 import { redeliverCommand } from './commands/redeliver';
 import { resultCommand } from './commands/result';
 import { runCommand } from './commands/run';
@@ -39,6 +40,7 @@ export const COMMANDS: readonly Command[] = [
   resultCommand,
   cancelCommand,
   redeliverCommand,
+  harvestCommand,
   campaignCommand,
   scheduleCommand,
   workflowsCommand,
@@ -213,7 +215,7 @@ function commandLabel(command: Command): string {
 export function mainHelp(): string {
   const row = (c: Command) => helpRow(commandLabel(c), c.summary);
   const harvest = COMMANDS.filter((c) =>
-    ['run', 'start', 'status', 'watch', 'result', 'cancel', 'campaign', 'schedule'].includes(c.name),
+    ['run', 'start', 'status', 'watch', 'result', 'cancel', 'harvest', 'campaign', 'schedule'].includes(c.name),
   );
   const setup = COMMANDS.filter((c) => !harvest.includes(c));
   return [

@@ -17,6 +17,7 @@ import type {
   ScheduleSummary,
 } from '@temporalio/client';
 import { SCHEDULED_HARVEST_WORKFLOW } from '../shared/campaign-messages';
+import type { ScheduledHarvestResult } from '../workflows/scheduled-harvest';
 import { TASK_QUEUE } from '../shared/constants';
 import { type ScheduledHarvestInput, parseScheduledHarvest } from '../shared/scheduled-harvest';
 
@@ -114,6 +115,63 @@ export async function backfillHarvestSchedule(
   overlap: ScheduleOverlapPolicy = 'BUFFER_ALL',
 ): Promise<void> {
   await client.schedule.getHandle(scheduleId).backfill({ start, end, overlap });
+}
+
+/** One run of a schedule, as `schedule gaps` sees it. */
+export interface ScheduledWindow {
+  workflowId: string;
+  status: string;
+  scheduledTime?: string;
+  window?: { start: string; end: string };
+  /** Products of the window: found, delivered by this run, held already, failed (any way). */
+  found?: number;
+  delivered?: number;
+  held?: number;
+  failed?: number;
+  /** The run held nothing of its window: no product found, every one failed, or the run itself failed. */
+  gap: boolean;
+  why?: string;
+}
+
+/**
+ * The schedule's runs (from the visibility store: every run the schedule started and the server
+ * still keeps), oldest window first, each marked as a gap when its window delivered nothing.
+ * Runs still going are listed, never as gaps.
+ */
+export async function scheduleGaps(client: Client, scheduleId: string): Promise<ScheduledWindow[]> {
+  const windows: ScheduledWindow[] = [];
+  if (/['"\\]/.test(scheduleId))
+    throw new Error(`a schedule id with quotes or backslashes cannot be looked up: ${scheduleId}`);
+  const query = `TemporalScheduledById = '${scheduleId}'`;
+  for await (const run of client.workflow.list({ query })) {
+    const status = run.status.name;
+    const base = { workflowId: run.workflowId, status };
+    if (status === 'RUNNING') {
+      windows.push({ ...base, gap: false, why: 'running' });
+      continue;
+    }
+    if (status !== 'COMPLETED') {
+      windows.push({ ...base, gap: true, why: `the run ${status.toLowerCase().replace('_', ' ')}` });
+      continue;
+    }
+    const result = (await client.workflow.getHandle(run.workflowId, run.runId).result()) as ScheduledHarvestResult;
+    const c = result.campaign.counts;
+    const failed = c.failed + (c.quarantined ?? 0) + c.timed_out + c.cancelled;
+    const held = c.delivered + c.skipped;
+    windows.push({
+      ...base,
+      scheduledTime: result.scheduledTime,
+      window: result.window,
+      found: c.items,
+      delivered: c.delivered,
+      held: c.skipped,
+      failed,
+      gap: held === 0,
+      ...(held === 0 ? { why: c.items === 0 ? 'no product found in the window' : `all ${c.items} failed` } : {}),
+    });
+  }
+  const key = (w: ScheduledWindow) => w.window?.start ?? w.scheduledTime ?? '~';
+  return windows.sort((a, b) => key(a).localeCompare(key(b)));
 }
 
 export async function deleteHarvestSchedule(client: Client, scheduleId: string): Promise<void> {

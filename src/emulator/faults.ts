@@ -71,6 +71,10 @@ export const faultsSchema = z
       .nullable()
       .default(null)
       .describe('Bytes of the body sent before truncation; null = half of the requested body. Default null.'),
+    /** Fraction of product downloads with one byte changed mid-body (a damaged product: its zip CRC fails). Default 0. */
+    corruptRate: rate
+      .default(0)
+      .describe('Fraction of product downloads with one byte changed mid-body (a damaged product). Default 0.'),
     /** Fraction of order items that end `failed` with an emulated processing error. Default 0. */
     itemFailureRate: rate
       .default(0)
@@ -131,7 +135,15 @@ export type Faults = z.infer<typeof faultsSchema>;
 export type FaultsInput = z.input<typeof faultsSchema>;
 
 export type DiceName =
-  'error' | 'rateLimit' | 'latency' | 'reset' | 'truncate' | 'itemFailure' | 'itemStuck' | 'lostOrderResponse';
+  | 'error'
+  | 'rateLimit'
+  | 'latency'
+  | 'reset'
+  | 'truncate'
+  | 'corrupt'
+  | 'itemFailure'
+  | 'itemStuck'
+  | 'lostOrderResponse';
 
 /** Current fault settings plus one seeded random stream per fault kind. */
 export class FaultInjector {

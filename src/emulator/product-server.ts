@@ -4,7 +4,7 @@
  * from the socket to the generator. Optional faults break the body part-way for resume tests.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable, Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertProductSpec, createProductStream, type ProductSpec } from './product';
 
@@ -14,6 +14,8 @@ export interface ServeFaults {
   resetAfterBytes?: number;
   /** End the response cleanly (and close the connection) after this many body bytes, short of Content-Length. */
   truncateAfterBytes?: number;
+  /** Change the body byte at this offset (every other byte and every header stay right). */
+  corruptAtByte?: number;
 }
 
 /** Inclusive byte range, as in Content-Range. */
@@ -94,7 +96,24 @@ export async function serveProduct(
     return;
   }
   res.writeHead(status, headers);
-  await pipeToResponse(createProductStream(spec, { start, end }), res, o.throttle);
+  const body = createProductStream(spec, { start, end });
+  const corruptAt = faultLimit(o.faults?.corruptAtByte, length);
+  await pipeToResponse(corruptAt === undefined ? body : body.compose(flipByte(corruptAt)), res, o.throttle);
+}
+
+/** A pass-through that inverts the byte at `offset` of the stream. */
+function flipByte(offset: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (offset >= seen && offset < seen + chunk.length) {
+        chunk = Buffer.from(chunk);
+        chunk[offset - seen] = chunk[offset - seen]! ^ 0xff;
+      }
+      seen += chunk.length;
+      done(null, chunk);
+    },
+  });
 }
 
 /** A fault's byte count if it cuts this body short, else undefined. */

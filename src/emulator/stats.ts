@@ -12,6 +12,7 @@ export type InjectedFault =
   | 'latency'
   | 'reset'
   | 'truncate'
+  | 'corrupt'
   | 'itemFailure'
   | 'itemStuck'
   | 'linkExpiredEarly'
@@ -87,6 +88,7 @@ export class EmulatorStats {
       latency: 0,
       reset: 0,
       truncate: 0,
+      corrupt: 0,
       itemFailure: 0,
       itemStuck: 0,
       linkExpiredEarly: 0,

@@ -82,6 +82,9 @@ export function createStorageRoutes(d: StorageDeps): Route[] {
       } else if (d.faults.roll('truncate', s.truncateRate)) {
         faults.truncateAfterBytes = s.truncateAfterBytes ?? Math.floor(length / 2);
         if (faults.truncateAfterBytes < length) d.stats.fault('truncate');
+      } else if (d.faults.roll('corrupt', s.corruptRate)) {
+        faults.corruptAtByte = Math.floor(length / 2);
+        d.stats.fault('corrupt');
       }
     }
     await serveProduct(

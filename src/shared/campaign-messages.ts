@@ -7,6 +7,8 @@ export type { ConcurrencyChange } from './campaign-request';
 
 export const CAMPAIGN_WORKFLOW = 'harvestCampaign';
 export const CAMPAIGN_PLAN_WORKFLOW = 'planHarvestCampaign';
+export const HARVEST_PLAN_WORKFLOW = 'planHarvest';
+export const FOOTPRINTS_WORKFLOW = 'catalogueFootprints';
 export const SCHEDULED_HARVEST_WORKFLOW = 'scheduledHarvest';
 
 /** Live progress: counts per state, bytes, rate, ETA, orders, the account's monthly budget. Same name as the harvest's. */

@@ -11,6 +11,7 @@ export type CampaignItemState =
   | 'delivered' // delivered and verified by this campaign
   | 'skipped' // the ledger already held a verified copy: not ordered
   | 'failed'
+  | 'quarantined' // failed verification: set aside in the ledger, skipped by later runs unless retryQuarantined
   | 'timed_out'
   | 'cancelled';
 
@@ -21,6 +22,7 @@ export const CAMPAIGN_ITEM_STATES: readonly CampaignItemState[] = [
   'delivered',
   'skipped',
   'failed',
+  'quarantined',
   'timed_out',
   'cancelled',
 ];
@@ -35,6 +37,8 @@ export interface CampaignItem {
   error?: string;
   /** Workflow id of the child harvest (its order) that handled the item last. */
   order?: string;
+  /** When the verified copy was verified (from the ledger), for delivered and skipped products. */
+  verifiedAt?: string;
 }
 
 export type CampaignCounts = Record<CampaignItemState, number> & { items: number };
@@ -97,14 +101,29 @@ export interface CampaignProgress {
   lastError?: string;
 }
 
-/** A dry run: what the campaign would do, before anything is ordered. */
+/** Sizes of products as the catalogue announces them (`file:size` of the product's asset). */
+export interface SizeSummary {
+  /** Bytes of the products whose size the catalogue gives. */
+  bytes: number;
+  /** Products with a size. */
+  known: number;
+  /** Products without one (not in the catalogue, or no `file:size`): their size is unknown. */
+  unknown: number;
+}
+
+/** A dry run: what a campaign (or a harvest) would do, before anything is ordered. */
 export interface CampaignPlan {
+  /** `harvest`: one order of every identifier listed, whatever the ledger holds. */
+  kind: 'campaign' | 'harvest';
   name: string;
-  collection: string;
+  /** The catalogue collection; none for a harvest whose source is not a catalogue. */
+  collection?: string;
   /** Products found (identifiers given, or matches of the query). */
   found: number;
-  /** Of those, verified in the ledger already: they would be skipped. */
+  /** Of those, verified in the ledger already: a campaign skips them (a harvest orders them again). */
   alreadyVerified: number;
+  /** Size of the products to order, from the catalogue. */
+  size: SizeSummary;
   toOrder: number;
   orderSize: number;
   ordersNeeded: number;

@@ -120,6 +120,8 @@ const campaignFields = {
   account: accountSettingsSchema.default({ name: 'default', maxItemsInFlight: 5, monthlyOrders: 1000 }),
   /** Default: `<sink>/.dedl-ledger` for TEMPORARY output; PRIVATE output has no ledger (no sha256 to record). */
   ledger: ledgerRefSchema.optional(),
+  /** Order products the ledger holds as quarantined (they failed verification before) instead of skipping them. */
+  retryQuarantined: z.boolean().default(false),
   /** Start without ordering anything; `resume` starts the orders (after a look at the plan in `progress`). */
   paused: z.boolean().default(false),
   /** Continue as new once this run's history has this many events (the server's own suggestion also counts). */

@@ -29,6 +29,8 @@ export interface ItemReport {
   objects?: { key: string; size: number; location: string }[];
   /** The Hook's message for a failed item, or why delivery failed. */
   error?: string;
+  /** `IntegrityError` when the product failed verification (size, zip, error page): campaigns quarantine it. */
+  failure?: 'IntegrityError';
   /** ISO times: when the Hook finished the item, and when it was delivered. */
   completedAt?: string;
   deliveredAt?: string;

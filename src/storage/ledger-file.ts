@@ -14,12 +14,16 @@ import {
   type Ledger,
   type LedgerRecord,
   type ProductKey,
+  type QuarantineNote,
   byNewest,
   lookupAll,
   newestRecordNames,
   parseRecord,
   productKeyDigest,
+  quarantinePath,
+  quarantinedAll,
   recordPath,
+  validateQuarantine,
   validateRecord,
 } from './ledger';
 import { fsyncDirectory } from './local-sink';
@@ -43,6 +47,25 @@ export class FileLedger implements Ledger {
   async record(input: LedgerRecord): Promise<void> {
     const record = validateRecord(input);
     const { folder, fileName } = recordPath(record);
+    await this.#put(folder, fileName, record);
+  }
+
+  async quarantine(input: QuarantineNote): Promise<void> {
+    const note = validateQuarantine(input);
+    const { folder, fileName } = quarantinePath(note);
+    await this.#put(folder, fileName, note);
+  }
+
+  async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
+    const folder = (key: ProductKey) => path.join(this.dir, productKeyDigest(key));
+    return quarantinedAll(keys, {
+      names: (key) => namesIn(folder(key)),
+      read: (key, name) => readFile(path.join(folder(key), name), 'utf8'),
+    });
+  }
+
+  /** Writes an immutable file of the product folder (content-derived name: a second write is a no-op). */
+  async #put(folder: string, fileName: string, content: unknown): Promise<void> {
     const folderPath = path.join(this.dir, folder);
     await mkdir(folderPath, { recursive: true });
     const finalPath = path.join(folderPath, fileName);
@@ -50,7 +73,7 @@ export class FileLedger implements Ledger {
     const tempPath = path.join(folderPath, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const handle = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
     try {
-      await handle.writeFile(`${JSON.stringify(record)}\n`);
+      await handle.writeFile(`${JSON.stringify(content)}\n`);
       await handle.sync();
     } finally {
       await handle.close();
@@ -69,13 +92,7 @@ export class FileLedger implements Ledger {
 
   async lookup(key: ProductKey): Promise<LedgerRecord[]> {
     const folderPath = path.join(this.dir, productKeyDigest(key));
-    let names: string[];
-    try {
-      names = await readdir(folderPath);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const names = await namesIn(folderPath);
     const records = await Promise.all(
       newestRecordNames(names).map(async (name) =>
         parseRecord(await readFile(path.join(folderPath, name), 'utf8'), key),
@@ -86,6 +103,16 @@ export class FileLedger implements Ledger {
 
   async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
     return lookupAll(keys, (key) => this.lookup(key));
+  }
+}
+
+/** The file names of a product folder; none when it does not exist. */
+async function namesIn(folderPath: string): Promise<string[]> {
+  try {
+    return await readdir(folderPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
   }
 }
 

@@ -20,12 +20,16 @@ import {
   type Ledger,
   type LedgerRecord,
   type ProductKey,
+  type QuarantineNote,
   byNewest,
   lookupAll,
   newestRecordNames,
   parseRecord,
   productKeyDigest,
+  quarantinePath,
+  quarantinedAll,
   recordPath,
+  validateQuarantine,
   validateRecord,
 } from './ledger';
 import { parseS3Url } from './s3-client';
@@ -56,7 +60,26 @@ export class S3Ledger implements Ledger {
   async record(input: LedgerRecord): Promise<void> {
     const record = validateRecord(input);
     const { folder, fileName } = recordPath(record);
-    const Body = Buffer.from(`${JSON.stringify(record)}\n`);
+    await this.#put(folder, fileName, record);
+  }
+
+  async quarantine(input: QuarantineNote): Promise<void> {
+    const note = validateQuarantine(input);
+    const { folder, fileName } = quarantinePath(note);
+    await this.#put(folder, fileName, note);
+  }
+
+  async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
+    const folder = (key: ProductKey) => this.#folderKey(productKeyDigest(key));
+    return quarantinedAll(keys, {
+      names: (key) => this.#names(folder(key)),
+      read: (key, name) => this.#read(`${folder(key)}${name}`),
+    });
+  }
+
+  /** Writes an immutable object of the product folder (content-derived key: a second write is a no-op). */
+  async #put(folder: string, fileName: string, content: unknown): Promise<void> {
+    const Body = Buffer.from(`${JSON.stringify(content)}\n`);
     try {
       await this.s3.send(
         new PutObjectCommand({
@@ -76,6 +99,18 @@ export class S3Ledger implements Ledger {
 
   async lookup(key: ProductKey): Promise<LedgerRecord[]> {
     const folderKey = this.#folderKey(productKeyDigest(key));
+    const names = await this.#names(folderKey);
+    const records = await Promise.all(
+      newestRecordNames(names).map(async (name) => parseRecord(await this.#read(`${folderKey}${name}`), key)),
+    );
+    return records.filter((record): record is LedgerRecord => record !== undefined).sort(byNewest);
+  }
+
+  async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
+    return lookupAll(keys, (key) => this.lookup(key));
+  }
+
+  async #names(folderKey: string): Promise<string[]> {
     const names: string[] = [];
     let token: string | undefined;
     do {
@@ -85,18 +120,12 @@ export class S3Ledger implements Ledger {
       for (const object of page.Contents ?? []) if (object.Key) names.push(object.Key.slice(folderKey.length));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-
-    const records = await Promise.all(
-      newestRecordNames(names).map(async (name) => {
-        const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: `${folderKey}${name}` }));
-        return parseRecord(await object.Body!.transformToString('utf8'), key);
-      }),
-    );
-    return records.filter((record): record is LedgerRecord => record !== undefined).sort(byNewest);
+    return names;
   }
 
-  async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
-    return lookupAll(keys, (key) => this.lookup(key));
+  async #read(key: string): Promise<string> {
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return object.Body!.transformToString('utf8');
   }
 
   #folderKey(folder: string): string {

@@ -38,9 +38,21 @@ export interface LedgerRecord extends ProductKey {
   orderId: string | null;
 }
 
+/** A product set aside: it failed verification (the same corrupt bytes would come again). */
+export interface QuarantineNote extends ProductKey {
+  reason: string;
+  /** ISO-8601 time it was set aside. */
+  at: string;
+  orderId: string | null;
+}
+
 export interface Ledger {
   /** Stores a record; idempotent (the same record twice is stored once). */
   record(record: LedgerRecord): Promise<void>;
+  /** Sets a product aside; a verified record newer than the note lifts it. Idempotent. */
+  quarantine(note: QuarantineNote): Promise<void>;
+  /** The products set aside (newest note, when newer than every verified copy), by {@link productKeyId}. */
+  quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>>;
   /** Verified copies of one product, newest first, one per location; empty when never verified. */
   lookup(key: ProductKey): Promise<LedgerRecord[]>;
   /** {@link lookup} for many products; the map holds every key's {@link productKeyId}, with `[]` for unknown ones. */
@@ -118,6 +130,70 @@ export function parseRecord(text: string, key: ProductKey): LedgerRecord | undef
   if (!parsed.success) return undefined;
   const record = parsed.data;
   return productKeyId(record) === productKeyId(key) ? record : undefined;
+}
+
+export const quarantineNoteSchema = productKeySchema.extend({
+  reason: z.string().min(1).max(2000),
+  at: z.iso.datetime({ offset: true }),
+  orderId: z.string().nullable(),
+});
+
+/**
+ * Quarantine notes live in the product's folder beside its records, as
+ * `q_<at ms, 15 digits>_<content digest>.json`: record readers ignore the name (it does not match
+ * theirs), and the newest note sorts last.
+ */
+export function quarantinePath(note: QuarantineNote): { folder: string; fileName: string } {
+  const content = createHash('sha256').update(canonicalJson(note)).digest('hex').slice(0, 16);
+  return {
+    folder: productKeyDigest(note),
+    fileName: `q_${String(Date.parse(note.at)).padStart(15, '0')}_${content}.json`,
+  };
+}
+
+const QUARANTINE_FILE = /^q_(\d{15})_([0-9a-f]{16})\.json$/;
+
+/** The newest quarantine note's name of a folder, if it is newer than every record in it. */
+export function liveQuarantineName(names: readonly string[]): string | undefined {
+  const notes = names.filter((name) => QUARANTINE_FILE.test(name)).sort();
+  const newest = notes[notes.length - 1];
+  if (!newest) return undefined;
+  const noteMs = Number(QUARANTINE_FILE.exec(newest)![1]);
+  const verifiedMs = Math.max(0, ...newestRecordNames(names).map((name) => Number(RECORD_FILE.exec(name)![1])));
+  return verifiedMs > noteMs ? undefined : newest;
+}
+
+/**
+ * {@link Ledger.quarantinedMany} for a store that can list a product folder's names and read one
+ * of its files (both stores keep notes the same way).
+ */
+export async function quarantinedAll(
+  keys: readonly ProductKey[],
+  store: { names(key: ProductKey): Promise<string[]>; read(key: ProductKey, name: string): Promise<string> },
+): Promise<Map<string, QuarantineNote>> {
+  const found = new Map<string, QuarantineNote>();
+  await lookupAll(keys, async (key) => {
+    const name = liveQuarantineName(await store.names(key));
+    const note = name && parseQuarantine(await store.read(key, name), key);
+    if (note) found.set(productKeyId(key), note);
+    return [];
+  });
+  return found;
+}
+
+export function parseQuarantine(text: string, key: ProductKey): QuarantineNote | undefined {
+  try {
+    const parsed = quarantineNoteSchema.safeParse(JSON.parse(text));
+    return parsed.success && productKeyId(parsed.data) === productKeyId(key) ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function validateQuarantine(note: QuarantineNote): QuarantineNote {
+  const parsed = quarantineNoteSchema.safeParse(note);
+  if (!parsed.success) throw new TypeError(`invalid quarantine note: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** Validates a record before it is stored (throws a readable error naming the field). */

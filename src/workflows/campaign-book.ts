@@ -206,11 +206,19 @@ export class CampaignBook {
     return this.lanes.get(key);
   }
 
-  /** The products to order, and those the ledger already holds. */
-  resolved(optionsHash: string, toOrder: readonly string[], skipped: readonly string[]): void {
+  /** The products to order, those the ledger already holds, and those it holds as quarantined. */
+  resolved(
+    optionsHash: string,
+    toOrder: readonly string[],
+    skipped: readonly string[],
+    quarantined: readonly { identifier: string; reason: string }[] = [],
+  ): void {
     this.state.optionsHash = optionsHash;
     this.state.pending = [...toOrder];
     this.settle(skipped, { state: 'skipped' });
+    for (const { identifier, reason } of quarantined) {
+      this.settle([identifier], { state: 'quarantined', error: `quarantined earlier: ${reason}` });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -324,7 +332,13 @@ export class CampaignBook {
         this.state.bytes += item.bytes ?? 0;
         this.state.delivered++;
       } else {
-        const state = item.state === 'timed_out' || item.state === 'cancelled' ? item.state : 'failed';
+        // A product that failed verification is set aside (campaign-records.ts writes it to the ledger).
+        const state =
+          item.state === 'timed_out' || item.state === 'cancelled'
+            ? item.state
+            : item.failure === 'IntegrityError'
+              ? 'quarantined'
+              : 'failed';
         this.state.outcomes[item.identifier] = { state, error: item.error ?? `ended ${item.state}`, order: lane.seq };
       }
     }

@@ -21,7 +21,8 @@ const ledgerOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '30 
 const manifestOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '2 minutes', retry });
 
 /**
- * The order's verified products into the ledger. A ledger that cannot be written does not stop the
+ * The order's verified products into the ledger, and those that failed verification as
+ * quarantined. A ledger that cannot be written does not stop the
  * campaign: returns the problem instead (the products were delivered all the same).
  */
 export async function recordOrder(
@@ -39,15 +40,30 @@ export async function recordOrder(
       sha256: i.sha256!,
       verifiedAt: i.deliveredAt ?? new Date().toISOString(),
     }));
-  if (!ledger || products.length === 0) return undefined;
+  // Failed verification: the same corrupt bytes would come again, so later runs skip them.
+  const corrupt = report.items
+    .filter((i) => i.state === 'failed' && i.failure === 'IntegrityError')
+    .map((i) => ({ identifier: i.identifier, reason: i.error ?? 'failed verification' }));
+  if (!ledger || products.length + corrupt.length === 0) return undefined;
   try {
-    await ledgerOps.recordDeliveries({
-      ledger,
-      workflow: request.workflow,
-      optionsHash,
-      orderId: report.orderId,
-      products,
-    });
+    if (products.length > 0) {
+      await ledgerOps.recordDeliveries({
+        ledger,
+        workflow: request.workflow,
+        optionsHash,
+        orderId: report.orderId,
+        products,
+      });
+    }
+    if (corrupt.length > 0) {
+      await ledgerOps.recordQuarantine({
+        ledger,
+        workflow: request.workflow,
+        optionsHash,
+        orderId: report.orderId,
+        products: corrupt,
+      });
+    }
     return undefined;
   } catch (err) {
     if (isCancellation(err)) throw err;

@@ -34,6 +34,7 @@ export async function resolveProducts(request: CampaignRequest): Promise<Resolve
     identifiers: request.identifiers,
     query: request.query,
     ledger: ledgerOf(request),
+    ...(request.retryQuarantined ? { retryQuarantined: true } : {}),
     workflow: request.workflow,
     optionsHash,
   });

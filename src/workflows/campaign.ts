@@ -129,7 +129,7 @@ class Campaign {
 
   private async resolve(): Promise<void> {
     const resolved = await resolveProducts(this.request);
-    this.book.resolved(resolved.optionsHash, resolved.toOrder, resolved.skipped);
+    this.book.resolved(resolved.optionsHash, resolved.toOrder, resolved.skipped, resolved.quarantined ?? []);
     log.info('Campaign resolved', {
       found: resolved.found,
       toOrder: resolved.toOrder.length,

@@ -19,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { HarvestActivities, OrderItemView, OrderSnapshot } from '../activities/contract';
+import type { HarvestActivities, OrderItemView, OrderSnapshot, ProductOutput } from '../activities/contract';
 import { isScheduleToCloseTimeout } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
 import { SINK_FAILURE_TYPES, innermostMessage, invalidRequest } from '../shared/failures';
@@ -283,6 +283,7 @@ class Harvest {
           item: view,
           sink,
           sinkCredentials,
+          ...this.productOutput(),
           ...(this.request.connectionsPerProduct ? { connections: this.request.connectionsPerProduct } : {}),
         }),
       );
@@ -303,8 +304,21 @@ class Harvest {
         return;
       }
       this.fail(item, innermostMessage(err));
-      await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier });
+      if (failureType(err) === 'IntegrityError') item.failure = 'IntegrityError';
+      await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier, ...this.productOutput() });
     }
+  }
+
+  /** How a delivered product is laid out: its layout and the collection its STAC item is looked up in. */
+  private productOutput(): ProductOutput {
+    const { output, collection } = this.request;
+    return {
+      ...(collection !== undefined ? { collection } : {}),
+      ...(output.storage === 'TEMPORARY' && output.layout ? { layout: output.layout } : {}),
+      ...(output.storage === 'TEMPORARY' && (output.unpack || output.entries)
+        ? { unpack: { entries: output.entries, keepZip: output.keepZip } }
+        : {}),
+    };
   }
 
   /**

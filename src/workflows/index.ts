@@ -4,6 +4,7 @@
  */
 export { harvest } from './harvest';
 export { harvestCampaign } from './campaign';
-export { planHarvestCampaign } from './campaign-plan';
+export { planHarvest, planHarvestCampaign } from './campaign-plan';
+export { catalogueFootprints } from './catalogue-footprints';
 export { scheduledHarvest } from './scheduled-harvest';
 export { hookAccountLimiter } from './account-limiter';

@@ -17,7 +17,7 @@ import { productDigest } from '../../src/emulator/product';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { testStack } from '../helpers/stack';
 import { captureIO, emulatorStats, scratchDir } from './cli-helpers';
-import { productsNotAsGenerated } from '../helpers/sink-audit';
+import { productsNotAsGenerated, harvestFiles } from '../helpers/sink-audit';
 
 const run = promisify(execFile);
 const EXAMPLE = 'examples/harvest-temporary.json';
@@ -137,7 +137,7 @@ describe('the README Temporal CLI commands', () => {
     expect(result).toMatch(/Status\s+COMPLETED/);
     expect(result).toContain('"outcome":"delivered"');
     const files = (await readdir(exampleDir)).sort();
-    expect(files).toEqual([...example.identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
+    expect(files).toEqual(harvestFiles(example.identifiers));
     for (const identifier of example.identifiers) {
       const { sha256 } = await productDigest({ identifier, size: SIZE });
       expect(result).toContain(`"sha256":"${sha256}"`);

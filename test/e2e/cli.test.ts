@@ -11,7 +11,7 @@ import { eventually } from '../helpers/hook';
 import { type HarvestEnv, catalogueIdentifiers, startHarvestEnv } from '../helpers/harvest-env';
 import { testStack } from '../helpers/stack';
 import { captureIO, cli, emulatorStats, scratchDir } from './cli-helpers';
-import { productsNotAsGenerated } from '../helpers/sink-audit';
+import { productsNotAsGenerated, harvestFiles } from '../helpers/sink-audit';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;
@@ -64,7 +64,7 @@ describe('dedl-harvest CLI against a real worker and the emulator', () => {
       const expected = await productDigest({ identifier, size: SIZE });
       expect(result.stdout).toContain(`${identifier}  delivered 293 KiB sha256 ${expected.sha256.slice(0, 12)}`);
     }
-    expect((await readdir(sinkDir)).sort()).toEqual([...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
+    expect((await readdir(sinkDir)).sort()).toEqual(harvestFiles(identifiers));
     // The files themselves, re-hashed, hold the emulator's bytes.
     expect(await productsNotAsGenerated({ dir: sinkDir }, identifiers, SIZE)).toEqual([]);
 
@@ -134,7 +134,7 @@ describe('dedl-harvest CLI against a real worker and the emulator', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Harvest "from-tutorial": delivered — 2 of 2 delivered');
     const files = await readdir(path.join(scratch.dir, 'tutorial-output'));
-    expect(files.sort()).toEqual([...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
+    expect(files.sort()).toEqual(harvestFiles(identifiers));
   });
 
   it("lists the Hook workflows and one workflow's options", async () => {

@@ -20,6 +20,7 @@ import { createTestBucket, s3CredentialEnv, stackS3Client } from '../helpers/s3'
 import { testStack } from '../helpers/stack';
 import { type Tmpfs, mountTmpfs } from '../helpers/tmpfs';
 import { cli, scratchDir } from './cli-helpers';
+import { harvestFiles } from '../helpers/sink-audit';
 
 const BIG = 1_500_000;
 /** Products bigger than the small disk (the emulator sizes products by identifier). */
@@ -91,7 +92,7 @@ describe('a sink that dies after the preflight', () => {
     } finally {
       await scratch.cleanup();
     }
-    expect(await readdir(elsewhere.dir)).toEqual([`${undelivered.identifier}.zip`, 'manifest.json'].sort());
+    expect((await readdir(elsewhere.dir)).sort()).toEqual(harvestFiles([undelivered.identifier]));
     const manifest = JSON.parse(await readFile(path.join(elsewhere.dir, 'manifest.json'), 'utf8')) as HarvestReport;
     const digest = await productDigest({ identifier: undelivered.identifier, size: 100_000 });
     expect(manifest.items).toEqual([
@@ -126,7 +127,7 @@ describe('a sink that dies after the preflight', () => {
     const report: HarvestReport = await handle.result();
     const expected = await productDigest({ identifier: identifier, size: BIG });
     expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: BIG, sha256: expected.sha256 });
-    expect((await readdir(sink.dir)).sort()).toEqual([`${identifier}.zip`, 'manifest.json'].sort());
+    expect((await readdir(sink.dir)).sort()).toEqual(harvestFiles([identifier]));
   });
 
   it('dedl-harvest cancel returns at once when the bucket is gone; the report says the manifest was not written', async () => {

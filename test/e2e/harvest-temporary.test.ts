@@ -7,7 +7,7 @@ import path from 'node:path';
 import { productDigest } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
-import { productsNotAsGenerated } from '../helpers/sink-audit';
+import { productsNotAsGenerated, harvestFiles } from '../helpers/sink-audit';
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 300_000;
@@ -39,7 +39,7 @@ describe('harvest into a local folder (TEMPORARY)', () => {
     // The files themselves, re-hashed, hold the emulator's bytes (not only the report says so).
     expect(await productsNotAsGenerated({ dir: env.sinkDir }, identifiers, SIZE)).toEqual([]);
     const files = (await readdir(env.sinkDir)).sort();
-    expect(files).toEqual([...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
+    expect(files).toEqual(harvestFiles(identifiers));
     const manifest = JSON.parse(await readFile(path.join(env.sinkDir, 'manifest.json'), 'utf8')) as HarvestReport;
     expect(manifest.orderId).toBe(report.orderId);
     expect(manifest.outcome).toBe('delivered');

@@ -11,6 +11,7 @@ import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, startHarvestEnv } from '../helpers/harvest-env';
 import { testStack } from '../helpers/stack';
 import { emulatorStats } from '../chaos/fault-storm-audit';
+import { harvestFiles } from '../helpers/sink-audit';
 
 const POLLING = { initialInterval: '100ms', maxInterval: '300ms', backoff: 1.5, deadline: '2m' };
 
@@ -50,7 +51,7 @@ describe('harvests with every Hook workflow family', () => {
       identifiers,
     });
     expect(report.outcome).toBe('delivered');
-    expect(files.sort()).toEqual([...identifiers.map((id) => `${id}.zip`), 'manifest.json'].sort());
+    expect(files.sort()).toEqual(harvestFiles(identifiers));
   });
 
   it('a hook with typed options (card_cohinf: card_producttype, timespan)', async () => {

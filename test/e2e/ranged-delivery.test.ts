@@ -11,7 +11,6 @@ import type { Payload } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createProductStream, productDigest } from '../../src/emulator/product';
-import { productFileName } from '../../src/activities/delivery-activities';
 import { LocalSink } from '../../src/storage/local-sink';
 import { RangedPart } from '../../src/storage/ranged-part';
 import type { HarvestReport } from '../../src/shared/harvest-report';
@@ -113,7 +112,7 @@ describe('parallel ranged delivery into a local folder', () => {
     const [, , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 4);
     // What a ranged attempt killed before its first heartbeat leaves: ranges 0, 2 and 3 landed,
     // range 1 a hole, and no checkpoint. The next attempt takes one stream.
-    const part = await (await LocalSink.create(env.sinkDir)).open(productFileName(identifier!));
+    const part = await (await LocalSink.create(env.sinkDir)).open(`${identifier!}.zip`);
     const ranged = new RangedPart(part, SIZE, MIB, new Set(), {});
     for (const i of [0, 2, 3]) {
       await ranged.writeRange(i, createProductStream({ identifier: identifier!, size: SIZE }, ranged.span(i)));

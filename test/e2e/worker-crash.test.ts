@@ -4,18 +4,17 @@
  * bytes the first worker left (its first `Range` starts there), and no partial file left.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { type EmulatorHandle, startEmulator } from '../../src/emulator';
+import { Client } from '@temporalio/client';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { WorkerSupervisor, chaosWorkerEnv, emulatorStats } from '../chaos/chaos-harness';
 import { eventually } from '../helpers/hook';
 import { catalogueIdentifiers, request } from '../helpers/harvest-env';
-import { productsNotAsGenerated } from '../helpers/sink-audit';
+import { productsNotAsGenerated, harvestFiles } from '../helpers/sink-audit';
 import { testStack } from '../helpers/stack';
+import { useCrashEnv } from '../helpers/crash-env';
 
 // Large enough that the download is still running when the kill lands (it starts at the first byte).
 const SIZE = 256 * 1024 * 1024;
@@ -26,45 +25,27 @@ const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 jest.setTimeout(80_000);
 
 describe('a worker killed mid-download', () => {
-  let emulator: EmulatorHandle;
-  let connection: Connection;
-  let scratch: string;
-  let sinkDir: string;
-  let workers: WorkerSupervisor | undefined;
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ productSize: SIZE, timing: { queuedMs: 10, processingMs: 10 } });
-    connection = await Connection.connect({ address: testStack().temporal.address });
-    scratch = await mkdtemp(path.join(tmpdir(), 'dedl-crash-'));
-    sinkDir = path.join(scratch, 'sink');
-    await mkdir(sinkDir);
-  });
-  afterAll(async () => {
-    await workers?.close();
-    await connection?.close();
-    await emulator?.close();
-    await rm(scratch, { recursive: true, force: true });
-  });
+  const env = useCrashEnv(SIZE, 'crash');
 
   it('is replaced by a new worker that resumes from the bytes on disk and finishes the harvest', async () => {
     const taskQueue = `crash-${randomUUID()}`;
     // `dedl-harvest worker` processes loading the run's prebuilt workflow bundle (no webpack at start).
-    workers = new WorkerSupervisor(
-      chaosWorkerEnv({ temporal: testStack().temporal, emulator, taskQueue }),
-      path.join(scratch, 'worker.log'),
+    env.workers = new WorkerSupervisor(
+      chaosWorkerEnv({ temporal: testStack().temporal, emulator: env.emulator, taskQueue }),
+      path.join(env.scratch, 'worker.log'),
     );
-    const client = new Client({ connection, namespace: testStack().temporal.namespace });
-    const [identifier] = catalogueIdentifiers(emulator, COLLECTION, 1);
-    const partFile = path.join(sinkDir, `${identifier}.zip.part`);
+    const client = new Client({ connection: env.connection, namespace: testStack().temporal.namespace });
+    const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+    const partFile = path.join(env.sinkDir, `${identifier}.zip.part`);
 
-    await workers.start();
+    await env.workers.start();
     const handle = await client.workflow.start('harvest', {
       taskQueue,
       workflowId: `crash-${randomUUID()}`,
       args: [
         request({
           identifiers: [identifier!],
-          output: { storage: 'TEMPORARY', sink: pathToFileURL(sinkDir).toString() },
+          output: { storage: 'TEMPORARY', sink: pathToFileURL(env.sinkDir).toString() },
           downloadHeartbeatTimeout: '3s',
         }),
       ],
@@ -80,22 +61,22 @@ describe('a worker killed mid-download', () => {
       (size) => size > 0 && size < SIZE,
       30_000,
     );
-    await workers.kill();
+    await env.workers.kill();
     // The checkpoint the dead worker left: the bytes in the .part file.
     const leftBehind = (await stat(partFile)).size;
-    const readsBeforeRestart = (await emulatorStats(emulator)).storageReads.length;
+    const readsBeforeRestart = (await emulatorStats(env.emulator)).storageReads.length;
     expect(leftBehind).toBeGreaterThan(0);
     expect(leftBehind).toBeLessThan(SIZE);
 
-    await workers.start();
+    await env.workers.start();
     const report: HarvestReport = await handle.result();
 
     expect(report.outcome).toBe('delivered');
     expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE });
     // The file itself, re-hashed, holds the emulator's bytes.
-    expect(await productsNotAsGenerated({ dir: sinkDir }, [identifier!], SIZE)).toEqual([]);
-    expect((await readdir(sinkDir)).sort()).toEqual([`${identifier}.zip`, 'manifest.json']);
-    const stats = await emulatorStats(emulator);
+    expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
+    expect((await readdir(env.sinkDir)).sort()).toEqual(harvestFiles([identifier!]));
+    const stats = await emulatorStats(env.emulator);
     expect(stats.ordersCreated).toBe(1);
     // The first read of the signed link from byte 0; the new worker's first read from the
     // checkpoint on disk (a Range starting there), not from the start again.

@@ -11,6 +11,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { request as httpRequest } from 'undici';
 import type { EmulatorHandle, EmulatorOptionsInput } from '../../src/emulator';
+import type { FaultsInput } from '../../src/emulator/faults';
 import type { StacSearchParams } from '../../src/emulator/stac';
 import { despTokenSource } from '../../src/hook/desp-login';
 import { endpointsAt } from '../../src/hook/endpoints';
@@ -78,6 +79,13 @@ async function listOrders(odataUrl: string, tokens: TokenSource): Promise<HookOr
   const body = (await res.body.json()) as { value: HookOrderView[] };
   if (res.statusCode !== 200) throw new Error(`BatchOrder listing failed: ${res.statusCode}`);
   return body.value;
+}
+
+/** Changes some of the emulator's faults (the others stay as they are). */
+export async function patchFaults(emulator: Pick<EmulatorHandle, 'adminUrl'>, faults: FaultsInput): Promise<void> {
+  const res = await httpRequest(`${emulator.adminUrl}/faults`, { method: 'PATCH', body: JSON.stringify(faults) });
+  await res.body.dump();
+  if (res.statusCode !== 200) throw new Error(`PATCH faults: HTTP ${res.statusCode}`);
 }
 
 /** Every catalogue item of a search, through the emulator's own paging. */

@@ -81,6 +81,8 @@ export interface SinkAudit {
   objects: Map<string, { size: number; sha256: string }>;
   /** Any other object outside the manifest, the item collection and the ledger. */
   strangers: string[];
+  /** STAC sidecars (`<name>.stac.json`) beside the products. */
+  sidecars: string[];
   /** `*.part` files (local sink). */
   partFiles: string[];
   /** Unfinished multipart uploads (S3 sink), as `key (uploadId)`. */
@@ -93,7 +95,9 @@ export interface SinkAudit {
   ledgerScraps: string[];
 }
 
-const SIDE_FILES = new Set(['manifest.json', 'items.json']);
+const SIDE_FILES = new Set(['manifest.json', 'items.json', 'catalog.json', 'collection.json']);
+/** A product's STAC sidecar (activities/stac-sidecar.ts). */
+const isSidecar = (rel: string) => rel.endsWith('.stac.json') && !path.posix.basename(rel).startsWith('.');
 const LEDGER_DIR = '.dedl-ledger';
 /** A ledger record's name (storage/ledger.ts): anything else in the ledger is a scrap of a cut write. */
 const LEDGER_RECORD = /^\d{15}_[0-9a-f]{16}_[0-9a-f]{16}\.json$/;
@@ -114,6 +118,10 @@ export async function auditLocalSink(dir: string): Promise<SinkAudit> {
     }
     if (SIDE_FILES.has(rel)) {
       if (rel === 'manifest.json') countManifest(audit, await readFile(full, 'utf8'));
+      continue;
+    }
+    if (isSidecar(rel)) {
+      audit.sidecars.push(rel);
       continue;
     }
     if (rel.endsWith('.zip') && !rel.includes('/')) {
@@ -140,6 +148,8 @@ export async function auditS3Sink(s3: S3Client, bucket: string, prefix: string):
       else audit.ledgerScraps.push(rel);
     } else if (SIDE_FILES.has(rel)) {
       if (rel === 'manifest.json') countManifest(audit, await (await body()).transformToString());
+    } else if (isSidecar(rel)) {
+      audit.sidecars.push(rel);
     } else if (rel.endsWith('.zip') && !rel.includes('/')) {
       audit.objects.set(rel, await hashStream(await body()));
     } else {
@@ -234,6 +244,7 @@ function emptyAudit(): SinkAudit {
   return {
     objects: new Map(),
     strangers: [],
+    sidecars: [],
     partFiles: [],
     unfinishedUploads: [],
     manifestRows: new Map(),
@@ -265,4 +276,14 @@ async function hashStream(stream: AsyncIterable<Uint8Array>): Promise<{ size: nu
     size += chunk.byteLength;
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/**
+ * The files a TEMPORARY harvest leaves in a flat sink: each product's zip and its STAC sidecar,
+ * `manifest.json`, and `catalog.json` when it delivered any; sorted, as `readdir(…).sort()` is.
+ */
+export function harvestFiles(delivered: readonly string[], options: { catalog?: boolean } = {}): string[] {
+  const files = delivered.flatMap((id) => [`${id}.zip`, `${id}.stac.json`]);
+  if (options.catalog ?? delivered.length > 0) files.push('catalog.json');
+  return [...files, 'manifest.json'].sort();
 }

@@ -115,6 +115,18 @@ export function stubActivities(options: StubOptions = {}): Stubs {
       record('recordDeliveries', input);
       return { recorded: input.products.length };
     },
+    async recordQuarantine(input) {
+      record('recordQuarantine', input);
+      return { quarantined: input.products.length };
+    },
+    async catalogueSizes(input) {
+      record('catalogueSizes', input);
+      return { bytes: input.identifiers.length * size, known: input.identifiers.length, unknown: 0 };
+    },
+    async catalogueFootprints(input) {
+      record('catalogueFootprints', input);
+      return { footprints: {} };
+    },
     async writeCampaignManifest(input) {
       record('writeCampaignManifest', input);
       return { ...input.report, items: input.items, manifest: `${input.target.url}/manifest.json` };

@@ -4,9 +4,10 @@
  * progress bar (redrawn in place on a terminal, a line per change otherwise) until the campaign
  * ends; exit codes follow the harvest's (0 all delivered, 3 some failed, 4 cancelled).
  */
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Client, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { CampaignPlan, CampaignProgress, CampaignReport } from '../../shared/campaign-report';
+import type { CampaignProgress, CampaignReport } from '../../shared/campaign-report';
 import { type CampaignRequestInput, parseCampaignRequest } from '../../shared/campaign-request';
 import {
   accountStatus,
@@ -27,9 +28,11 @@ import { type Command, type CommandContext, type FlagValues, stringFlag } from '
 import { connectClient } from '../connect';
 import { CliError, InvalidInputError, UsageError } from '../errors';
 import { EXIT } from '../exit-codes';
+import { presentPlan, refusedPlan } from '../harvest-plan';
 import { type OutputStream, line, printJson, stopSignal } from '../io';
+import { ITEM_TIME_FLAG, itemTimeMs } from '../plan-output';
 import { formatBytes } from '../render';
-import { findInvalidRequest } from '../harvest-end';
+import { writeCampaignHtml } from '../report/campaign-html';
 import { readJsonFile, resolveSinks } from '../request-input';
 import { taskQueueFor } from '../start-harvest';
 
@@ -52,14 +55,14 @@ export const campaignCommand: Command = {
   usage: `campaign ${SUBCOMMANDS.join('|')} <campaign.json | workflowId | account>`,
   summary: 'many products in quota-aware orders: plan, start, watch, pause/resume, retry failed, cancel',
   details: [
-    '  campaign plan <campaign.json>           what would be ordered (found, already verified, orders vs the monthly budget); orders nothing',
+    '  campaign plan <campaign.json>           what would be ordered (found, already verified, size, orders vs the monthly budget, time); orders nothing',
     '  campaign start <campaign.json>          start it (again: the running one is returned; a finished one orders only what is missing)',
     '  campaign watch <workflowId>             progress bar until it ends, then the report',
     '  campaign pause|resume <workflowId>      hold / release new orders (orders under way finish)',
     '  campaign concurrency <workflowId>       change --max-orders, --max-items, --order-size while it runs',
     '  campaign retry-failed <workflowId>      order the failed products again (a finished campaign runs again for them)',
     '  campaign cancel <workflowId>            cancel it and its orders at the Hook',
-    '  campaign report <workflowId>            the report (waits for the end)',
+    '  campaign report <workflowId>            the report (waits for the end); --html FILE: a page with a map of the footprints',
     '  campaign account <name>                 the account limiter: items in flight, orders this month; set with --max-items, --monthly-orders',
   ].join('\n'),
   flags: {
@@ -70,6 +73,11 @@ export const campaignCommand: Command = {
       description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
     },
     paused: { type: 'boolean', description: 'start: start paused (resume when the plan looks right)' },
+    'item-time': ITEM_TIME_FLAG,
+    'retry-quarantined': {
+      type: 'boolean',
+      description: 'start, plan: order the products the ledger holds as quarantined (failed verification) again',
+    },
     'max-orders': { type: 'string', value: '<n>', description: 'concurrency: orders under way at once' },
     'max-items': {
       type: 'string',
@@ -79,6 +87,11 @@ export const campaignCommand: Command = {
     'order-size': { type: 'string', value: '<n>', description: 'concurrency: items per order' },
     'monthly-orders': { type: 'string', value: '<n>', description: "account: the account's orders per month" },
     'include-timed-out': { type: 'boolean', description: 'retry-failed: also the products that timed out' },
+    html: {
+      type: 'string',
+      value: '<file>',
+      description: 'report: also write the campaign as one HTML page (map, timeline, totals)',
+    },
     'no-wait': { type: 'boolean', description: 'cancel: return once the cancellation is requested' },
   },
   positionals: { min: 2, max: 2 },
@@ -106,24 +119,25 @@ type Runner = (client: Client, target: string, ctx: CommandContext) => Promise<n
 
 const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
   async plan(client, file, ctx) {
+    const itemMs = itemTimeMs(stringFlag(ctx.flags, 'item-time'));
     const input = await loadCampaign(file, ctx.io.cwd);
-    const plan = await planCampaign(client, input, {
-      taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
-    }).catch((err: unknown) => {
-      // What only the worker can check (Hook workflow and options, credential sets): exit 2 like a harvest.
-      const problems = findInvalidRequest(err);
-      if (problems)
-        throw new InvalidInputError(`the worker refused the campaign ${file}; nothing was ordered`, problems);
-      throw err;
-    });
-    if (ctx.json) printJson(ctx.io.stdout, plan);
-    else for (const text of formatPlan(plan)) line(ctx.io.stdout, text);
-    return EXIT.OK;
+    const plan = await planCampaign(
+      client,
+      ctx.flags['retry-quarantined'] ? { ...input, retryQuarantined: true } : input,
+      {
+        taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
+      },
+    ).catch(refusedPlan(`the campaign ${file}`));
+    return presentPlan(ctx, plan, itemMs);
   },
 
   async start(client, file, ctx) {
     const input = await loadCampaign(file, ctx.io.cwd);
-    const request = ctx.flags.paused ? { ...input, paused: true } : input;
+    const request = {
+      ...input,
+      ...(ctx.flags.paused ? { paused: true } : {}),
+      ...(ctx.flags['retry-quarantined'] ? { retryQuarantined: true } : {}),
+    };
     const handle = await startCampaign(client, request, {
       workflowId: stringFlag(ctx.flags, 'id'),
       taskQueue: taskQueueFor(stringFlag(ctx.flags, 'task-queue'), ctx.io.env),
@@ -219,6 +233,14 @@ const SUBCOMMAND_RUNNERS: Record<Subcommand, Runner> = {
   },
 
   async report(client, workflowId, ctx) {
+    const html = stringFlag(ctx.flags, 'html');
+    if (html) {
+      const page = await writeCampaignHtml(client, workflowId, path.resolve(ctx.io.cwd, html));
+      line(
+        ctx.json ? ctx.io.stderr : ctx.io.stdout,
+        `Wrote ${page.file}: ${page.items} products, ${page.footprints} footprints on the map`,
+      );
+    }
     const outcome = await campaignReport(client, workflowId).then(
       (report) => ({ report }),
       (error: unknown) => ({ error }),
@@ -309,25 +331,10 @@ function presentOutcome(
   return exitCode;
 }
 
-export function formatPlan(plan: CampaignPlan): string[] {
-  const { account } = plan;
-  return [
-    `Campaign "${plan.name}" (${plan.collection}), a dry run: nothing was ordered.`,
-    `  products found:        ${plan.found}`,
-    `  verified already:      ${plan.alreadyVerified}${plan.ledger ? ` (ledger ${plan.ledger})` : ' (no ledger)'}`,
-    `  to order:              ${plan.toOrder} in ${plan.ordersNeeded} orders of up to ${plan.orderSize}`,
-    `  account "${account.name}":   ${account.ordersLeftThisMonth} of ${account.monthlyOrders} orders left this month, ${account.maxItemsInFlight} items in flight at most`,
-    plan.fitsMonthlyBudget
-      ? "  fits this month's order budget"
-      : `  does NOT fit this month's budget: ${plan.ordersNeeded - (account.ordersLeftThisMonth ?? 0)} orders would wait for next month`,
-    ...(plan.sample.length ? [`  first: ${plan.sample.slice(0, 3).join(', ')}${plan.toOrder > 3 ? ', …' : ''}`] : []),
-  ];
-}
-
 export function formatCampaignReport(report: CampaignReport): string[] {
   const c = report.counts;
   const lines = [
-    `Campaign "${report.name}" ${report.outcome}: ${c.delivered} delivered, ${c.skipped} already verified, ${c.failed} failed, ${c.timed_out} timed out, ${c.cancelled} cancelled of ${c.items}`,
+    `Campaign "${report.name}" ${report.outcome}: ${c.delivered} delivered, ${c.skipped} already verified, ${c.failed} failed, ${c.quarantined ?? 0} quarantined, ${c.timed_out} timed out, ${c.cancelled} cancelled of ${c.items}`,
     `  ${formatBytes(report.bytes)} in ${report.orders} orders, ${report.runs} runs`,
   ];
   if (report.manifest) lines.push(`  manifest: ${report.manifest}`);
@@ -335,12 +342,17 @@ export function formatCampaignReport(report: CampaignReport): string[] {
   for (const item of (report.items ?? []).filter((i) => i.state === 'failed').slice(0, 10)) {
     lines.push(`  ✘ ${item.identifier}: ${item.error ?? 'failed'}`);
   }
+  const quarantined = (report.items ?? []).filter((i) => i.state === 'quarantined');
+  for (const item of quarantined)
+    lines.push(`  ⚠ quarantined ${item.identifier}: ${item.error ?? 'failed verification'}`);
+  if (quarantined.length > 0)
+    lines.push('  (later runs skip quarantined products; order them again with --retry-quarantined)');
   return lines;
 }
 
 function summaryLine(p: CampaignProgress): string {
   const c = p.counts;
-  const done = c.delivered + c.skipped + c.failed + c.timed_out + c.cancelled;
+  const done = c.delivered + c.skipped + c.failed + c.quarantined + c.timed_out + c.cancelled;
   const rate = p.rate ? ` · ${p.rate.productsPerSecond.toFixed(1)}/s` : '';
   const eta = p.etaSeconds !== undefined && done < c.items ? ` · ETA ${formatSeconds(p.etaSeconds)}` : '';
   const budget =
@@ -362,7 +374,7 @@ function progressLine(out: OutputStream, json: boolean): { update(p: CampaignPro
     update(p) {
       if (json) return;
       const c = p.counts;
-      const done = c.delivered + c.skipped + c.failed + c.timed_out + c.cancelled;
+      const done = c.delivered + c.skipped + c.failed + c.quarantined + c.timed_out + c.cancelled;
       const width = 24;
       const filled = c.items ? Math.round((done / c.items) * width) : 0;
       const text = `${p.name} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${summaryLine(p)}`;

@@ -2,6 +2,7 @@
 import { type CommandContext, type FlagSpec, stringFlag } from '../command';
 import { UsageError } from '../errors';
 import { line } from '../io';
+import { ITEM_TIME_FLAG } from '../plan-output';
 import { type LoadedRequest, loadRequest } from '../request-input';
 
 export const REQUEST_FLAGS: Record<string, FlagSpec> = {
@@ -31,6 +32,12 @@ export const REQUEST_FLAGS: Record<string, FlagSpec> = {
     value: '<queue>',
     description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
   },
+};
+
+/** `run`/`start --dry-run`: print the plan (what `harvest plan` prints) instead of starting. */
+export const DRY_RUN_FLAGS: Record<string, FlagSpec> = {
+  'dry-run': { type: 'boolean', description: 'print the plan (products, size, quota) and order nothing' },
+  'item-time': ITEM_TIME_FLAG,
 };
 
 /** Reads and validates the request of `run`/`start`; prints what the user should know about it. */

@@ -7,7 +7,8 @@ import { line, stopSignal } from '../io';
 import { presentEnd } from '../present';
 import { createProgressRenderer } from '../render';
 import { startHarvest, taskQueueFor } from '../start-harvest';
-import { REQUEST_FLAGS, requestFromContext } from './request-flags';
+import { planFromContext } from './harvest';
+import { DRY_RUN_FLAGS, REQUEST_FLAGS, requestFromContext } from './request-flags';
 
 export const runCommand: Command = {
   name: 'run',
@@ -16,9 +17,10 @@ export const runCommand: Command = {
   details:
     'The request is checked before anything starts; relative sinks ("./dir") become absolute file:/// URLs.\n' +
     'Ctrl-C stops following (exit 130); the harvest goes on and `watch` picks it up again.',
-  flags: REQUEST_FLAGS,
+  flags: { ...REQUEST_FLAGS, ...DRY_RUN_FLAGS },
   positionals: { min: 0, max: 1 },
   async run(ctx) {
+    if (ctx.flags['dry-run']) return planFromContext(ctx);
     const { input, request } = await requestFromContext(ctx);
     const temporal = await connectClient(ctx.io.env, ctx.io.cwd);
     const stop = stopSignal(ctx.io);

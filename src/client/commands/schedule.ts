@@ -18,12 +18,23 @@ import {
   describeHarvestSchedule,
   listHarvestSchedules,
   pauseHarvestSchedule,
+  scheduleGaps,
   triggerHarvestSchedule,
   unpauseHarvestSchedule,
 } from '../schedule-api';
 import { taskQueueFor } from '../start-harvest';
 
-const SUBCOMMANDS = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'backfill', 'delete'] as const;
+const SUBCOMMANDS = [
+  'create',
+  'list',
+  'describe',
+  'gaps',
+  'pause',
+  'unpause',
+  'trigger',
+  'backfill',
+  'delete',
+] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
 export const scheduleCommand: Command = {
@@ -34,6 +45,7 @@ export const scheduleCommand: Command = {
     '  schedule create <scheduled.json> --schedule-id <id> --every 1d [--offset 2h] [--paused]',
     '  schedule list',
     '  schedule describe|pause|unpause|trigger|delete <scheduleId>',
+    "  schedule gaps <scheduleId>          every run's window and what it delivered; windows that delivered nothing are gaps (exit 3)",
     '  schedule backfill <scheduleId> --start <time> --end <time>   run the windows scheduled in [start, end], one by one',
     '    (both ends included, as Temporal ≥ 1.24 runs a backfill: runs scheduled exactly at --start and at --end both run)',
     '',
@@ -144,6 +156,24 @@ const RUNNERS: Record<Subcommand, Runner> = {
       if (next) line(ctx.io.stdout, `  next: ${next.toISOString()}`);
     }
     return EXIT.OK;
+  },
+
+  async gaps(client, scheduleId, ctx) {
+    const windows = await scheduleGaps(client, scheduleId);
+    const gaps = windows.filter((w) => w.gap);
+    if (ctx.json) printJson(ctx.io.stdout, { scheduleId, runs: windows.length, gaps: gaps.length, windows });
+    else {
+      line(ctx.io.stdout, `Schedule ${scheduleId}: ${windows.length} runs, ${gaps.length} windows delivered nothing`);
+      for (const w of windows) {
+        const span = w.window ? `${w.window.start} … ${w.window.end}` : (w.scheduledTime ?? w.workflowId);
+        const what =
+          w.found === undefined
+            ? w.status.toLowerCase()
+            : `${w.found} found, ${w.delivered} delivered, ${w.held} held already, ${w.failed} failed`;
+        line(ctx.io.stdout, `  ${w.gap ? 'GAP ' : '    '}${span}  ${what}${w.gap && w.why ? ` (${w.why})` : ''}`);
+      }
+    }
+    return gaps.length > 0 ? EXIT.ITEMS_FAILED : EXIT.OK;
   },
 
   async pause(client, scheduleId, ctx) {

@@ -3,15 +3,17 @@ import { type Command, stringFlag } from '../command';
 import { connectClient } from '../connect';
 import { line, printJson } from '../io';
 import { startHarvest, taskQueueFor } from '../start-harvest';
-import { REQUEST_FLAGS, requestFromContext } from './request-flags';
+import { planFromContext } from './harvest';
+import { DRY_RUN_FLAGS, REQUEST_FLAGS, requestFromContext } from './request-flags';
 
 export const startCommand: Command = {
   name: 'start',
   usage: 'start <request.json> | start --from-env <.env_tutorial>',
   summary: 'start a harvest and print its workflow id (follow it with watch, status or result)',
-  flags: REQUEST_FLAGS,
+  flags: { ...REQUEST_FLAGS, ...DRY_RUN_FLAGS },
   positionals: { min: 0, max: 1 },
   async run(ctx) {
+    if (ctx.flags['dry-run']) return planFromContext(ctx);
     const { input, request } = await requestFromContext(ctx);
     const temporal = await connectClient(ctx.io.env, ctx.io.cwd);
     try {

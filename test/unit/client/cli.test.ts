@@ -55,7 +55,7 @@ describe('dedl-harvest command line', () => {
         `${' '.repeat(32)}${COMMANDS.find((c) => c.name === 'campaign')!.summary}`,
     );
     expect(main).toMatch(
-      /^  schedule create\|list\|describe\|pause\|unpause\|trigger\|backfill\|delete\n {32}harvest/m,
+      /^  schedule create\|list\|describe\|gaps\|pause\|unpause\|trigger\|backfill\|delete\n {32}harvest/m,
     );
   });
 

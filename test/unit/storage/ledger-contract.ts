@@ -48,6 +48,28 @@ export interface LedgerContext {
  * `it.each(Object.entries(LEDGER_CONTRACT))('%s', (_name, assertContract) => assertContract(context))`.
  */
 export const LEDGER_CONTRACT: Record<string, (context: LedgerContext) => Promise<void>> = {
+  'sets a product aside until a newer verified copy, without it counting as verified': async ({ ledger, second }) => {
+    const k = key('S2A_MSIL1C_Q.SAFE');
+    const other = key('S2A_MSIL1C_R.SAFE');
+    const note = {
+      ...k,
+      reason: 'corrupt zip at byte 9: CRC-32 mismatch',
+      at: '2026-02-01T00:00:00.000Z',
+      orderId: '7',
+    };
+    await ledger.quarantine(note);
+    await second.quarantine(note); // the same note twice (a retried activity) is one
+    expect(await ledger.lookup(k)).toEqual([]);
+    const found = await second.quarantinedMany([k, other]);
+    expect([...found.entries()]).toEqual([[productKeyId(k), note]]);
+    // An older verified copy does not lift it; a newer one does.
+    await ledger.record(recordOf(k, '/data/q.zip', '2026-01-01T00:00:00.000Z'));
+    expect((await ledger.quarantinedMany([k])).size).toBe(1);
+    await ledger.record(recordOf(k, '/data/q.zip', '2026-03-01T00:00:00.000Z'));
+    expect((await ledger.quarantinedMany([k])).size).toBe(0);
+    expect((await ledger.lookup(k)).map((r) => r.verifiedAt)).toEqual(['2026-03-01T00:00:00.000Z']);
+  },
+
   'returns what was recorded, newest first and one per location': async ({ ledger, second }) => {
     const k = key('S2A_MSIL1C_A.SAFE');
     await ledger.record(recordOf(k, 's3://bucket/harvest/a.zip', '2026-01-01T00:00:00.000Z'));

@@ -1,0 +1,313 @@
+/**
+ * STAC beside every product: the STAC Item written as `<name>.stac.json` next to a delivered
+ * product (geometry and properties from the catalogue's item, one asset for the verified copy with
+ * its size and sha256 in the STAC file extension), and the STAC Catalog (a harvest) or Collection
+ * (a campaign, with its extent) that links them by relative hrefs, so that pystac or odc-stac open
+ * a harvest offline. Plain JSON builders, plus the writer that puts one beside a product.
+ */
+import { Context } from '@temporalio/activity';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { S3CredentialSet } from '../config/credentials';
+import { isRetryable } from '../hook/errors';
+import type { StacClient, StacFeature } from '../hook/stac';
+import { type WriteManifestOptions, writeManifest } from '../storage/manifest';
+import { createS3Client } from '../storage/s3-client';
+import type { HarvestReport } from '../shared/harvest-report';
+import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
+
+export const STAC_VERSION = '1.0.0';
+export const FILE_EXTENSION = 'https://stac-extensions.github.io/file/v2.1.0/schema.json';
+export const CATALOG_NAME = 'catalog.json';
+export const COLLECTION_NAME = 'collection.json';
+
+/** The delivered object an item's asset points at. */
+export interface DeliveredAsset {
+  /** Relative to the item's own file (`./x.zip`), or absolute for an item collection. */
+  href: string;
+  size?: number;
+  /** Hex sha256 of the object. */
+  sha256?: string;
+  type?: string;
+}
+
+/** The sidecar's file name for a product's: its name without `.zip`, plus `.stac.json`. */
+export function sidecarName(productName: string): string {
+  return `${productName.replace(/\.zip$/i, '')}.stac.json`;
+}
+
+/** `file:checksum` of a sha256: the multihash (0x12 sha2-256, 0x20 bytes long) in hex. */
+export function sha256Multihash(sha256: string): string {
+  return `1220${sha256}`;
+}
+
+/**
+ * The STAC Item of a product: the catalogue's item when there is one (its geometry, bbox,
+ * properties and collection; its own assets and HDA links left out but for a `via` link to it),
+ * else a minimal item from the identifier (no geometry; the date read from the identifier when
+ * it holds one, as Sentinel identifiers do; else `deliveredAt`, as STAC requires a date). `assets`
+ * are the delivered objects.
+ */
+export function productItem(
+  found: StacFeature | undefined,
+  identifier: string,
+  assets: Record<string, DeliveredAsset>,
+  deliveredAt?: string,
+): Record<string, unknown> {
+  const links: Record<string, unknown>[] = [];
+  const item: Record<string, unknown> = { type: 'Feature', stac_version: STAC_VERSION };
+  const extensions = new Set(found?.stac_extensions ?? []);
+  extensions.add(FILE_EXTENSION);
+  item.stac_extensions = [...extensions];
+  item.id = found?.id ?? identifier;
+  const collectionLink = found?.links?.find((l) => isLink(l) && l.rel === 'collection') as Link | undefined;
+  // STAC 1.0 asks for a `collection` link whenever an item names its collection.
+  if (found?.collection && collectionLink) {
+    item.collection = found.collection;
+    links.push({ rel: 'collection', href: collectionLink.href, type: 'application/json' });
+  }
+  const geometry = found?.geometry ?? null;
+  item.geometry = geometry;
+  if (geometry !== null && found?.bbox) item.bbox = found.bbox;
+  const properties: Record<string, unknown> = { ...(found?.properties ?? {}) };
+  if (!('datetime' in properties)) {
+    properties.datetime =
+      properties.start_datetime && properties.end_datetime
+        ? null
+        : (dateInIdentifier(identifier) ?? deliveredAt ?? new Date().toISOString());
+  }
+  item.properties = properties;
+  const self = found?.links?.find((l) => isLink(l) && l.rel === 'self') as Link | undefined;
+  if (self) links.push({ rel: 'via', href: self.href, type: 'application/geo+json', title: 'the catalogue item' });
+  item.links = links;
+  item.assets = Object.fromEntries(Object.entries(assets).map(([key, asset]) => [key, assetObject(asset)]));
+  return item;
+}
+
+function assetObject(asset: DeliveredAsset): Record<string, unknown> {
+  const out: Record<string, unknown> = { href: asset.href, type: asset.type ?? 'application/zip', roles: ['data'] };
+  if (asset.size !== undefined) out['file:size'] = asset.size;
+  if (asset.sha256) out['file:checksum'] = sha256Multihash(asset.sha256);
+  return out;
+}
+
+interface Link {
+  rel: string;
+  href: string;
+}
+
+function isLink(value: unknown): value is Link {
+  const link = value as Partial<Link> | null;
+  return typeof link?.rel === 'string' && typeof link.href === 'string';
+}
+
+/** The sensing time a product identifier carries (`…_20230910T050701_…`), else null. */
+export function dateInIdentifier(identifier: string): string | null {
+  const found = /(?:^|_)(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(?=_|\.|$)/.exec(identifier);
+  if (!found) return null;
+  const [, y, mo, d, h, mi, s] = found;
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+/** The root links of a catalog or collection to its items' sidecars (hrefs relative to it). */
+function itemLinks(rootName: string, itemHrefs: readonly string[]): Record<string, unknown>[] {
+  return [
+    { rel: 'root', href: `./${rootName}`, type: 'application/json' },
+    ...itemHrefs.map((href) => ({ rel: 'item', href: `./${href}`, type: 'application/geo+json' })),
+  ];
+}
+
+/** The STAC Catalog of a harvest: its products' sidecars, by paths relative to the sink. */
+export function harvestCatalog(id: string, description: string, itemHrefs: readonly string[]): Record<string, unknown> {
+  return {
+    type: 'Catalog',
+    stac_version: STAC_VERSION,
+    id,
+    description,
+    links: itemLinks(CATALOG_NAME, itemHrefs),
+  };
+}
+
+/**
+ * The STAC Collection of a campaign: its products' sidecars, with the extent of their items
+ * (the union of their bboxes, the first and last datetime; open when no item says).
+ */
+export function campaignCollection(
+  id: string,
+  description: string,
+  items: readonly { href: string; item?: StacFeature }[],
+): Record<string, unknown> {
+  let bbox: number[] | undefined;
+  const times: number[] = [];
+  for (const { item } of items) {
+    const box = item?.bbox;
+    if (box && box.length >= 4) {
+      const [w, s, e, n] = box.length === 6 ? [box[0]!, box[1]!, box[3]!, box[4]!] : (box as number[]);
+      bbox = bbox
+        ? [Math.min(bbox[0]!, w!), Math.min(bbox[1]!, s!), Math.max(bbox[2]!, e!), Math.max(bbox[3]!, n!)]
+        : [w!, s!, e!, n!];
+    }
+    for (const key of ['datetime', 'start_datetime', 'end_datetime']) {
+      const value = item?.properties?.[key];
+      if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) times.push(Date.parse(value));
+    }
+  }
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    type: 'Collection',
+    stac_version: STAC_VERSION,
+    stac_extensions: [],
+    id,
+    description,
+    license: 'proprietary',
+    extent: {
+      spatial: { bbox: [bbox ?? [-180, -90, 180, 90]] },
+      temporal: {
+        interval: [
+          [iso(times.length ? Math.min(...times) : undefined), iso(times.length ? Math.max(...times) : undefined)],
+        ],
+      },
+    },
+    links: itemLinks(
+      COLLECTION_NAME,
+      items.map((i) => i.href),
+    ),
+  };
+}
+
+/**
+ * Where `location` (a product's `file:///…` URL or `s3://bucket/key`) is under `root` (a sink's or
+ * manifest target's URL), as a relative `/`-separated path; undefined when it is not under it.
+ */
+export function pathUnder(root: string, location: string): string | undefined {
+  if (root.startsWith('file:') && location.startsWith('file:')) {
+    const relative = path.relative(fileURLToPath(root), fileURLToPath(location));
+    if (!relative || relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+    return relative.split(path.sep).join('/');
+  }
+  const prefix = `${root.replace(/\/+$/, '')}/`;
+  return location.startsWith(prefix) ? location.slice(prefix.length) : undefined;
+}
+
+/** The sidecar's path under a root for a product at `relativeProduct` (see {@link pathUnder}). */
+export function sidecarPath(relativeProduct: string): string {
+  const slash = relativeProduct.lastIndexOf('/');
+  return `${relativeProduct.slice(0, slash + 1)}${sidecarName(relativeProduct.slice(slash + 1))}`;
+}
+
+/**
+ * Writes `json` as `fileName` into the folder `dirUrl` (`file:///…` or `s3://bucket/prefix`),
+ * atomically, as manifests are written; returns its location.
+ */
+export async function writeJsonBeside(
+  dirUrl: string,
+  fileName: string,
+  json: unknown,
+  s3Keys?: S3CredentialSet,
+): Promise<string> {
+  const s3 = dirUrl.startsWith('s3://') && s3Keys ? createS3Client(s3Keys) : undefined;
+  try {
+    return (await writeManifest(dirUrl, json, { s3, fileName })).location;
+  } finally {
+    s3?.destroy();
+  }
+}
+
+export type ProductItemLookup = (
+  collection: string | undefined,
+  identifier: string,
+  options: { signal?: AbortSignal; lastAttempt: boolean },
+) => Promise<StacFeature | undefined>;
+
+/** Catalogue items looked up per worker and kept for retries, at most this many. */
+const LOOKUP_CACHE = 512;
+
+/**
+ * The catalogue's item of a product, looked up once (kept for the activity's retries and the
+ * product's later steps). A product the catalogue does not hold, a worker without a catalogue, or
+ * a catalogue that refuses us gives undefined: the sidecar is then a minimal item. A passing
+ * catalogue error fails the attempt (Temporal retries it) except on the last one.
+ */
+export function createProductItemLookup(stac: StacClient | undefined): ProductItemLookup {
+  const cache = new Map<string, StacFeature | undefined>();
+  return async (collection, identifier, { signal, lastAttempt }) => {
+    if (!stac || !collection) return undefined;
+    const key = `${collection}\n${identifier}`;
+    if (cache.has(key)) return cache.get(key);
+    let found: StacFeature | undefined;
+    try {
+      const page = await stac.searchAll(
+        { collections: [collection], ids: [identifier], limit: 1 },
+        { signal, maxItems: 1 },
+      );
+      found = page.items.find((item) => item.id === identifier);
+    } catch (err) {
+      if (signal?.aborted || (isRetryable(err) && !lastAttempt)) throw err;
+      Context.current().log.warn('No catalogue item for the STAC sidecar: writing a minimal one', {
+        identifier,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return undefined;
+    }
+    if (cache.size >= LOOKUP_CACHE) cache.delete(cache.keys().next().value!);
+    cache.set(key, found);
+    return found;
+  };
+}
+
+/**
+ * A harvest's `catalog.json` in its sink, linking the sidecars of the products it delivered there;
+ * nothing when it delivered none there (a PRIVATE harvest's products stay in the bucket).
+ */
+export async function writeHarvestCatalog(
+  sinkUrl: string,
+  report: HarvestReport,
+  s3Keys?: S3CredentialSet,
+): Promise<string | undefined> {
+  const hrefs: string[] = [];
+  for (const item of report.items) {
+    const under = item.state === 'delivered' && item.location ? pathUnder(sinkUrl, item.location) : undefined;
+    if (under) hrefs.push(sidecarPath(under));
+  }
+  if (hrefs.length === 0) return undefined;
+  const catalog = harvestCatalog(
+    report.workflowId,
+    `Products delivered by the harvest ${report.name} (${report.workflowId})`,
+    hrefs,
+  );
+  return writeJsonBeside(sinkUrl, CATALOG_NAME, catalog, s3Keys);
+}
+
+/**
+ * A campaign's `collection.json` (its products' sidecars under the target, with their extent) and a
+ * `catalog.json` whose one child is that collection: it replaces the catalog of the campaign's last
+ * order, so opening `catalog.json` gives every product of the campaign.
+ */
+export async function writeCampaignStac(
+  targetUrl: string,
+  report: Pick<CampaignReport, 'name' | 'workflowId'>,
+  items: readonly CampaignItem[],
+  features: readonly Record<string, unknown>[],
+  s3?: WriteManifestOptions['s3'],
+): Promise<void> {
+  const byId = new Map(features.map((f) => [f.id as string, f as StacFeature]));
+  const linked: { href: string; item?: StacFeature }[] = [];
+  for (const item of items) {
+    const under = item.location && byId.has(item.identifier) ? pathUnder(targetUrl, item.location) : undefined;
+    if (under) linked.push({ href: sidecarPath(under), item: byId.get(item.identifier) });
+  }
+  if (linked.length === 0) return;
+  const collection = campaignCollection(
+    report.name,
+    `Products of the campaign ${report.name} (${report.workflowId})`,
+    linked,
+  );
+  await writeManifest(targetUrl, collection, { s3, fileName: COLLECTION_NAME });
+  const catalog = harvestCatalog(report.workflowId, `The campaign ${report.name}`, []);
+  catalog.links = [
+    { rel: 'root', href: `./${CATALOG_NAME}`, type: 'application/json' },
+    { rel: 'child', href: `./${COLLECTION_NAME}`, type: 'application/json' },
+  ];
+  await writeManifest(targetUrl, catalog, { s3, fileName: CATALOG_NAME });
+}

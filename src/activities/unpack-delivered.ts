@@ -1,0 +1,73 @@
+/**
+ * `output.unpack` / `output.entries` after a product is verified: its zip (in a local sink) becomes
+ * the folder `<name without .zip>` beside it (storage/unpack.ts: streamed, CRC-checked, renamed
+ * into place whole), the zip is removed unless kept, and the sidecar's assets are the entries.
+ */
+import { unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { unpackProduct } from '../storage/unpack';
+import type { DeliveredAsset } from './stac-sidecar';
+
+/** Asset media types by extension, for the entries a product folder usually holds. */
+const MEDIA_TYPES: Record<string, string> = {
+  '.jp2': 'image/jp2',
+  '.tif': 'image/tiff; application=geotiff',
+  '.tiff': 'image/tiff; application=geotiff',
+  '.xml': 'application/xml',
+  '.safe': 'application/xml',
+  '.nc': 'application/netcdf',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.html': 'text/html',
+};
+
+export async function unpackDelivered(
+  zipLocation: string,
+  zipName: string,
+  options: { entries?: string[]; keepZip?: boolean },
+  onProgress: (bytes: number) => void,
+): Promise<{ location: string; assets: Record<string, DeliveredAsset> }> {
+  if (!zipLocation.startsWith('file:')) throw new Error('unpacking needs a file:/// sink');
+  const zipPath = fileURLToPath(zipLocation);
+  const dir = path.dirname(zipPath);
+  const folder = zipName.replace(/\.zip$/i, '');
+  const entries = await unpackProduct(zipPath, dir, folder, { entries: options.entries, onProgress });
+  if (!options.keepZip) await unlink(zipPath);
+  const assets: Record<string, DeliveredAsset> = {};
+  const keys = assetKeys(entries.map((e) => e.path));
+  for (const [i, entry] of entries.entries()) {
+    assets[keys[i]!] = {
+      href: `./${folder}/${entry.path}`,
+      size: entry.size,
+      sha256: entry.sha256,
+      type: MEDIA_TYPES[path.extname(entry.path).toLowerCase()] ?? 'application/octet-stream',
+    };
+  }
+  return { location: `${pathToFileURL(path.join(dir, folder)).toString()}/`, assets };
+}
+
+/** Tokens of an entry's name that name the product, not the band: a tile (T47VLH) or a time. */
+const PRODUCT_TOKEN = /^(T\d{2}[A-Z]{3}|\d{8}T\d{6})$/;
+
+/**
+ * Asset keys that are the same across products, so that odc-stac can pick bands by name: an image
+ * entry's name without its tile and time (`T47VLH_20230910T050701_B04.jp2` → `B04`); any other
+ * entry, or a key two entries would share, keeps its path in the product.
+ */
+export function assetKeys(paths: readonly string[]): string[] {
+  const short = paths.map((p) => {
+    const base = path.posix.basename(p);
+    if (!/\.(jp2|tiff?)$/i.test(base)) return p;
+    const stem = base.replace(/\.[^.]+$/, '');
+    const band = stem
+      .split('_')
+      .filter((t) => !PRODUCT_TOKEN.test(t))
+      .join('_');
+    return band || p;
+  });
+  const counts = new Map<string, number>();
+  for (const key of short) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return short.map((key, i) => (counts.get(key) === 1 && !paths.includes(key) ? key : paths[i]!));
+}

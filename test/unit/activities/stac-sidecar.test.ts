@@ -1,0 +1,181 @@
+/**
+ * The STAC builders of activities/stac-sidecar.ts, validated offline against the STAC 1.0.0 and
+ * file extension schemas: a catalogue item, a minimal item for a product the catalogue lacks, a
+ * catalog and a collection; and the layout template's checks and rendering (shared/layout.ts).
+ */
+import {
+  campaignCollection,
+  harvestCatalog,
+  pathUnder,
+  productItem,
+  sidecarPath,
+} from '../../../src/activities/stac-sidecar';
+import { createCatalogue } from '../../../src/emulator/stac';
+import { layoutProblems, renderLayout } from '../../../src/shared/layout';
+import { campaignRequestSchema } from '../../../src/shared/campaign-request';
+import { harvestRequestSchema } from '../../../src/shared/harvest-request';
+import { placeProduct } from '../../../src/activities/product-placement';
+import { assetKeys } from '../../../src/activities/unpack-delivered';
+import { stacCatalogProblems, stacCollectionProblems, stacItemProblems } from '../../helpers/stac-validate';
+
+const ID = 'S2A_MSIL1C_20230910T050701_N0509_R019_T47VLH_20230910T074321.SAFE';
+const SHA = 'ab'.repeat(32);
+
+describe('STAC sidecars', () => {
+  it('builds a valid item from a catalogue item, with one asset for the delivered copy', () => {
+    const found = { ...createCatalogue().getItem('EO.ESA.DAT.SENTINEL-2.MSI.L1C', ID)! };
+    const item = productItem(found, ID, { product: { href: `./${ID}.zip`, size: 1234, sha256: SHA } });
+    expect(stacItemProblems(item)).toEqual([]);
+    expect(item).toMatchObject({ id: ID, geometry: found.geometry, bbox: found.bbox, collection: found.collection });
+    expect(item.assets).toEqual({
+      product: {
+        href: `./${ID}.zip`,
+        type: 'application/zip',
+        roles: ['data'],
+        'file:size': 1234,
+        'file:checksum': `1220${SHA}`,
+      },
+    });
+    // The catalogue's own assets (its download link) are not the delivered object.
+    expect(JSON.stringify(item)).not.toContain('downloadLink');
+  });
+
+  it('builds a valid minimal item when the catalogue has none, dated from the identifier', () => {
+    const item = productItem(undefined, ID, { product: { href: `./${ID}.zip`, size: 1, sha256: SHA } });
+    expect(stacItemProblems(item)).toEqual([]);
+    expect(item).toMatchObject({ id: ID, geometry: null, properties: { datetime: '2023-09-10T05:07:01.000Z' } });
+    // STAC wants a date: a product whose identifier has none is dated by its delivery.
+    const at = '2026-12-06T04:00:00.000Z';
+    const undated = productItem(undefined, 'Custom_Hook', { product: { href: './Custom_Hook.zip' } }, at);
+    expect(stacItemProblems(undated)).toEqual([]);
+    expect(undated.properties).toEqual({ datetime: at });
+  });
+
+  it('a checksum that is not a multihash fails the file extension schema (the check can fail)', () => {
+    const item = productItem(undefined, ID, { product: { href: './x.zip', size: 1, sha256: SHA } });
+    (item.assets as Record<string, Record<string, unknown>>).product!['file:checksum'] = 'not-hex';
+    expect(stacItemProblems(item).join('\n')).toContain('file extension');
+  });
+
+  it('builds a valid catalog and a collection with the extent of its items', () => {
+    const catalogue = createCatalogue();
+    const found = catalogue.search({ collections: ['EO.ESA.DAT.SENTINEL-2.MSI.L1C'], limit: 3 }).items;
+    const catalog = harvestCatalog(
+      'h1',
+      'a harvest',
+      found.map((f) => `${f.id}.stac.json`),
+    );
+    expect(stacCatalogProblems(catalog)).toEqual([]);
+    const collection = campaignCollection(
+      'c1',
+      'a campaign',
+      found.map((f) => ({ href: `${f.id}.stac.json`, item: { ...f } })),
+    );
+    expect(stacCollectionProblems(collection)).toEqual([]);
+    const [west, south, east, north] = (collection.extent as { spatial: { bbox: number[][] } }).spatial.bbox[0]!;
+    for (const f of found) {
+      expect(f.bbox[0]).toBeGreaterThanOrEqual(west!);
+      expect(f.bbox[1]).toBeGreaterThanOrEqual(south!);
+      expect(f.bbox[2]).toBeLessThanOrEqual(east!);
+      expect(f.bbox[3]).toBeLessThanOrEqual(north!);
+    }
+    const times = found.map((f) => Date.parse(f.properties.datetime));
+    expect((collection.extent as { temporal: { interval: string[][] } }).temporal.interval[0]).toEqual([
+      new Date(Math.min(...times)).toISOString(),
+      new Date(Math.max(...times)).toISOString(),
+    ]);
+  });
+
+  it('finds sidecar paths relative to the sink, for folders and buckets', () => {
+    expect(pathUnder('file:///data/h', `file:///data/h/a/b/${ID}.zip`)).toBe(`a/b/${ID}.zip`);
+    expect(pathUnder('file:///data/h/', 'file:///data/other/x.zip')).toBeUndefined();
+    expect(pathUnder('s3://bucket/p', 's3://bucket/p/2023/x.zip')).toBe('2023/x.zip');
+    expect(pathUnder('s3://bucket/p', 's3://bucket/px/x.zip')).toBeUndefined();
+    expect(sidecarPath(`a/b/${ID}.zip`)).toBe(`a/b/${ID}.stac.json`);
+  });
+});
+
+describe('asset keys of an unpacked product', () => {
+  it('names image entries by band, the same across products, and keeps paths for the rest or on a clash', () => {
+    expect(
+      assetKeys([
+        'MTD_MSIL1C.xml',
+        'GRANULE/L1C_T47VLH_A1/IMG_DATA/T47VLH_20230910T050701_B04.jp2',
+        'GRANULE/L1C_T47VLH_A1/IMG_DATA/T47VLH_20230910T050701_B08.jp2',
+        'GRANULE/a/R10m/T33TUM_20230910T050701_B02_10m.jp2',
+        'GRANULE/a/R20m/T33TUM_20230910T050701_TCI.jp2',
+        'GRANULE/b/R20m/T33TUM_20230910T050701_TCI.jp2',
+      ]),
+    ).toEqual([
+      'MTD_MSIL1C.xml',
+      'B04',
+      'B08',
+      'B02_10m',
+      'GRANULE/a/R20m/T33TUM_20230910T050701_TCI.jp2',
+      'GRANULE/b/R20m/T33TUM_20230910T050701_TCI.jp2',
+    ]);
+  });
+});
+
+describe('output.layout', () => {
+  const request = (layout: string) => ({
+    name: 'n',
+    collection: 'C',
+    identifiers: [ID],
+    output: { storage: 'TEMPORARY', sink: 'file:///data/h', layout },
+  });
+
+  it('renders the fields of the item', () => {
+    expect(
+      renderLayout('{collection}/{yyyy}/{mm}/{dd}/{doy}/{platform}/{identifier}.zip', {
+        identifier: ID,
+        collection: 'C',
+        datetime: '2023-09-10T05:07:01Z',
+        platform: 'sentinel-2a',
+      }),
+    ).toEqual(['C', '2023', '09', '10', '253', 'sentinel-2a', `${ID}.zip`]);
+    expect(renderLayout('{yyyy}/{identifier}', { identifier: 'x' })).toEqual(['unknown', 'x']);
+  });
+
+  it.each([
+    ['{collection}/{date}/{identifier}.zip', 'unknown placeholder {date}'],
+    ['{yyyy}/x.zip', 'must contain {identifier}'],
+    ['../{identifier}.zip', '"." or ".." folders'],
+    ['/abs/{identifier}.zip', 'no leading /'],
+    ['a\\{identifier}.zip', 'no backslash'],
+    ['a\u0007/{identifier}.zip', 'control characters'],
+    ['a//{identifier}.zip', 'empty folder names'],
+    ['{identifier', 'unmatched'],
+  ])('refuses %j, naming output.layout', (layout, reason) => {
+    expect(layoutProblems(layout).join('; ')).toContain(reason);
+    const parsed = harvestRequestSchema.safeParse(request(layout));
+    expect(parsed.success).toBe(false);
+    const issue = parsed.error!.issues.find((i) => i.path.join('.') === 'output.layout');
+    expect(issue?.message).toContain(reason);
+  });
+
+  it('refuses unpacking into an S3 sink, for harvests and campaigns alike, naming the field', () => {
+    const output = { storage: 'TEMPORARY', sink: 's3://bucket/p', sinkCredentials: 'x', unpack: true };
+    const harvest = harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output });
+    expect(harvest.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'output.unpack: unpacking ("unpack", "entries") needs a file:/// sink for now',
+    ]);
+    const campaign = campaignRequestSchema.safeParse({ name: 'c', collection: 'C', identifiers: [ID], output });
+    expect(campaign.error?.issues.map((i) => i.path.join('.'))).toContain('output.unpack');
+    expect(
+      harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output: { ...output, sink: 'file:///d' } })
+        .success,
+    ).toBe(true);
+  });
+
+  it('keeps a field value from making folders or leaving the sink', () => {
+    const place = placeProduct(
+      { sink: 'file:///data/h', layout: '{platform}/{collection}/{identifier}.zip', identifier: ID },
+      { id: ID, collection: '../..', properties: { platform: 'a/../../b' } },
+    );
+    expect(place.name).toBe(`${ID}.zip`);
+    const folders = decodeURIComponent(place.dirUrl.slice('file:///data/h/'.length)).split('/');
+    expect(folders).toHaveLength(2);
+    expect(folders.every((f) => f !== '..' && f !== '.' && !f.includes('/'))).toBe(true);
+  });
+});
