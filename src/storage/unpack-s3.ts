@@ -49,7 +49,7 @@ export async function unpackToS3(options: UnpackToS3Options): Promise<UnpackedEn
     throw new Error(`refusing a folder name that leaves the sink: ${options.folderName}`);
   }
   const base = options.dir ? `${options.dir}/` : '';
-  const stagingMark = `${base}.${options.folderName}${STAGING_MARK}`;
+  const stagingMark = stagingPrefix(options.dir, options.folderName);
   await removeStaging(s3, bucket, stagingMark);
   const staging = `${stagingMark}${randomBytes(6).toString('hex')}/`;
   const finalPrefix = `${base}${options.folderName}/`;
@@ -107,6 +107,24 @@ export async function unpackToS3(options: UnpackToS3Options): Promise<UnpackedEn
     await removeStaging(s3, bucket, staging).catch(() => undefined);
     throw err;
   }
+}
+
+/** `<dir>/.<folder>.unpacking-`: where every attempt's staging prefix for that folder starts. */
+function stagingPrefix(dir: string, folderName: string): string {
+  return `${dir ? `${dir}/` : ''}.${folderName}${STAGING_MARK}`;
+}
+
+/**
+ * Removes what an unpack of `<dir>/<folderName>` cut short (staging objects, unfinished uploads),
+ * for a harvest cancelled after a killed attempt. The final objects, if any, are not touched.
+ */
+export async function removeUnpackLeftovers(
+  s3: S3Client,
+  bucket: string,
+  dir: string,
+  folderName: string,
+): Promise<void> {
+  await removeStaging(s3, bucket, stagingPrefix(dir, folderName));
 }
 
 /**
