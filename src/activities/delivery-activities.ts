@@ -129,11 +129,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           throw err;
         });
         const url = input.item.downloadLink ?? hook.productValueUrl(input.orderId, input.item.itemId);
-        // A .part holding every byte (a kill between the last write and the rename) leaves no range to ask for (416).
-        // (A ranged attempt's file is as long as the product early on: its checkpoint says what is there.)
-        if (!checkpoint?.ranged && part.offset > 0 && part.offset >= (input.item.processedSize ?? Infinity)) {
-          await part.truncate();
-        }
+        if (!storedBytesResumable(part, checkpoint, input.item.processedSize)) await part.truncate();
 
         // Cancellation by the workflow stops the transfer and removes the partial file; a worker
         // shutting down or a timeout only stops it, keeping the partial file for the next attempt.
@@ -318,6 +314,24 @@ async function copyToLocal(
   }
 }
 
+/**
+ * Whether what an earlier attempt stored (`part.offset` bytes) may be resumed from its length, before
+ * the ranged or single-stream path looks at it. Without a ranged checkpoint (which the ranged path
+ * reads for itself), only a length a single stream can leave is: a file holding every byte (a kill
+ * between the last write and the rename) leaves no range to ask for (416), and a ranged attempt
+ * killed before its first heartbeat leaves a file as long as the product (ranged-part.ts sizes it
+ * first) with holes. When the product's size is unknown, only a checkpoint vouches for a local file.
+ */
+export function storedBytesResumable(
+  part: { offset: number; local?: unknown },
+  checkpoint: { bytes?: number; ranged?: unknown } | undefined,
+  processedSize: number | undefined,
+): boolean {
+  if (checkpoint?.ranged || part.offset === 0) return true;
+  if (processedSize === undefined) return part.local === undefined || checkpoint !== undefined;
+  return part.offset < processedSize;
+}
+
 function deliveryRecord(identifier: string, location: string, verification: VerificationRecord): DeliveryRecord {
   return {
     identifier,
@@ -350,9 +364,10 @@ async function deliverInRanges(o: {
   const { ctx, checkpoint, part } = o;
   // A ranged file has holes: only a ranged checkpoint says which bytes are there; a single-stream
   // checkpoint vouches for its first `bytes`, and a file without any checkpoint starts again.
-  const resumeBytes = checkpoint?.ranged ? 0 : (checkpoint?.bytes ?? 0);
-  if (!checkpoint?.ranged && part.offset > resumeBytes) await part.truncate();
-  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged };
+  // (A file cut to nothing, or shorter than the checkpoint after a crash, vouches only for what it holds.)
+  if (!checkpoint?.ranged && part.offset > (checkpoint?.bytes ?? 0)) await part.truncate();
+  const resumeBytes = checkpoint?.ranged ? 0 : part.offset;
+  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged, validator: checkpoint?.validator };
   const meter = new RateMeter();
   const beat = () => ctx.heartbeat(state);
   const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
@@ -364,6 +379,7 @@ async function deliverInRanges(o: {
       processedSize: o.item.processedSize,
       resume: checkpoint?.ranged,
       resumeBytes,
+      resumeValidator: checkpoint?.validator,
       maxConnections: o.maxConnections,
       budget: o.budget,
       rangeBytes: o.rangeBytes,

@@ -14,7 +14,7 @@
  *   heartbeat lets the next attempt fetch only the ranges not landed whole.
  */
 import type { HookClient, ProductResponse } from '../hook/client';
-import { HookRateLimitError } from '../hook/errors';
+import { HookError, HookRateLimitError } from '../hook/errors';
 import type { PartFile } from '../storage/local-sink';
 import { type RangeMap, RangedPart, parseRanges } from '../storage/ranged-part';
 import type { VerificationRecord } from '../storage/integrity';
@@ -50,6 +50,8 @@ export interface RangedDeliveryInput {
   resume?: RangedCheckpoint;
   /** Bytes a previous single-stream attempt left at the start of the file (its ranges count as landed). */
   resumeBytes?: number;
+  /** The validator of those bytes' body (sent as If-Range, so a changed product is not resumed). */
+  resumeValidator?: string;
   maxConnections: number;
   budget: ConnectionBudget;
   rangeBytes?: number;
@@ -75,15 +77,28 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
   if (known && knownDone!.size * known.ranges.rangeBytes >= known.ranges.size) {
     knownDone!.delete(Math.ceil(known.ranges.size / known.ranges.rangeBytes) - 1);
   }
-  const firstIndex = known && known.ranges.rangeBytes === rangeBytes ? firstMissing(knownDone!) : 0;
-  const probeStart = firstIndex * rangeBytes;
-  const probe = await input.hook.openProduct({
-    url: input.url,
-    offset: probeStart,
-    end: probeStart + rangeBytes - 1,
-    ifRange: known?.validator,
-    signal,
-  });
+  let firstIndex = known && known.ranges.rangeBytes === rangeBytes ? firstMissing(knownDone!) : 0;
+  const openRange = (index: number, ifRange: string | undefined) =>
+    input.hook.openProduct({
+      url: input.url,
+      offset: index * rangeBytes,
+      end: (index + 1) * rangeBytes - 1,
+      ifRange,
+      signal,
+    });
+  let probe: ProductResponse;
+  try {
+    probe = await openRange(
+      firstIndex,
+      known ? known.validator : input.resumeBytes ? input.resumeValidator : undefined,
+    );
+  } catch (err) {
+    // 416: the first missing range starts past the product's end, so it shrank since those
+    // ranges landed (same or no validator). Start over from the first byte.
+    if (!known || firstIndex === 0 || !(err instanceof HookError && err.status === 416)) throw err;
+    firstIndex = 0;
+    probe = await openRange(0, undefined);
+  }
   if (!probe.partial || probe.totalSize === undefined) return { wholeBody: probe };
   const size = probe.totalSize;
   const validator = probe.etag ?? probe.lastModified;
@@ -93,7 +108,15 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
     known.ranges.size === size &&
     known.ranges.rangeBytes === rangeBytes &&
     (known.validator === undefined || known.validator === validator);
-  // A changed product (size or ETag) restarts: every range is fetched again, the probe's one included.
+  // A changed product (size or ETag) restarts from an empty file: every range is fetched again,
+  // the probe's one included (and nothing of the old product lies past the new one's end).
+  const restart = known !== undefined && !sameObject;
+  if (restart) {
+    await input.part.truncate().catch((err: unknown) => {
+      probe.body.destroy();
+      throw err;
+    });
+  }
   const done = sameObject
     ? knownDone!
     : known
@@ -115,6 +138,9 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
       { ranges: ranged.map(), validator, connections: rateLimit || known?.connections ? allowed : undefined },
       ranged.landedBytes,
     );
+  // The old range map must not outlive this decision: an attempt killed before its first range
+  // lands would otherwise hand the next one a map of the old product.
+  if (restart) checkpoint();
   const counted = async function* (body: AsyncIterable<Uint8Array>) {
     for await (const chunk of body) {
       received += chunk.byteLength;

@@ -61,6 +61,7 @@ export class RangedPart {
   #verifying: Promise<VerificationRecord> | undefined;
   #wake: (() => void) | undefined;
   #stopped: unknown;
+  #sized: Promise<void> | undefined;
 
   constructor(
     part: PartFile,
@@ -107,6 +108,11 @@ export class RangedPart {
   async writeRange(index: number, body: AsyncIterable<Uint8Array>, onLanded?: () => void): Promise<void> {
     const { start, end } = this.span(index);
     const length = end - start + 1;
+    // Before any range lands the file takes the product's whole length (a sparse extension): a file
+    // a ranged attempt wrote to is then never shorter than the product, which is how a later
+    // single-stream attempt without a ranged checkpoint knows not to resume from its length
+    // (the holes between ranges would be taken for bytes; see delivery-activities.ts).
+    await (this.#sized ??= this.#part.fileHandle.truncate(this.size));
     const writer = new BlockWriter(this.#part.fileHandle, start, (position) => {
       this.#landed.set(index, position - start);
       this.#wake?.();

@@ -10,7 +10,9 @@ import { readdir } from 'node:fs/promises';
 import type { Payload } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import type { WorkflowHandle } from '@temporalio/client';
-import { productDigest } from '../../src/emulator/product';
+import { createProductStream, productDigest } from '../../src/emulator/product';
+import { LocalSink } from '../../src/storage/local-sink';
+import { RangedPart } from '../../src/storage/ranged-part';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
 import { eventually, emulatorStats } from '../helpers/hook';
@@ -57,7 +59,7 @@ describe('parallel ranged delivery into a local folder', () => {
     proxy.stall = undefined;
   });
 
-  const harvest = (identifier: string, id: string) =>
+  const harvest = (identifier: string, id: string, connectionsPerProduct = 4) =>
     env.client.workflow.start('harvest', {
       taskQueue: env.taskQueue,
       workflowId: `e2e-ranged-${id}-${Date.now()}`,
@@ -65,7 +67,7 @@ describe('parallel ranged delivery into a local folder', () => {
         request({
           identifiers: [identifier],
           output: { storage: 'TEMPORARY', sink: env.sinkUrl },
-          connectionsPerProduct: 4,
+          connectionsPerProduct,
           downloadHeartbeatTimeout: '5s',
         }),
       ],
@@ -103,6 +105,26 @@ describe('parallel ranged delivery into a local folder', () => {
     const expected = await productDigest({ identifier: identifier!, size: SIZE });
     expect(report.items[0]).toMatchObject({ state: 'delivered', sha256: expected.sha256 });
     expect(proxy.reads.map((r) => r.status)).toEqual([200]); // the probe's whole body, no second request
+    expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
+  });
+
+  it('does not resume one stream from the length of a file a ranged attempt left with holes', async () => {
+    const [, , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 4);
+    // What a ranged attempt killed before its first heartbeat leaves: ranges 0, 2 and 3 landed,
+    // range 1 a hole, and no checkpoint. The next attempt takes one stream.
+    const part = await (await LocalSink.create(env.sinkDir)).open(`${identifier!}.zip`);
+    const ranged = new RangedPart(part, SIZE, MIB, new Set(), {});
+    for (const i of [0, 2, 3]) {
+      await ranged.writeRange(i, createProductStream({ identifier: identifier!, size: SIZE }, ranged.span(i)));
+    }
+    ranged.dispose();
+    await part.close();
+    const report = (await (await harvest(identifier!, 'holes', 1)).result()) as HarvestReport;
+
+    expect(report.outcome).toBe('delivered');
+    const expected = await productDigest({ identifier: identifier!, size: SIZE });
+    expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE, sha256: expected.sha256 });
+    expect(proxy.reads.map((r) => r.start)).toEqual([0]); // the whole product again, in one read
     expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
   });
 
