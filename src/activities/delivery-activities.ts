@@ -109,7 +109,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             const unpacked = await unpackDelivered(
               location,
               name,
-              input.unpack,
+              { ...input.unpack, signal: ctx.cancellationSignal },
               (bytes) => ctx.heartbeat({ bytes }),
               sinkKeys(input.sinkCredentials),
             );

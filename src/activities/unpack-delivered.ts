@@ -31,7 +31,7 @@ const MEDIA_TYPES: Record<string, string> = {
 export async function unpackDelivered(
   zipLocation: string,
   zipName: string,
-  options: { entries?: string[]; keepZip?: boolean },
+  options: { entries?: string[]; keepZip?: boolean; signal?: AbortSignal },
   onProgress: (bytes: number) => void,
   s3Keys?: S3CredentialSet,
 ): Promise<{ location: string; assets: Record<string, DeliveredAsset> }> {
@@ -44,7 +44,11 @@ export async function unpackDelivered(
   } else {
     const zipPath = fileURLToPath(zipLocation);
     const dir = path.dirname(zipPath);
-    entries = await unpackProduct(zipPath, dir, folder, { entries: options.entries, onProgress });
+    entries = await unpackProduct(zipPath, dir, folder, {
+      entries: options.entries,
+      signal: options.signal,
+      onProgress,
+    });
     if (!options.keepZip) await unlink(zipPath);
     location = `${pathToFileURL(path.join(dir, folder)).toString()}/`;
   }

@@ -140,6 +140,25 @@ describe('unpacking a verified product into S3', () => {
     expect((await bytesOf('deflate/P/MTD.xml')).equals(data.b)).toBe(true);
   });
 
+  it('stops when cancelled mid-entry, leaving no staging object and no unfinished upload', async () => {
+    await putZip('cancel');
+    const cancel = new AbortController();
+    await expect(
+      unpackToS3({
+        s3,
+        bucket,
+        zipKey: `cancel/${ID}.zip`,
+        dir: 'cancel',
+        folderName: ID,
+        partSize: PART,
+        signal: cancel.signal,
+        onProgress: (bytes) => bytes > PART && cancel.abort(),
+      }),
+    ).rejects.toThrow(/abort/i);
+    expect(await keys('cancel/')).toEqual([`cancel/${ID}.zip`]);
+    expect(await uploads('cancel/')).toEqual([]);
+  });
+
   it('refuses an entry whose CRC does not match, leaving nothing under the final or staging prefix', async () => {
     const big = entries().reduce((a, b) => (a.size > b.size ? a : b));
     const corrupt = Buffer.from(zip);
