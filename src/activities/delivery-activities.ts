@@ -106,7 +106,13 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           const product = { href: `./${name}`, size: verification.size, sha256: verification.sha256 };
           let assets: Record<string, DeliveredAsset> = { product };
           if (input.unpack) {
-            const unpacked = await unpackDelivered(location, name, input.unpack, (bytes) => ctx.heartbeat({ bytes }));
+            const unpacked = await unpackDelivered(
+              location,
+              name,
+              { ...input.unpack, signal: ctx.cancellationSignal },
+              (bytes) => ctx.heartbeat({ bytes }),
+              sinkKeys(input.sinkCredentials),
+            );
             location = unpacked.location;
             assets = unpacked.assets;
             if (input.unpack.keepZip) assets.product = product;

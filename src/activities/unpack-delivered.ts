@@ -1,12 +1,17 @@
 /**
- * `output.unpack` / `output.entries` after a product is verified: its zip (in a local sink) becomes
- * the folder `<name without .zip>` beside it (storage/unpack.ts: streamed, CRC-checked, renamed
- * into place whole), the zip is removed unless kept, and the sidecar's assets are the entries.
+ * `output.unpack` / `output.entries` after a product is verified: its zip becomes the folder
+ * `<name without .zip>` beside it — in a local sink a folder (storage/unpack.ts: streamed,
+ * CRC-checked, renamed into place whole), in an S3 sink one object per entry (storage/unpack-s3.ts:
+ * staged, then copied to the final keys) — the zip is removed unless kept, and the sidecar's
+ * assets are the entries. The caller writes the sidecar only after this returns: it is what says
+ * the folder is complete.
  */
 import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { unpackProduct } from '../storage/unpack';
+import type { S3CredentialSet } from '../config/credentials';
+import { type UnpackedEntry, unpackProduct } from '../storage/unpack';
+import { unpackS3Object } from '../storage/unpack-s3';
 import type { DeliveredAsset } from './stac-sidecar';
 
 /** Asset media types by extension, for the entries a product folder usually holds. */
@@ -26,15 +31,27 @@ const MEDIA_TYPES: Record<string, string> = {
 export async function unpackDelivered(
   zipLocation: string,
   zipName: string,
-  options: { entries?: string[]; keepZip?: boolean },
+  options: { entries?: string[]; keepZip?: boolean; signal?: AbortSignal },
   onProgress: (bytes: number) => void,
+  s3Keys?: S3CredentialSet,
 ): Promise<{ location: string; assets: Record<string, DeliveredAsset> }> {
-  if (!zipLocation.startsWith('file:')) throw new Error('unpacking needs a file:/// sink');
-  const zipPath = fileURLToPath(zipLocation);
-  const dir = path.dirname(zipPath);
   const folder = zipName.replace(/\.zip$/i, '');
-  const entries = await unpackProduct(zipPath, dir, folder, { entries: options.entries, onProgress });
-  if (!options.keepZip) await unlink(zipPath);
+  let location: string;
+  let entries: UnpackedEntry[];
+  if (zipLocation.startsWith('s3://')) {
+    if (!s3Keys) throw new Error(`unpacking into ${zipLocation} needs the sink's credentials`);
+    ({ location, entries } = await unpackS3Object(s3Keys, zipLocation, folder, { ...options, onProgress }));
+  } else {
+    const zipPath = fileURLToPath(zipLocation);
+    const dir = path.dirname(zipPath);
+    entries = await unpackProduct(zipPath, dir, folder, {
+      entries: options.entries,
+      signal: options.signal,
+      onProgress,
+    });
+    if (!options.keepZip) await unlink(zipPath);
+    location = `${pathToFileURL(path.join(dir, folder)).toString()}/`;
+  }
   const assets: Record<string, DeliveredAsset> = {};
   const keys = assetKeys(entries.map((e) => e.path));
   for (const [i, entry] of entries.entries()) {
@@ -45,7 +62,7 @@ export async function unpackDelivered(
       type: MEDIA_TYPES[path.extname(entry.path).toLowerCase()] ?? 'application/octet-stream',
     };
   }
-  return { location: `${pathToFileURL(path.join(dir, folder)).toString()}/`, assets };
+  return { location, assets };
 }
 
 /** Tokens of an entry's name that name the product, not the band: a tile (T47VLH) or a time. */

@@ -98,36 +98,30 @@ const sourceSchema = z.discriminatedUnion(
 const outputSchema = z.discriminatedUnion(
   'storage',
   [
-    z
-      .strictObject({
-        storage: z.literal('TEMPORARY'),
-        sink: sinkUrl,
-        /** Credential set for an s3:// sink. */
-        sinkCredentials: credentialRef.optional(),
-        /** Where in the sink each product lands (shared/layout.ts); default `{identifier}.zip`. */
-        layout: layoutTemplate.optional(),
-        /** Deliver each verified product as its folder (file:// sinks): extracted, each entry's CRC checked. */
-        unpack: z.boolean().optional(),
-        /** Keep only the entries matching one of these globs (`*_B04.jp2`, `MTD_*.xml`); implies `unpack`. */
-        entries: z
-          .array(
-            z
-              .string()
-              .min(1)
-              .max(200)
-              .regex(/^[^\\\x00-\x1f]+$/, 'must be a glob without backslashes or control characters'),
-          )
-          .min(1)
-          .max(50)
-          .optional(),
-        /** With `unpack` or `entries`: keep the verified zip beside the folder (default: remove it). */
-        keepZip: z.boolean().optional(),
-      })
-      // Campaigns and schedules share this object, so the rule holds for them too.
-      .refine((o) => !o.sink.startsWith('s3://') || !(o.unpack || o.entries), {
-        message: 'unpacking ("unpack", "entries") needs a file:/// sink for now',
-        path: ['unpack'],
-      }),
+    z.strictObject({
+      storage: z.literal('TEMPORARY'),
+      sink: sinkUrl,
+      /** Credential set for an s3:// sink. */
+      sinkCredentials: credentialRef.optional(),
+      /** Where in the sink each product lands (shared/layout.ts); default `{identifier}.zip`. */
+      layout: layoutTemplate.optional(),
+      /** Deliver each verified product as its folder (a folder, or one S3 object per entry), each entry's CRC checked. */
+      unpack: z.boolean().optional(),
+      /** Keep only the entries matching one of these globs (`*_B04.jp2`, `MTD_*.xml`); implies `unpack`. */
+      entries: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .max(200)
+            .regex(/^[^\\\x00-\x1f]+$/, 'must be a glob without backslashes or control characters'),
+        )
+        .min(1)
+        .max(50)
+        .optional(),
+      /** With `unpack` or `entries`: keep the verified zip beside the folder (default: remove it). */
+      keepZip: z.boolean().optional(),
+    }),
     z.strictObject({
       storage: z.literal('PRIVATE'),
       target: s3Url,

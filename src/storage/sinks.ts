@@ -19,6 +19,8 @@ import {
 import { createS3Client } from './s3-client';
 import { abortMultipartUpload } from './s3-multipart';
 import { S3Sink, type S3UploadCheckpoint } from './s3-sink';
+import { safeFileName } from './safe-name';
+import { removeUnpackLeftovers } from './unpack-s3';
 
 export interface SinkFillOptions {
   expect: { contentLength?: number; processedSize?: number };
@@ -46,7 +48,7 @@ export interface SinkPart {
 export interface SinkTarget {
   /** Opens a product for writing; `checkpoint` is an S3 sink's saved upload state, if any. */
   open(name: string, checkpoint?: S3UploadCheckpoint): Promise<SinkPart>;
-  /** Removes what a failed or cancelled transfer left (a `.part` file, unfinished multipart uploads). */
+  /** Removes what a failed or cancelled transfer left (a `.part` file, unfinished multipart uploads, an S3 unpack's staging). */
   removePartial(name: string): Promise<void>;
   /** Writes the report as manifest.json next to the products; returns its location. */
   writeManifest(report: unknown): Promise<string>;
@@ -128,7 +130,11 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
         },
       };
     },
-    removePartial: abortUnfinished,
+    async removePartial(name) {
+      await abortUnfinished(name);
+      // A worker killed mid-unpack (output.unpack) left a staging prefix beside the product.
+      await removeUnpackLeftovers(client, sink.bucket, sink.prefix, safeFileName(name).replace(/\.zip$/i, ''));
+    },
     async writeManifest(report) {
       const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
       return (await writeManifest(prefix, report, { s3: client })).location;

@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw, crc32 } from 'node:zlib';
 import { CorruptZipError, UnsupportedZipError } from './errors';
@@ -30,7 +30,15 @@ export interface UnpackOptions {
   onProgress?: (bytes: number) => void;
 }
 
-interface CentralEntry {
+/** Random access to a zip's bytes: a local file or an S3 object read by ranges. */
+export interface ZipSource {
+  size: number;
+  read(position: number, length: number): Promise<Buffer>;
+  /** The bytes `start`..`end` (inclusive), streamed. */
+  stream(start: number, end: number): Promise<AsyncIterable<Uint8Array>>;
+}
+
+export interface CentralEntry {
   name: string;
   method: number;
   crc: number;
@@ -63,18 +71,14 @@ export async function unpackProduct(
   await mkdir(temp);
   const handle = await open(zipPath, 'r');
   try {
-    const central = await readCentralDirectory(handle);
-    const strip = commonTopFolder(central.map((e) => e.name));
-    const match = options.entries?.length ? globMatcher(options.entries) : () => true;
+    const source = fileZipSource(handle, zipPath, (await handle.stat()).size);
     const written: UnpackedEntry[] = [];
     let bytes = 0;
-    for (const entry of central) {
+    for (const { entry, relative } of await selectEntries(source, options.entries)) {
       options.signal?.throwIfAborted();
-      const relative = entry.name.slice(strip.length);
-      if (!relative || entry.name.endsWith('/') || !match(relative)) continue;
-      const target = safeJoin(temp, relative);
+      const target = path.join(temp, relative);
       await mkdir(path.dirname(target), { recursive: true });
-      const result = await extractEntry(handle, zipPath, entry, target, options.signal);
+      const result = await extractEntry(source, entry, target, options.signal);
       bytes += result.size;
       options.onProgress?.(bytes);
       written.push({ path: relative, ...result });
@@ -107,16 +111,48 @@ async function removeStaleTemps(dir: string, folderName: string): Promise<void> 
   }
 }
 
-/** `relative` under `root`, refusing absolute paths, `..`, backslashes and control characters. */
-function safeJoin(root: string, relative: string): string {
+/** Refuses entry paths that are absolute, hold `..`/`.`, backslashes or control characters. */
+function checkEntryPath(relative: string): string {
   if (relative.includes('\\') || /[\x00-\x1f]/.test(relative) || relative.startsWith('/')) {
     throw new CorruptZipError(`unsafe entry name ${JSON.stringify(relative)}`, 0);
   }
-  const target = path.resolve(root, relative);
-  if (!target.startsWith(`${root}${path.sep}`) || relative.split('/').some((s) => s === '..' || s === '.')) {
+  if (relative.split('/').some((s) => s === '..' || s === '.' || s === '')) {
     throw new CorruptZipError(`entry name leaves the product folder: ${JSON.stringify(relative)}`, 0);
   }
-  return target;
+  return relative;
+}
+
+/** A local zip file as a {@link ZipSource}. */
+function fileZipSource(handle: FileHandle, zipPath: string, size: number): ZipSource {
+  return {
+    size,
+    async read(position, length) {
+      const buffer = Buffer.alloc(length);
+      await handle.read(buffer, 0, length, position);
+      return buffer;
+    },
+    stream: async (start, end) => createReadStream(zipPath, { start, end, highWaterMark: 1 << 20 }),
+  };
+}
+
+/**
+ * The file entries to unpack, in zip order, with their paths in the product folder: a top folder
+ * every entry shares (`X.SAFE/`) is not repeated, folders are skipped, `patterns` select (glob).
+ */
+export async function selectEntries(
+  source: ZipSource,
+  patterns?: readonly string[],
+): Promise<{ entry: CentralEntry; relative: string }[]> {
+  const central = await readCentralDirectory(source);
+  const strip = commonTopFolder(central.map((e) => e.name));
+  const match = patterns?.length ? globMatcher(patterns) : () => true;
+  const selected: { entry: CentralEntry; relative: string }[] = [];
+  for (const entry of central) {
+    const relative = entry.name.slice(strip.length);
+    if (!relative || entry.name.endsWith('/') || !match(relative)) continue;
+    selected.push({ entry, relative: checkEntryPath(relative) });
+  }
+  return selected;
 }
 
 /** `X.SAFE/` when every entry is under it, else `''`. */
@@ -144,67 +180,82 @@ export function globMatcher(patterns: readonly string[]): (entryPath: string) =>
     compiled.some(({ regex, wholePath }) => regex.test(wholePath ? entryPath : path.posix.basename(entryPath)));
 }
 
-/** Streams one entry out to `target` (fsynced), checking its CRC-32 and size; returns its size and sha256. */
-async function extractEntry(
-  handle: FileHandle,
-  zipPath: string,
+/**
+ * One entry's uncompressed bytes, streamed out of the zip; the stream fails at its end (before a
+ * consumer can treat it as whole) when the size or CRC-32 differ from the central directory's.
+ * `result()` gives the size and sha256 once it has ended.
+ */
+export async function checkedEntry(
+  source: ZipSource,
   entry: CentralEntry,
-  target: string,
   signal?: AbortSignal,
-): Promise<{ size: number; sha256: string }> {
+): Promise<{ body: AsyncIterable<Buffer>; result: () => { size: number; sha256: string } }> {
   if (entry.method !== 0 && entry.method !== 8) {
     throw new UnsupportedZipError(`entry ${entry.name} uses compression method ${entry.method}`, entry.localOffset);
   }
-  const local = Buffer.alloc(30);
-  await handle.read(local, 0, 30, entry.localOffset);
+  const local = await source.read(entry.localOffset, 30);
   if (local.readUInt32LE(0) !== 0x04034b50)
     throw new CorruptZipError(`no local header for ${entry.name}`, entry.localOffset);
   const dataStart = entry.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
   let crc = 0;
   let size = 0;
   const hash = createHash('sha256');
-  const check = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      crc = crc32(chunk, crc);
-      size += chunk.length;
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+  const raw =
+    entry.compressedSize > 0 ? await source.stream(dataStart, dataStart + entry.compressedSize - 1) : Readable.from([]);
+  const inflated = entry.method === 8 && entry.compressedSize > 0 ? inflating(raw) : raw;
+  async function* body(): AsyncGenerator<Buffer> {
+    for await (const chunk of inflated) {
+      signal?.throwIfAborted();
+      const bytes = Buffer.from(chunk as Uint8Array);
+      crc = crc32(bytes, crc);
+      size += bytes.length;
+      if (size > entry.size) throw mismatch();
+      hash.update(bytes);
+      yield bytes;
+    }
+    if (size !== entry.size || crc >>> 0 !== entry.crc >>> 0) throw mismatch();
+  }
+  const mismatch = () =>
+    new CorruptZipError(
+      `entry ${entry.name}: ${size} bytes with CRC ${(crc >>> 0).toString(16)}, the zip says ${entry.size} with ${(entry.crc >>> 0).toString(16)}`,
+      entry.localOffset,
+    );
+  let digest: string | undefined;
+  return { body: body(), result: () => ({ size, sha256: (digest ??= hash.digest('hex')) }) };
+}
+
+/** `raw` through inflate, a failure of either side failing the result. */
+function inflating(raw: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const input = Readable.from(raw, { objectMode: false });
+  const inflate = createInflateRaw();
+  input.on('error', (err) => inflate.destroy(err));
+  return input.pipe(inflate);
+}
+
+/** Streams one entry out to `target` (fsynced), checking its CRC-32 and size; returns its size and sha256. */
+async function extractEntry(
+  source: ZipSource,
+  entry: CentralEntry,
+  target: string,
+  signal?: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
+  const checked = await checkedEntry(source, entry, signal);
   // A path write stream (a FileHandle's with autoClose off never emits the close pipeline waits for).
-  const source =
-    entry.compressedSize > 0
-      ? createReadStream(zipPath, {
-          start: dataStart,
-          end: dataStart + entry.compressedSize - 1,
-          highWaterMark: 1 << 20,
-        })
-      : Readable.from([]);
-  const sink = createWriteStream(target, { flags: 'wx', mode: 0o644 });
-  if (entry.method === 8 && entry.compressedSize > 0)
-    await pipeline(source, createInflateRaw(), check, sink, { signal });
-  else await pipeline(source, check, sink, { signal });
+  await pipeline(Readable.from(checked.body), createWriteStream(target, { flags: 'wx', mode: 0o644 }), { signal });
   const written = await open(target, 'r');
   try {
     await written.sync();
   } finally {
     await written.close();
   }
-  if (size !== entry.size || crc >>> 0 !== entry.crc >>> 0) {
-    throw new CorruptZipError(
-      `entry ${entry.name}: ${size} bytes with CRC ${(crc >>> 0).toString(16)}, the zip says ${entry.size} with ${(entry.crc >>> 0).toString(16)}`,
-      entry.localOffset,
-    );
-  }
-  return { size, sha256: hash.digest('hex') };
+  return checked.result();
 }
 
 /** The central directory's entries (ZIP64 understood), read from the end of the file. */
-async function readCentralDirectory(handle: FileHandle): Promise<CentralEntry[]> {
-  const { size: fileSize } = await handle.stat();
+async function readCentralDirectory(source: ZipSource): Promise<CentralEntry[]> {
+  const fileSize = source.size;
   const tailSize = Math.min(fileSize, 22 + 0xffff);
-  const tail = Buffer.alloc(tailSize);
-  await handle.read(tail, 0, tailSize, fileSize - tailSize);
+  const tail = await source.read(fileSize - tailSize, tailSize);
   let eocd = -1;
   for (let i = tailSize - 22; i >= 0; i--) {
     if (tail.readUInt32LE(i) === 0x06054b50) {
@@ -218,19 +269,16 @@ async function readCentralDirectory(handle: FileHandle): Promise<CentralEntry[]>
   let cdOffset = tail.readUInt32LE(eocd + 16);
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     const locatorAt = fileSize - tailSize + eocd - 20;
-    const locator = Buffer.alloc(20);
-    await handle.read(locator, 0, 20, locatorAt);
+    const locator = await source.read(locatorAt, 20);
     if (locator.readUInt32LE(0) !== 0x07064b50) throw new CorruptZipError('no ZIP64 locator', locatorAt);
     const recordAt = Number(locator.readBigUInt64LE(8));
-    const record = Buffer.alloc(56);
-    await handle.read(record, 0, 56, recordAt);
+    const record = await source.read(recordAt, 56);
     if (record.readUInt32LE(0) !== 0x06064b50) throw new CorruptZipError('no ZIP64 end record', recordAt);
     count = Number(record.readBigUInt64LE(32));
     cdSize = Number(record.readBigUInt64LE(40));
     cdOffset = Number(record.readBigUInt64LE(48));
   }
-  const cd = Buffer.alloc(cdSize);
-  await handle.read(cd, 0, cdSize, cdOffset);
+  const cd = await source.read(cdOffset, cdSize);
   const entries: CentralEntry[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {

@@ -3,14 +3,22 @@
  * product lands where `output.layout` puts it, with a STAC Item beside it (geometry from the
  * catalogue, an asset whose size and sha256 are the file's own) and a `catalog.json` linking the
  * items by relative paths; all validated offline against the STAC 1.0.0 and file extension schemas.
- * The report, manifest and a campaign's ledger record the final locations.
+ * The report, manifest and a campaign's ledger record the final locations. Unpacking (a folder, or
+ * one S3 object per entry) removes what a killed attempt left and delivers the selected entries whole.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { productEntries } from '../../src/emulator/product';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
@@ -172,6 +180,70 @@ describe('STAC beside every product, in the layout asked for', () => {
         'file:checksum': `1220${createHash('sha256').update(bytes).digest('hex')}`,
       });
     }
+  });
+
+  it('unpacks into an S3 prefix: one object per selected entry, staging leftovers gone, the sidecar beside it', async () => {
+    const bucket = await createTestBucket(s3, 'stac-unpack');
+    const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 8).slice(7);
+    // What a worker killed mid-unpack leaves: a staged object and an unfinished upload.
+    const stale = `unpacked/.${identifier}.unpacking-0badc0ffee00/`;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${stale}MTD_MSIL1C.xml`, Body: '<half' }));
+    await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${stale}x_B04.jp2` }));
+    const report: HarvestReport = await env.client.workflow.execute('harvest', {
+      taskQueue: env.taskQueue,
+      workflowId: `e2e-stac-unpack-s3-${Date.now()}`,
+      args: [
+        request({
+          identifiers: [identifier!],
+          output: {
+            storage: 'TEMPORARY',
+            sink: `s3://${bucket}/unpacked`,
+            sinkCredentials: 'local',
+            entries: ['*.xml', '*_B0?.jp2'],
+            keepZip: true,
+          },
+        }),
+      ],
+    });
+    expect(report.outcome).toBe('delivered');
+    expect(report.items[0]!.location).toBe(`s3://${bucket}/unpacked/${identifier}/`);
+    const object = async (key: string) => {
+      const body = (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!;
+      return Buffer.from(await body.transformToByteArray());
+    };
+    const wanted = productEntries({ identifier: identifier!, size: SIZE }).filter((e) =>
+      /(\.xml|_B0.\.jp2)$/.test(e.name),
+    );
+    expect(wanted.some((e) => e.name.endsWith('.jp2'))).toBe(true);
+    const inside = (name: string) => name.slice(name.indexOf('/') + 1);
+    // The kept zip, its folder's objects, the sidecar, catalog and manifest: no staging object, no upload.
+    const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key);
+    expect(keys.sort()).toEqual(
+      [
+        `unpacked/${identifier}.zip`,
+        `unpacked/${identifier}.stac.json`,
+        'unpacked/catalog.json',
+        'unpacked/manifest.json',
+        ...wanted.map((e) => `unpacked/${identifier}/${inside(e.name)}`),
+      ].sort(),
+    );
+    expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? []).toEqual([]);
+    const sidecar = JSON.parse((await object(`unpacked/${identifier}.stac.json`)).toString('utf8')) as Json;
+    expect(stacItemProblems(sidecar)).toEqual([]);
+    expect(Object.keys(sidecar.assets as Json)).toHaveLength(wanted.length + 1); // + the kept zip
+    for (const entry of wanted) {
+      const bytes = await object(`unpacked/${identifier}/${inside(entry.name)}`);
+      expect(bytes.length).toBe(entry.size);
+      expect(crc32(bytes) >>> 0).toBe(entry.crc32 >>> 0);
+      const asset = Object.values(sidecar.assets as Json).find(
+        (a: Json) => a.href === `./${identifier}/${inside(entry.name)}`,
+      );
+      expect(asset).toMatchObject({
+        'file:size': bytes.length,
+        'file:checksum': `1220${createHash('sha256').update(bytes).digest('hex')}`,
+      });
+    }
+    expect(sidecar.assets.product).toMatchObject({ href: `./${identifier}.zip`, 'file:size': SIZE });
   });
 
   it('an invalid layout is refused before anything is ordered, naming the field', async () => {

@@ -1,9 +1,16 @@
 /**
  * The S3 sink as the download activity sees it (src/storage/sinks.ts): an upload left by an
  * earlier attempt that died before its checkpoint reached Temporal cannot be resumed, and is
- * aborted once the product is delivered, so no unfinished multipart upload stays behind.
+ * aborted once the product is delivered, so no unfinished multipart upload stays behind; a
+ * discarded transfer also takes an S3 unpack's staging leftovers with it.
  */
-import { CreateMultipartUploadCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { openSinkTarget } from '../../../src/storage/sinks';
 import { createProductStream } from '../../../src/emulator/product';
 import { createTestBucket, stackS3Client } from '../../helpers/s3';
@@ -44,6 +51,31 @@ describe('S3 sink target', () => {
       const left = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }))).Uploads ?? [];
       // Only the unrelated key's upload remains.
       expect(left.map((u) => u.Key)).toEqual([`products/${NAME}-other`]);
+    } finally {
+      target.close();
+    }
+  });
+
+  it('removes an S3 unpack cut short (staging objects, unfinished uploads) when a transfer is discarded', async () => {
+    const { endpoint, region, accessKeyId, secretAccessKey } = testStack().s3;
+    const target = await openSinkTarget(`s3://${bucket}/discard`, { endpoint, region, accessKeyId, secretAccessKey });
+    try {
+      // What a worker killed mid-unpack leaves beside the product, and what is not its to remove.
+      const staging = `discard/.${spec.identifier}.unpacking-0badc0ffee00/`;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${staging}MTD_MSIL1C.xml`, Body: '<half' }));
+      await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: `${staging}x_B04.jp2` }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: `discard/${spec.identifier}/MTD_MSIL1C.xml`, Body: 'x' }),
+      );
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'discard/.other.unpacking-1/a', Body: 'x' }));
+
+      await target.removePartial(NAME);
+      const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'discard/' }))).Contents ?? [])
+        .map((o) => o.Key)
+        .sort();
+      expect(keys).toEqual([`discard/${spec.identifier}/MTD_MSIL1C.xml`, 'discard/.other.unpacking-1/a'].sort());
+      const left = (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'discard/' }))).Uploads;
+      expect(left ?? []).toEqual([]);
     } finally {
       target.close();
     }

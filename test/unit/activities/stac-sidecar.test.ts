@@ -154,18 +154,22 @@ describe('output.layout', () => {
     expect(issue?.message).toContain(reason);
   });
 
-  it('refuses unpacking into an S3 sink, for harvests and campaigns alike, naming the field', () => {
+  it('accepts unpacking into S3 and file sinks, for harvests and campaigns, and still names a bad glob', () => {
     const output = { storage: 'TEMPORARY', sink: 's3://bucket/p', sinkCredentials: 'x', unpack: true };
-    const harvest = harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output });
-    expect(harvest.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
-      'output.unpack: unpacking ("unpack", "entries") needs a file:/// sink for now',
-    ]);
-    const campaign = campaignRequestSchema.safeParse({ name: 'c', collection: 'C', identifiers: [ID], output });
-    expect(campaign.error?.issues.map((i) => i.path.join('.'))).toContain('output.unpack');
+    expect(harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output }).success).toBe(true);
+    const campaign = { name: 'c', collection: 'C', identifiers: [ID], output };
+    expect(campaignRequestSchema.safeParse(campaign).success).toBe(true);
     expect(
       harvestRequestSchema.safeParse({ ...request('{identifier}.zip'), output: { ...output, sink: 'file:///d' } })
         .success,
     ).toBe(true);
+    const bad = harvestRequestSchema.safeParse({
+      ...request('{identifier}.zip'),
+      output: { ...output, entries: ['a\\b.jp2'] },
+    });
+    expect(bad.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'output.entries.0: must be a glob without backslashes or control characters',
+    ]);
   });
 
   it('keeps a field value from making folders or leaving the sink', () => {
