@@ -39,6 +39,7 @@ import {
   sidecarName,
   writeHarvestCatalog,
   writeJsonBeside,
+  writePrivateStac,
 } from './stac-sidecar';
 
 export interface DeliveryActivityDeps {
@@ -264,7 +265,24 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
               nextRetryDelay: Math.ceil((parseDuration(output.listingWait)! * attempt) / 6),
             });
           }
-          if (output.download) await copyToLocal(bucket, report, output.download, results, signal);
+          const hashed = output.download
+            ? await copyToLocal(bucket, report, output.download, results, signal)
+            : new Map<string, string>();
+          // STAC beside the verified objects; a checksum only for an object the copy hashed.
+          const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
+          await writePrivateStac({
+            bucket,
+            target: output.target,
+            harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
+            products: results
+              .filter((r) => !r.problem)
+              .map((r) => ({
+                identifier: r.identifier,
+                objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
+              })),
+            itemOf: (identifier) => lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
+            signal,
+          });
           return results;
         } finally {
           bucket.close();
@@ -298,7 +316,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
 /**
  * Streams the found PRIVATE objects into a local folder with the integrity checks; an object that
- * fails them turns its item's result into a problem.
+ * fails them turns its item's result into a problem. Returns the sha256 each copied object hashed to.
  */
 async function copyToLocal(
   bucket: PrivateOutputTarget,
@@ -306,12 +324,15 @@ async function copyToLocal(
   sinkUrl: string,
   results: PrivateItemResult[],
   signal: AbortSignal,
-): Promise<void> {
+): Promise<Map<string, string>> {
   const downloads = await bucket.copyToLocal(report, sinkUrl, signal);
+  const hashed = new Map<string, string>();
   for (const download of downloads) {
     const result = results.find((r) => r.identifier === download.identifier)!;
     if (!download.ok) result.problem ??= `copy of ${download.key} failed: ${download.error.message}`;
+    else if (download.verification?.sha256) hashed.set(download.key, download.verification.sha256);
   }
+  return hashed;
 }
 
 /**

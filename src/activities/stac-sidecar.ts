@@ -311,3 +311,72 @@ export async function writeCampaignStac(
   ];
   await writeManifest(targetUrl, catalog, { s3, fileName: CATALOG_NAME });
 }
+
+/** A PRIVATE product's verified objects in the user's bucket (`sha256` only where a copy hashed the object). */
+export interface PrivateProduct {
+  identifier: string;
+  objects: readonly { key: string; size: number; location: string; sha256?: string }[];
+}
+
+/** Writing and reading JSON in the user's bucket, with the credentials its verification used. */
+export interface PrivateBucketJson {
+  writeJson(dirUrl: string, fileName: string, json: unknown): Promise<string>;
+  readJson(url: string, signal?: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * STAC for PRIVATE output: `<name>.stac.json` beside each product's verified objects in the user's
+ * bucket (one asset per object at its s3:// location), and the harvest's `catalog.json` at the
+ * output prefix. A harvest verifies its items batch by batch, so the catalog keeps the item links
+ * of the same harvest's earlier batches (the same links again on a retry: idempotent).
+ */
+export async function writePrivateStac(o: {
+  bucket: PrivateBucketJson;
+  target: string;
+  harvestId: string;
+  products: readonly PrivateProduct[];
+  itemOf: (identifier: string) => Promise<StacFeature | undefined>;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const hrefs: string[] = [];
+  for (const product of o.products) {
+    if (product.objects.length === 0) continue;
+    const { dirUrl, name } = privateSidecarPlace(product);
+    const assets: Record<string, DeliveredAsset> = {};
+    for (const object of product.objects) {
+      const base = object.key.slice(object.key.lastIndexOf('/') + 1);
+      assets[product.objects.length === 1 ? 'product' : base] = {
+        href: object.location,
+        size: object.size,
+        sha256: object.sha256,
+        type: /\.zip$/i.test(base) ? 'application/zip' : 'application/octet-stream',
+      };
+    }
+    const item = productItem(await o.itemOf(product.identifier), product.identifier, assets);
+    const under = pathUnder(o.target, await o.bucket.writeJson(dirUrl, name, item));
+    if (under) hrefs.push(under);
+  }
+  if (hrefs.length === 0) return;
+  const root = o.target.replace(/\/+$/, '');
+  const earlier = (await o.bucket.readJson(`${root}/${CATALOG_NAME}`, o.signal)) as Record<string, unknown> | undefined;
+  const kept =
+    earlier?.id === o.harvestId && Array.isArray(earlier.links)
+      ? earlier.links.filter((l) => isLink(l) && l.rel === 'item').map((l) => (l as Link).href.replace(/^\.\//, ''))
+      : [];
+  const catalog = harvestCatalog(o.harvestId, `Products of the harvest ${o.harvestId} in this bucket`, [
+    ...new Set([...kept, ...hrefs]),
+  ]);
+  await o.bucket.writeJson(root, CATALOG_NAME, catalog);
+}
+
+/** Where a PRIVATE product's sidecar goes: beside its one object, or in the folder its objects share. */
+function privateSidecarPlace(product: PrivateProduct): { dirUrl: string; name: string } {
+  const locations = product.objects.map((object) => object.location);
+  if (locations.length === 1) {
+    const slash = locations[0]!.lastIndexOf('/');
+    return { dirUrl: locations[0]!.slice(0, slash), name: sidecarName(locations[0]!.slice(slash + 1)) };
+  }
+  let common = locations[0]!;
+  for (const location of locations) while (!location.startsWith(common)) common = common.slice(0, -1);
+  return { dirUrl: common.slice(0, common.lastIndexOf('/')), name: sidecarName(product.identifier) };
+}

@@ -114,6 +114,8 @@ export async function verifyPrivateOutput(options: VerifyPrivateOutputOptions): 
       report.listedObjects++;
       // A zero-byte key ending in '/' is a folder marker, not an output.
       if (object.Key.endsWith('/') && (object.Size ?? 0) === 0) continue;
+      // The harvester's own STAC files beside the outputs (a retry, a later batch) are no output.
+      if (isStacSideFile(object.Key)) continue;
       const item = matcher.match(object.Key);
       if (!item) {
         report.unmatchedObjects++;
@@ -143,6 +145,11 @@ export async function verifyPrivateOutput(options: VerifyPrivateOutputOptions): 
     report.items.push(entry);
   }
   return report;
+}
+
+/** A `<name>.stac.json` sidecar or the `catalog.json` the harvester writes beside PRIVATE outputs. */
+function isStacSideFile(key: string): boolean {
+  return key.endsWith('.stac.json') || key === 'catalog.json' || key.endsWith('/catalog.json');
 }
 
 /** Assigns keys to items; when several items match one key, the most specific (longest) match wins. */

@@ -4,7 +4,7 @@
  * output bucket — so the activities do not care which it is, and never hold an S3 client themselves.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from './integrity';
 import { LocalSink, type PartFile } from './local-sink';
@@ -16,7 +16,7 @@ import {
   downloadPrivateOutput,
   verifyPrivateOutput,
 } from './private-output';
-import { createS3Client } from './s3-client';
+import { createS3Client, parseS3Url } from './s3-client';
 import { abortMultipartUpload } from './s3-multipart';
 import { S3Sink, type S3UploadCheckpoint } from './s3-sink';
 import { safeFileName } from './safe-name';
@@ -149,6 +149,10 @@ export interface PrivateOutputTarget {
   verify(options: Omit<VerifyPrivateOutputOptions, 's3'>): Promise<PrivateOutputReport>;
   /** Streams the found objects into the local folder `sinkUrl` (`file:///dir`), verifying each. */
   copyToLocal(report: PrivateOutputReport, sinkUrl: string, signal?: AbortSignal): Promise<PrivateDownload[]>;
+  /** Writes `json` as `fileName` under `dirUrl` (`s3://bucket/prefix`) in the bucket; returns its location. */
+  writeJson(dirUrl: string, fileName: string, json: unknown): Promise<string>;
+  /** The JSON object at `url` (`s3://bucket/key`), or undefined when there is none. */
+  readJson(url: string, signal?: AbortSignal): Promise<unknown>;
   close(): void;
 }
 
@@ -159,6 +163,19 @@ export function openPrivateOutput(s3: S3CredentialSet, endpoint?: string): Priva
     async copyToLocal(report, sinkUrl, signal) {
       const sink = await LocalSink.create(fileURLToPath(sinkUrl));
       return downloadPrivateOutput({ s3: client, report, sink, signal });
+    },
+    async writeJson(dirUrl, fileName, json) {
+      return (await writeManifest(dirUrl, json, { s3: client, fileName })).location;
+    },
+    async readJson(url, signal) {
+      const { bucket, prefix: key } = parseS3Url(url);
+      try {
+        const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+        return JSON.parse(await got.Body!.transformToString()) as unknown;
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw err;
+      }
     },
     close: () => client.destroy(),
   };

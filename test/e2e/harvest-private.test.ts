@@ -6,12 +6,16 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from '../helpers/harvest-env';
 import { createTestBucket, stackS3Client } from '../helpers/s3';
 import { productsNotAsGenerated } from '../helpers/sink-audit';
 import { testStack } from '../helpers/stack';
+import { stacCatalogProblems, stacItemProblems } from '../helpers/stac-validate';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const SIZE = 200_000;
@@ -38,6 +42,36 @@ describe('harvest into a private bucket (PRIVATE)', () => {
     await env?.close();
     s3?.destroy();
   });
+
+  const object = async (key: string) =>
+    Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
+  const json = async (key: string) => JSON.parse((await object(key)).toString('utf8')) as Json;
+
+  /**
+   * The STAC beside PRIVATE outputs: a valid sidecar per product whose one asset is its object
+   * (s3:// location, size; sha256 only when `hashed`), and a valid catalog at the prefix linking them.
+   */
+  async function expectPrivateStac(prefix: string, identifiers: readonly string[], hashed: boolean): Promise<void> {
+    for (const identifier of identifiers) {
+      const bytes = await object(`${prefix}/${identifier}.zip`);
+      const sidecar = await json(`${prefix}/${identifier}.stac.json`);
+      expect(stacItemProblems(sidecar)).toEqual([]);
+      expect(sidecar.id).toBe(identifier);
+      expect(sidecar.geometry).toMatchObject({ type: expect.any(String) }); // the catalogue item's
+      expect(Object.keys(sidecar.assets as Json)).toEqual(['product']);
+      expect(sidecar.assets.product).toEqual({
+        href: `s3://${bucket}/${prefix}/${identifier}.zip`,
+        type: 'application/zip',
+        roles: ['data'],
+        'file:size': bytes.length,
+        ...(hashed ? { 'file:checksum': `1220${createHash('sha256').update(bytes).digest('hex')}` } : {}),
+      });
+    }
+    const catalog = await json(`${prefix}/catalog.json`);
+    expect(stacCatalogProblems(catalog)).toEqual([]);
+    const items = (catalog.links as Json[]).filter((l) => l.rel === 'item').map((l) => l.href as string);
+    expect(items.sort()).toEqual(identifiers.map((id) => `./${id}.stac.json`).sort());
+  }
 
   it('finds every product in the bucket, and copies them locally with the emulator sha256', async () => {
     const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 2);
@@ -73,6 +107,30 @@ describe('harvest into a private bucket (PRIVATE)', () => {
       // Every product re-hashed against the emulator's generator: in the bucket and in the local copy.
       expect(await productsNotAsGenerated({ s3, bucket, prefix: 'harvest-1' }, identifiers, SIZE)).toEqual([]);
       expect(await productsNotAsGenerated({ dir: copyDir }, identifiers, SIZE)).toEqual([]);
+      // The copy hashed each object: its sidecar carries that checksum.
+      await expectPrivateStac('harvest-1', identifiers, true);
+
+      // A second harvest into the same prefix: the sidecars there are no outputs, and the catalog is its own.
+      const again = `e2e-private-again-${Date.now()}`;
+      const second: HarvestReport = await env.client.workflow.execute('harvest', {
+        taskQueue: env.taskQueue,
+        workflowId: again,
+        args: [
+          request({
+            identifiers,
+            output: {
+              storage: 'PRIVATE',
+              target: `s3://${bucket}/harvest-1`,
+              endpoint: testStack().s3.endpoint,
+              credentials: 'local',
+            },
+          }),
+        ],
+      });
+      expect(second.items.map((i) => [i.state, i.bytes, i.objects?.length])).toEqual(
+        identifiers.map(() => ['delivered', SIZE, 1]),
+      );
+      expect((await json('harvest-1/catalog.json')).id).toBe(again);
     } finally {
       await rm(copyDir, { recursive: true, force: true });
     }
@@ -138,6 +196,9 @@ describe('harvest into a private bucket (PRIVATE)', () => {
         ],
       });
       expect(report.items.map((i) => i.state)).toEqual(['delivered', 'delivered']);
+      // Listing gives no hash, so no checksum; the sidecars written once the outputs were listed.
+      await expectPrivateStac('harvest-lag', identifiers, false);
+      expect(report.items.map((i) => i.bytes)).toEqual([SIZE, SIZE]);
       // The wait was needed: an earlier look at the bucket missed the outputs, and a later one found
       // them. Only the verification's attempts count (polling retries by design: its attempts are polls).
       const events = (await lagging.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
