@@ -9,6 +9,7 @@ import {
   pathUnder,
   productItem,
   sidecarPath,
+  writePrivateStac,
 } from '../../../src/activities/stac-sidecar';
 import { createCatalogue } from '../../../src/emulator/stac';
 import { layoutProblems, renderLayout } from '../../../src/shared/layout';
@@ -181,5 +182,73 @@ describe('output.layout', () => {
     const folders = decodeURIComponent(place.dirUrl.slice('file:///data/h/'.length)).split('/');
     expect(folders).toHaveLength(2);
     expect(folders.every((f) => f !== '..' && f !== '.' && !f.includes('/'))).toBe(true);
+  });
+});
+
+describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
+  /** An in-memory stand-in for the user's bucket: JSON by s3:// URL. */
+  function memoryBucket() {
+    const files = new Map<string, unknown>();
+    return {
+      files,
+      writeJson: async (dirUrl: string, fileName: string, json: unknown) => {
+        files.set(`${dirUrl}/${fileName}`, json);
+        return `${dirUrl}/${fileName}`;
+      },
+      readJson: async (url: string) => files.get(url),
+    };
+  }
+  const target = 's3://user-bucket/out';
+  const zip = (id: string) => ({ key: `out/${id}.zip`, size: 10, location: `${target}/${id}.zip` });
+
+  it("puts a folder product's sidecar in its folder, one asset per object, no checksum it was not given", async () => {
+    const bucket = memoryBucket();
+    const objects = ['a/MTD.xml', 'a/IMG/B04.jp2'].map((k) => ({
+      key: `out/${k}`,
+      size: 5,
+      location: `${target}/${k}`,
+    }));
+    await writePrivateStac({
+      bucket,
+      target,
+      harvestId: 'h1',
+      products: [{ identifier: 'a', objects }],
+      itemOf: async () => undefined,
+    });
+    const item = bucket.files.get(`${target}/a/a.stac.json`) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(stacItemProblems(item)).toEqual([]);
+    expect(Object.keys(item.assets)).toEqual(['MTD.xml', 'B04.jp2']);
+    expect(item.assets['B04.jp2']).toEqual({
+      href: `${target}/a/IMG/B04.jp2`,
+      type: 'application/octet-stream',
+      roles: ['data'],
+      'file:size': 5,
+    });
+    expect(bucket.files.get(`${target}/catalog.json`)).toMatchObject({
+      id: 'h1',
+      links: [{ rel: 'root' }, { rel: 'item', href: './a/a.stac.json' }],
+    });
+  });
+
+  it("keeps the links of the same harvest's earlier batches (once each), not another harvest's", async () => {
+    const bucket = memoryBucket();
+    const run = (harvestId: string, id: string) =>
+      writePrivateStac({
+        bucket,
+        target,
+        harvestId,
+        products: [{ identifier: id, objects: [zip(id)] }],
+        itemOf: async () => undefined,
+      });
+    const items = () =>
+      (bucket.files.get(`${target}/catalog.json`) as { links: { rel: string; href: string }[] }).links
+        .filter((l) => l.rel === 'item')
+        .map((l) => l.href);
+    await run('old', 'x');
+    await run('h2', 'a');
+    await run('h2', 'b');
+    await run('h2', 'b'); // a retry
+    expect(items()).toEqual(['./a.stac.json', './b.stac.json']);
+    expect(stacCatalogProblems(bucket.files.get(`${target}/catalog.json`))).toEqual([]);
   });
 });
