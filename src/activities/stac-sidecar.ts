@@ -320,15 +320,20 @@ export interface PrivateProduct {
 
 /** Writing and reading JSON in the user's bucket, with the credentials its verification used. */
 export interface PrivateBucketJson {
-  writeJson(dirUrl: string, fileName: string, json: unknown): Promise<string>;
-  readJson(url: string, signal?: AbortSignal): Promise<unknown>;
+  /** With `ifMatch` (an ETag, or `'*'` for no object yet): false when another writer came first. */
+  writeJson(dirUrl: string, fileName: string, json: unknown, ifMatch?: string): Promise<string | false>;
+  readJson(url: string, signal?: AbortSignal): Promise<{ json: unknown; etag: string } | undefined>;
 }
+
+/** Rounds of read, merge, conditional write of a PRIVATE catalog before the attempt fails (and is retried). */
+const CATALOG_WRITE_ROUNDS = 8;
 
 /**
  * STAC for PRIVATE output: `<name>.stac.json` beside each product's verified objects in the user's
  * bucket (one asset per object at its s3:// location), and the harvest's `catalog.json` at the
- * output prefix. A harvest verifies its items batch by batch, so the catalog keeps the item links
- * of the same harvest's earlier batches (the same links again on a retry: idempotent).
+ * output prefix. A harvest verifies its items batch by batch, and batches may overlap: the catalog
+ * keeps the item links of the same harvest's other batches, written only over the version it read
+ * (a conditional PUT), so two batches cannot lose each other's links; a retry adds nothing twice.
  */
 export async function writePrivateStac(o: {
   bucket: PrivateBucketJson;
@@ -353,20 +358,25 @@ export async function writePrivateStac(o: {
       };
     }
     const item = productItem(await o.itemOf(product.identifier), product.identifier, assets);
-    const under = pathUnder(o.target, await o.bucket.writeJson(dirUrl, name, item));
+    const written = await o.bucket.writeJson(dirUrl, name, item);
+    const under = written ? pathUnder(o.target, written) : undefined;
     if (under) hrefs.push(under);
   }
   if (hrefs.length === 0) return;
   const root = o.target.replace(/\/+$/, '');
-  const earlier = (await o.bucket.readJson(`${root}/${CATALOG_NAME}`, o.signal)) as Record<string, unknown> | undefined;
-  const kept =
-    earlier?.id === o.harvestId && Array.isArray(earlier.links)
-      ? earlier.links.filter((l) => isLink(l) && l.rel === 'item').map((l) => (l as Link).href.replace(/^\.\//, ''))
-      : [];
-  const catalog = harvestCatalog(o.harvestId, `Products of the harvest ${o.harvestId} in this bucket`, [
-    ...new Set([...kept, ...hrefs]),
-  ]);
-  await o.bucket.writeJson(root, CATALOG_NAME, catalog);
+  for (let round = 0; round < CATALOG_WRITE_ROUNDS; round++) {
+    const read = await o.bucket.readJson(`${root}/${CATALOG_NAME}`, o.signal);
+    const earlier = read?.json as Record<string, unknown> | undefined;
+    const kept =
+      earlier?.id === o.harvestId && Array.isArray(earlier.links)
+        ? earlier.links.filter((l) => isLink(l) && l.rel === 'item').map((l) => (l as Link).href.replace(/^\.\//, ''))
+        : [];
+    const catalog = harvestCatalog(o.harvestId, `Products of the harvest ${o.harvestId} in this bucket`, [
+      ...new Set([...kept, ...hrefs]),
+    ]);
+    if (await o.bucket.writeJson(root, CATALOG_NAME, catalog, read ? read.etag || undefined : '*')) return;
+  }
+  throw new Error(`${root}/${CATALOG_NAME} kept changing under ${CATALOG_WRITE_ROUNDS} writes: trying again`);
 }
 
 /** Where a PRIVATE product's sidecar goes: beside its one object, or in the folder its objects share. */

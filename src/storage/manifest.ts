@@ -32,6 +32,11 @@ export interface WriteManifestOptions {
   s3?: S3Client;
   /** Default `manifest.json`; made safe like any file name. */
   fileName?: string;
+  /**
+   * S3 only: write only over this ETag (`'*'`: only when there is no object yet); another writer
+   * in between makes the write fail with `PreconditionFailed` (read, merge and write again).
+   */
+  ifMatch?: string;
 }
 
 /**
@@ -46,7 +51,7 @@ export async function writeManifest(
   if (target.startsWith('s3://')) {
     if (!options.s3) throw new Error(`an S3 client is needed to write a manifest to ${target}`);
     const { bucket, prefix } = parseS3Url(target);
-    return writeManifestToS3(options.s3, bucket, prefix ? `${prefix}/${fileName}` : fileName, report);
+    return writeManifestToS3(options.s3, bucket, prefix ? `${prefix}/${fileName}` : fileName, report, options.ifMatch);
   }
   const dir = target.startsWith('file:') ? fileURLToPath(target) : path.resolve(target);
   return writeManifestToDirectory(dir, report, fileName);
@@ -94,6 +99,7 @@ export async function writeManifestToS3(
   bucket: string,
   key: string,
   report: unknown,
+  ifMatch?: string,
 ): Promise<ManifestWritten> {
   const body = serializeManifest(report);
   const digest = createHash('sha256').update(body);
@@ -106,6 +112,7 @@ export async function writeManifestToS3(
       ContentLength: body.length,
       ContentType: 'application/json',
       ChecksumSHA256: digest.digest('base64'),
+      ...(ifMatch === '*' ? { IfNoneMatch: '*' } : ifMatch ? { IfMatch: ifMatch } : {}),
     }),
   );
   return { location: `s3://${bucket}/${key}`, size: body.length, sha256 };

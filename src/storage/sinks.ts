@@ -149,10 +149,14 @@ export interface PrivateOutputTarget {
   verify(options: Omit<VerifyPrivateOutputOptions, 's3'>): Promise<PrivateOutputReport>;
   /** Streams the found objects into the local folder `sinkUrl` (`file:///dir`), verifying each. */
   copyToLocal(report: PrivateOutputReport, sinkUrl: string, signal?: AbortSignal): Promise<PrivateDownload[]>;
-  /** Writes `json` as `fileName` under `dirUrl` (`s3://bucket/prefix`) in the bucket; returns its location. */
-  writeJson(dirUrl: string, fileName: string, json: unknown): Promise<string>;
-  /** The JSON object at `url` (`s3://bucket/key`), or undefined when there is none. */
-  readJson(url: string, signal?: AbortSignal): Promise<unknown>;
+  /**
+   * Writes `json` as `fileName` under `dirUrl` (`s3://bucket/prefix`) in the bucket; returns its
+   * location. With `ifMatch` (an ETag `readJson` gave, or `'*'` for none yet) only over that version:
+   * false when another writer came first.
+   */
+  writeJson(dirUrl: string, fileName: string, json: unknown, ifMatch?: string): Promise<string | false>;
+  /** The JSON object at `url` (`s3://bucket/key`) and its ETag, or undefined when there is none. */
+  readJson(url: string, signal?: AbortSignal): Promise<{ json: unknown; etag: string } | undefined>;
   close(): void;
 }
 
@@ -164,14 +168,19 @@ export function openPrivateOutput(s3: S3CredentialSet, endpoint?: string): Priva
       const sink = await LocalSink.create(fileURLToPath(sinkUrl));
       return downloadPrivateOutput({ s3: client, report, sink, signal });
     },
-    async writeJson(dirUrl, fileName, json) {
-      return (await writeManifest(dirUrl, json, { s3: client, fileName })).location;
+    async writeJson(dirUrl, fileName, json, ifMatch) {
+      try {
+        return (await writeManifest(dirUrl, json, { s3: client, fileName, ifMatch })).location;
+      } catch (err) {
+        if (ifMatch && (err as { name?: string }).name === 'PreconditionFailed') return false;
+        throw err;
+      }
     },
     async readJson(url, signal) {
       const { bucket, prefix: key } = parseS3Url(url);
       try {
         const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
-        return JSON.parse(await got.Body!.transformToString()) as unknown;
+        return { json: JSON.parse(await got.Body!.transformToString()) as unknown, etag: got.ETag ?? '' };
       } catch (err) {
         if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
         throw err;

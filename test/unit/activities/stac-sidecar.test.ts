@@ -186,17 +186,28 @@ describe('output.layout', () => {
 });
 
 describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
-  /** An in-memory stand-in for the user's bucket: JSON by s3:// URL. */
+  /** An in-memory stand-in for the user's bucket: JSON by s3:// URL, each write a new ETag, conditional writes. */
   function memoryBucket() {
     const files = new Map<string, unknown>();
-    return {
+    const etags = new Map<string, string>();
+    let version = 0;
+    const bucket = {
       files,
-      writeJson: async (dirUrl: string, fileName: string, json: unknown) => {
-        files.set(`${dirUrl}/${fileName}`, json);
-        return `${dirUrl}/${fileName}`;
+      /** Called before each conditional write: lets a test play another writer coming first. */
+      beforeConditional: (): Promise<void> | void => undefined,
+      writeJson: async (dirUrl: string, fileName: string, json: unknown, ifMatch?: string) => {
+        const url = `${dirUrl}/${fileName}`;
+        if (ifMatch) {
+          await bucket.beforeConditional();
+          if ((etags.get(url) ?? '*') !== ifMatch) return false as const;
+        }
+        files.set(url, json);
+        etags.set(url, `"v${++version}"`);
+        return url;
       },
-      readJson: async (url: string) => files.get(url),
+      readJson: async (url: string) => (files.has(url) ? { json: files.get(url), etag: etags.get(url)! } : undefined),
     };
+    return bucket;
   }
   const target = 's3://user-bucket/out';
   const zip = (id: string) => ({ key: `out/${id}.zip`, size: 10, location: `${target}/${id}.zip` });
@@ -250,5 +261,26 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
     await run('h2', 'b'); // a retry
     expect(items()).toEqual(['./a.stac.json', './b.stac.json']);
     expect(stacCatalogProblems(bucket.files.get(`${target}/catalog.json`))).toEqual([]);
+  });
+
+  it('loses no batch when another batch of the harvest writes the catalog between its read and its write', async () => {
+    const bucket = memoryBucket();
+    const batch = (id: string) =>
+      writePrivateStac({
+        bucket,
+        target,
+        harvestId: 'h3',
+        products: [{ identifier: id, objects: [zip(id)] }],
+        itemOf: async () => undefined,
+      });
+    let sneaked = false;
+    bucket.beforeConditional = async () => {
+      if (sneaked) return;
+      sneaked = true;
+      await batch('b'); // the other batch, complete before this write lands
+    };
+    await batch('a');
+    const links = (bucket.files.get(`${target}/catalog.json`) as { links: { rel: string; href: string }[] }).links;
+    expect(links.filter((l) => l.rel === 'item').map((l) => l.href)).toEqual(['./b.stac.json', './a.stac.json']);
   });
 });
