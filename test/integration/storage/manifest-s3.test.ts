@@ -23,4 +23,20 @@ describe('manifest writer (S3 on versitygw)', () => {
     );
     expect(Buffer.from(head.ChecksumSHA256!, 'base64').toString('hex')).toBe(written.sha256);
   });
+
+  it('writes only over the version it was given (ifMatch), or only when there is none yet (*)', async () => {
+    const target = `s3://${bucket}/conditional`;
+    const options = { s3, fileName: 'catalog.json' };
+    await writeManifest(target, { v: 1 }, { ...options, ifMatch: '*' });
+    await expect(writeManifest(target, { v: 2 }, { ...options, ifMatch: '*' })).rejects.toMatchObject({
+      name: 'PreconditionFailed',
+    });
+    const { ETag } = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'conditional/catalog.json' }));
+    await writeManifest(target, { v: 3 }, { ...options, ifMatch: ETag });
+    await expect(writeManifest(target, { v: 4 }, { ...options, ifMatch: ETag })).rejects.toMatchObject({
+      name: 'PreconditionFailed',
+    });
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'conditional/catalog.json' }));
+    expect(JSON.parse(await object.Body!.transformToString())).toEqual({ v: 3 });
+  });
 });
