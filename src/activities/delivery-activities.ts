@@ -17,13 +17,14 @@ import type {
   WriteManifestInput,
 } from './contract';
 import { parseDuration } from '../shared/duration';
+import { redactText } from '../shared/redact';
 import { translatingErrors } from './failures';
 import { pathToFileURL } from 'node:url';
 import type { PrivateOutputReport } from '../storage/private-output';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import type { VerificationRecord } from '../storage/integrity';
 import type { PartFile } from '../storage/local-sink';
-import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
+import { isDiskFull, isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
 import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
 import { ConnectionBudget } from './connection-budget';
 import { RateMeter } from './rate-meter';
@@ -270,19 +271,29 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             : new Map<string, string>();
           // STAC beside the verified objects; a checksum only for an object the copy hashed.
           const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
-          await writePrivateStac({
-            bucket,
-            target: output.target,
-            harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
-            products: results
-              .filter((r) => !r.problem)
-              .map((r) => ({
-                identifier: r.identifier,
-                objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
-              })),
-            itemOf: (identifier) => lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
-            signal,
-          });
+          // The products are in the bucket whatever happens here: keys that may only read, or a
+          // store without conditional writes (501), cost the STAC files, not the harvest.
+          try {
+            await writePrivateStac({
+              bucket,
+              target: output.target,
+              harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
+              products: results
+                .filter((r) => !r.problem)
+                .map((r) => ({
+                  identifier: r.identifier,
+                  objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
+                })),
+              itemOf: (identifier) => lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
+              signal,
+            });
+          } catch (err) {
+            if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
+            Context.current().log.warn('STAC sidecars not written beside the PRIVATE outputs', {
+              target: output.target,
+              error: redactText(err instanceof Error ? err.message : String(err)),
+            });
+          }
           return results;
         } finally {
           bucket.close();

@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -76,8 +76,7 @@ export async function writeManifestToDirectory(
   const body = serializeManifest(report);
   await mkdir(dir, { recursive: true });
   const finalPath = path.join(dir, safeFileName(fileName));
-  const tempPath = path.join(dir, `.${path.basename(finalPath)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tempPath, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  const { tempPath, handle } = await openTemporary(dir, path.basename(finalPath));
   try {
     try {
       await handle.writeFile(body);
@@ -92,6 +91,32 @@ export async function writeManifestToDirectory(
   }
   await fsyncDirectory(dir);
   return { location: finalPath, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+}
+
+/** A temporary file older than this was left by a writer that died (a write takes milliseconds). */
+const ABANDONED_TEMP_MS = 5_000;
+
+/**
+ * The temporary file of a write has a fixed name per final file, so that a writer killed midway
+ * leaves it where the next write of that file finds it and takes it over once it is clearly
+ * abandoned (no listing of the folder, which may hold thousands of products). While another
+ * writer is using it, this write takes a name of its own.
+ */
+async function openTemporary(dir: string, finalName: string): Promise<{ tempPath: string; handle: FileHandle }> {
+  const exclusive = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
+  const fixed = path.join(dir, `.${finalName}.tmp`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return { tempPath: fixed, handle: await open(fixed, exclusive, 0o644) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const info = await stat(fixed).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs < ABANDONED_TEMP_MS) break;
+      await unlink(fixed).catch(() => undefined);
+    }
+  }
+  const own = path.join(dir, `.${finalName}.${randomBytes(6).toString('hex')}.tmp`);
+  return { tempPath: own, handle: await open(own, exclusive, 0o644) };
 }
 
 export async function writeManifestToS3(

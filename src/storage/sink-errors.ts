@@ -75,3 +75,9 @@ export function isPermanentSinkError(err: unknown): boolean {
 export function isDiskFull(err: unknown): boolean {
   return classifySinkError(err).kind === 'disk_full';
 }
+
+/** True when the store does not offer what was asked (S3 `NotImplemented`, HTTP 501), e.g. a conditional write. */
+export function isNotImplemented(err: unknown): boolean {
+  const e = err as { name?: unknown; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'NotImplemented' || e?.$metadata?.httpStatusCode === 501;
+}

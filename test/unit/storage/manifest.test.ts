@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -49,6 +49,21 @@ describe('manifest writer (local)', () => {
     expect(await readdir(dir)).toEqual([MANIFEST_NAME]);
     const final = JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8')) as { version: number };
     expect(final.version).toBeGreaterThanOrEqual(2);
+  });
+
+  it('takes over the temporary file a killed writer left, but not one a live writer holds', async () => {
+    const left = path.join(dir, `.${MANIFEST_NAME}.tmp`);
+    await writeFile(left, '{"half": ');
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(left, longAgo, longAgo);
+    await writeManifest(dir, report);
+    expect(await readdir(dir)).toEqual([MANIFEST_NAME]);
+
+    // Written just now: another writer may be in the middle of it, so this write uses its own name.
+    await writeFile(left, '{"half": ');
+    await writeManifest(dir, { ...report, orderId: '5678' });
+    expect((await readdir(dir)).sort()).toEqual([`.${MANIFEST_NAME}.tmp`, MANIFEST_NAME].sort());
+    expect(JSON.parse(await readFile(path.join(dir, MANIFEST_NAME), 'utf8')).orderId).toBe('5678');
   });
 
   it('keeps a custom file name inside the directory', async () => {
