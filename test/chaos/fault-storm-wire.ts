@@ -22,7 +22,10 @@ interface WireRequest {
   label: string;
   path: string;
   createdAt: number;
+  /** Order of events in this process: two events in the same millisecond still have an order. */
+  createdSeq: number;
   answeredAt?: number;
+  answeredSeq?: number;
   status?: number;
   retryAfterSec?: number;
 }
@@ -45,6 +48,7 @@ export interface RetryAfterViolation {
 
 export class RetryAfterWitness {
   private readonly requests = new Map<UndiciRequest, WireRequest>();
+  private seq = 0;
   private readonly onCreate = (message: unknown) => {
     const { request } = message as { request: UndiciRequest };
     this.requests.set(request, {
@@ -53,6 +57,7 @@ export class RetryAfterWitness {
       label: `${request.method} ${request.path.split('?')[0]}`,
       path: request.path,
       createdAt: Date.now(),
+      createdSeq: ++this.seq,
     });
   };
   private readonly onHeaders = (message: unknown) => {
@@ -63,6 +68,7 @@ export class RetryAfterWitness {
     const seen = this.requests.get(request);
     if (!seen) return;
     seen.answeredAt = Date.now();
+    seen.answeredSeq = ++this.seq;
     seen.status = response.statusCode;
     if (response.statusCode === 429) seen.retryAfterSec = Number(header(response.headers, 'retry-after'));
   };
@@ -88,10 +94,11 @@ export class RetryAfterWitness {
     const all = [...this.requests.values()];
     const found: RetryAfterViolation[] = [];
     for (const limited of all) {
-      if (limited.status !== 429 || limited.answeredAt === undefined) continue;
+      if (limited.status !== 429 || limited.answeredAt === undefined || limited.answeredSeq === undefined) continue;
       const until = limited.answeredAt + (limited.retryAfterSec ?? 0) * 1000;
       for (const r of all) {
-        if (r === limited || r.client !== limited.client || r.createdAt < limited.answeredAt || r.createdAt >= until)
+        // Created before the 429 arrived (by event order, not the clock: a millisecond holds many events).
+        if (r === limited || r.client !== limited.client || r.createdSeq < limited.answeredSeq || r.createdAt >= until)
           continue;
         found.push({
           client: r.client,

@@ -66,11 +66,12 @@ describe('a sink that dies after the preflight', () => {
       workflowId: `e2e-readonly-${Date.now()}`,
       args: [request({ identifiers, output: { storage: 'TEMPORARY', sink: sink.url } })],
     });
+    // The first product delivered whole (its STAC sidecar is written last), then the folder turns read-only.
     await until(
       () => readdir(sink.dir),
-      (files) => files.some((f) => f.endsWith('.zip')),
+      (files) => files.some((f) => f.endsWith('.stac.json')),
     );
-    await sink.remount('ro');
+    await sink.makeReadOnly();
     const report: HarvestReport = await handle.result();
 
     expect(report.totals).toMatchObject({ items: 2, delivered: 1, undelivered: 1, failed: 0 });
