@@ -214,6 +214,7 @@ function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterSer
       if (current !== running || !wanted || restarts >= 10) return;
       restarts++;
       current = undefined;
+      void running.stop(); // releases its log
       restartTimer = setTimeout(() => wanted && launch(), 1000);
       restartTimer.unref();
     });
@@ -232,7 +233,7 @@ function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterSer
     kill: () =>
       deliberately(async (running) => {
         process.kill(await pidOf(running), 'SIGKILL');
-        await running.exited;
+        await running.stop();
       }),
     stop: () => deliberately((running) => running.stop()),
     async start() {
