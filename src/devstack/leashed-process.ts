@@ -3,13 +3,11 @@
  * we exit, and its scratch folder is removed after it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, read } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { PROJECT_ROOT } from './tools';
 
 const LEASH = path.join(PROJECT_ROOT, 'scripts', 'leash.cjs');
-const readAt = promisify(read);
 /** How much of the log's end `logTail` reads: a few hundred lines of a server's log. */
 const TAIL_BYTES = 64 * 1024;
 
@@ -61,7 +59,8 @@ export function startLeashed(options: LeashOptions): LeashedProcess {
   let logOpen = true;
   let lastLog = '';
   const logTail = async (lines = 20): Promise<string> => {
-    if (logOpen) lastLog = await readEnd(logFd).catch(() => lastLog);
+    // Read synchronously: no read is in flight when stop() closes the descriptor.
+    if (logOpen) lastLog = readEnd(logFd);
     return lastLog.split('\n').slice(-lines).join('\n');
   };
   let stopping: Promise<void> | undefined;
@@ -71,9 +70,9 @@ export function startLeashed(options: LeashOptions): LeashedProcess {
     logTail,
     stop() {
       stopping ??= (async () => {
-        await logTail(50);
         child.stdin?.end();
         await exited;
+        await logTail(); // its last lines, for a logTail() after stop
         logOpen = false;
         closeSync(logFd);
       })();
@@ -83,11 +82,11 @@ export function startLeashed(options: LeashOptions): LeashedProcess {
 }
 
 /** The last TAIL_BYTES of the file open at `fd`, from its first whole line. */
-async function readEnd(fd: number): Promise<string> {
+function readEnd(fd: number): string {
   const size = fstatSync(fd).size;
   const length = Math.min(size, TAIL_BYTES);
   const buffer = Buffer.alloc(length);
-  const { bytesRead } = await readAt(fd, buffer, 0, length, size - length);
+  const bytesRead = readSync(fd, buffer, 0, length, size - length);
   const text = buffer.subarray(0, bytesRead).toString('utf8');
   return size > length ? text.slice(text.indexOf('\n') + 1) : text;
 }

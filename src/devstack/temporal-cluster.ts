@@ -211,10 +211,10 @@ function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterSer
     });
     current = running;
     void running.exited.then(() => {
+      void running.stop(); // releases its log (a deliberate stop shares this one)
       if (current !== running || !wanted || restarts >= 10) return;
       restarts++;
       current = undefined;
-      void running.stop(); // releases its log
       restartTimer = setTimeout(() => wanted && launch(), 1000);
       restartTimer.unref();
     });
