@@ -7,6 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CredentialStore } from '../config/credentials';
+import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
 import { footprintOf, productSizeOf } from '../hook/stac-fields';
 import {
@@ -27,6 +28,7 @@ import type {
   CampaignManifestInput,
   CatalogueFootprints,
   CatalogueLookupInput,
+  OrderCatalogue,
   PermitRequestInput,
   RecordQuarantineInput,
   RecordDeliveriesInput,
@@ -35,6 +37,7 @@ import type {
 } from './campaign-contract';
 import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
+import { STAC_PAGE, catalogueItems, orderCatalogue } from './catalogue-items';
 import { buildItemCollection } from './item-collection';
 import { writeCampaignStac } from './stac-sidecar';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
@@ -48,7 +51,6 @@ export interface CampaignActivityDeps {
 export const ITEM_COLLECTION_NAME = 'items.json';
 /** Ledger records written or catalogue ids looked up at once. */
 const CONCURRENCY = 16;
-const STAC_PAGE = 100;
 
 export function createCampaignActivities(deps: CampaignActivityDeps) {
   const { credentials, stac } = deps;
@@ -209,6 +211,26 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
       });
     },
 
+    async orderCatalogueItems(input: CatalogueLookupInput): Promise<OrderCatalogue> {
+      return guard(async () => {
+        let found: Map<string, StacFeature>;
+        try {
+          found = await catalogueItems(stac, input.collection, input.identifiers, signal());
+        } catch (err) {
+          // A catalogue that refuses us refuses each product's lookup too: minimal sidecars, as there.
+          if (isRetryable(err) || signal().aborted) throw err;
+          Context.current().log.warn('No catalogue items for the STAC sidecars: writing minimal ones', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+          found = new Map();
+        }
+        const { items, leftOut } = orderCatalogue(input.identifiers, found);
+        if (leftOut > 0)
+          Context.current().log.info('Catalogue items too big for history: looked up per product', { leftOut });
+        return { items };
+      });
+    },
+
     async catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints> {
       return guard(async () => {
         const found = await catalogueItems(stac, input.collection, input.identifiers, signal());
@@ -289,24 +311,6 @@ async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, item
     item.bytes ??= record.size;
     item.verifiedAt ??= record.verifiedAt;
   }
-}
-
-/** The catalogue's items for these products, 100 ids per search; none when there is no catalogue. */
-async function catalogueItems(
-  stac: StacClient | undefined,
-  collection: string,
-  identifiers: readonly string[],
-  signal: AbortSignal,
-): Promise<Map<string, StacFeature>> {
-  const found = new Map<string, StacFeature>();
-  if (!stac) return found;
-  for (let i = 0; i < identifiers.length; i += STAC_PAGE) {
-    const ids = identifiers.slice(i, i + STAC_PAGE);
-    const page = await stac.searchAll({ collections: [collection], ids, limit: STAC_PAGE }, { signal });
-    for (const feature of page.items) found.set(feature.id, feature);
-    Context.current().heartbeat({ looked: i + ids.length });
-  }
-  return found;
 }
 
 async function inBatches<T>(

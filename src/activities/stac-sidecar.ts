@@ -3,16 +3,14 @@
  * product (geometry and properties from the catalogue's item, one asset for the verified copy with
  * its size and sha256 in the STAC file extension), and the STAC Catalog (a harvest) or Collection
  * (a campaign, with its extent) that links them by relative hrefs, so that pystac or odc-stac open
- * a harvest offline. Plain JSON builders, plus the writer that puts one beside a product.
+ * a harvest offline. Plain JSON builders, and the writers of catalogs and PRIVATE sidecars.
  */
 import { Context } from '@temporalio/activity';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { S3CredentialSet } from '../config/credentials';
 import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
 import { type WriteManifestOptions, writeManifest } from '../storage/manifest';
-import { createS3Client } from '../storage/s3-client';
 import type { HarvestReport } from '../shared/harvest-report';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
 
@@ -196,24 +194,6 @@ export function sidecarPath(relativeProduct: string): string {
   return `${relativeProduct.slice(0, slash + 1)}${sidecarName(relativeProduct.slice(slash + 1))}`;
 }
 
-/**
- * Writes `json` as `fileName` into the folder `dirUrl` (`file:///…` or `s3://bucket/prefix`),
- * atomically, as manifests are written; returns its location.
- */
-export async function writeJsonBeside(
-  dirUrl: string,
-  fileName: string,
-  json: unknown,
-  s3Keys?: S3CredentialSet,
-): Promise<string> {
-  const s3 = dirUrl.startsWith('s3://') && s3Keys ? createS3Client(s3Keys) : undefined;
-  try {
-    return (await writeManifest(dirUrl, json, { s3, fileName })).location;
-  } finally {
-    s3?.destroy();
-  }
-}
-
 export type ProductItemLookup = (
   collection: string | undefined,
   identifier: string,
@@ -263,7 +243,7 @@ export function createProductItemLookup(stac: StacClient | undefined): ProductIt
 export async function writeHarvestCatalog(
   sinkUrl: string,
   report: HarvestReport,
-  s3Keys?: S3CredentialSet,
+  writeJson: (fileName: string, json: unknown) => Promise<string>,
 ): Promise<string | undefined> {
   const hrefs: string[] = [];
   for (const item of report.items) {
@@ -276,7 +256,7 @@ export async function writeHarvestCatalog(
     `Products delivered by the harvest ${report.name} (${report.workflowId})`,
     hrefs,
   );
-  return writeJsonBeside(sinkUrl, CATALOG_NAME, catalog, s3Keys);
+  return writeJson(CATALOG_NAME, catalog);
 }
 
 /**

@@ -8,7 +8,7 @@ import { GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@a
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from './integrity';
 import { LocalSink, type PartFile } from './local-sink';
-import { writeManifest } from './manifest';
+import { MANIFEST_NAME, writeManifest } from './manifest';
 import {
   type PrivateDownload,
   type PrivateOutputReport,
@@ -52,6 +52,12 @@ export interface SinkTarget {
   removePartial(name: string): Promise<void>;
   /** Writes the report as manifest.json next to the products; returns its location. */
   writeManifest(report: unknown): Promise<string>;
+  /**
+   * Writes `json` as `fileName` into the target's folder (a STAC sidecar or catalog), as the
+   * manifest is written: atomically into a local folder, one PutObject to S3 with this target's
+   * client; returns its location (`file:///…` or `s3://…`).
+   */
+  writeJson(fileName: string, json: unknown): Promise<string>;
   close(): void;
 }
 
@@ -66,6 +72,8 @@ export async function openSinkTarget(sinkUrl: string, s3?: S3CredentialSet, endp
 }
 
 function localTarget(sink: LocalSink): SinkTarget {
+  const writeJson = async (fileName: string, json: unknown) =>
+    pathToFileURL((await writeManifest(sink.dir, json, { fileName })).location).toString();
   return {
     async open(name) {
       const part = await sink.open(name, { resume: true });
@@ -85,9 +93,8 @@ function localTarget(sink: LocalSink): SinkTarget {
     async removePartial(name) {
       await sink.removePartial(name);
     },
-    async writeManifest(report) {
-      return pathToFileURL((await writeManifest(sink.dir, report)).location).toString();
-    },
+    writeManifest: (report) => writeJson(MANIFEST_NAME, report),
+    writeJson,
     close: () => undefined,
   };
 }
@@ -100,6 +107,10 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
     for (const upload of listing.Uploads ?? []) {
       if (upload.Key === key && upload.UploadId) await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
     }
+  };
+  const writeJson = async (fileName: string, json: unknown) => {
+    const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
+    return (await writeManifest(prefix, json, { s3: client, fileName })).location;
   };
   return {
     async open(name, checkpoint) {
@@ -135,10 +146,8 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
       // A worker killed mid-unpack (output.unpack) left a staging prefix beside the product.
       await removeUnpackLeftovers(client, sink.bucket, sink.prefix, safeFileName(name).replace(/\.zip$/i, ''));
     },
-    async writeManifest(report) {
-      const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
-      return (await writeManifest(prefix, report, { s3: client })).location;
-    },
+    writeManifest: (report) => writeJson(MANIFEST_NAME, report),
+    writeJson,
     close: () => client.destroy(),
   };
 }
