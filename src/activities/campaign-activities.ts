@@ -39,7 +39,10 @@ import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
 import { STAC_PAGE, catalogueItems, orderCatalogue } from './catalogue-items';
 import { buildItemCollection } from './item-collection';
-import { writeCampaignStac } from './stac-sidecar';
+import { privateCampaignLinks, temporaryCampaignLinks, writeCampaignStac } from './stac-sidecar';
+import { openPrivateOutput } from '../storage/sinks';
+import { isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
+import { redactText } from '../shared/redact';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
 
 export interface CampaignActivityDeps {
@@ -57,6 +60,36 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
   const openLedger = createLedgerAccess(credentials);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const signal = () => Context.current().cancellationSignal;
+
+  /**
+   * A PRIVATE campaign's `collection.json` and `catalog.json` in the user's bucket, linking the
+   * sidecars its verifications wrote there. Best effort, as those are: keys that may only read or
+   * a store that refuses the write cost the collection, with a warning; the products stand.
+   */
+  const writePrivateCampaignStac = async (
+    privateTarget: NonNullable<CampaignManifestInput['privateTarget']>,
+    report: CampaignReport,
+    items: readonly CampaignItem[],
+    features: readonly Record<string, unknown>[],
+  ): Promise<void> => {
+    const bucket = openPrivateOutput(credentials.s3(privateTarget.credentials), privateTarget.endpoint);
+    try {
+      const sidecars = await bucket.stacSidecars(privateTarget.url, signal());
+      await writeCampaignStac(
+        report,
+        privateCampaignLinks(privateTarget.url, items, features, sidecars),
+        async (fileName, json) => bucket.writeJson(privateTarget.url, fileName, json),
+      );
+    } catch (err) {
+      if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
+      Context.current().log.warn('STAC collection not written beside the PRIVATE outputs', {
+        target: privateTarget.url,
+        error: redactText(err instanceof Error ? err.message : String(err)),
+      });
+    } finally {
+      bucket.close();
+    }
+  };
 
   return {
     async resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign> {
@@ -173,8 +206,15 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         try {
           const collection = buildItemCollection(items, catalogue);
           const itemsWritten = await writeManifest(target.url, collection, { s3, fileName: ITEM_COLLECTION_NAME });
-          if (input.report.storage === 'TEMPORARY')
-            await writeCampaignStac(target.url, input.report, items, collection.features, s3);
+          if (input.report.storage === 'TEMPORARY') {
+            await writeCampaignStac(
+              input.report,
+              temporaryCampaignLinks(target.url, items, collection.features),
+              (fileName, json) => writeManifest(target.url, json, { s3, fileName }),
+            );
+          }
+          if (input.privateTarget)
+            await writePrivateCampaignStac(input.privateTarget, input.report, items, collection.features);
           const report: CampaignReport = {
             ...input.report,
             itemCollection: fromLedgerLocation(itemsWritten.location),

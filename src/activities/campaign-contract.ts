@@ -63,6 +63,11 @@ export interface RecordQuarantineInput {
 export interface CampaignManifestInput {
   /** Where manifest.json and items.json go (next to the products). */
   target: { url: string; credentials?: string; endpoint?: string };
+  /**
+   * PRIVATE campaigns: the user's bucket (the output target), where the campaign's STAC Collection
+   * goes beside the products' sidecars (best effort). TEMPORARY campaigns write it at `target`.
+   */
+  privateTarget?: { url: string; credentials: string; endpoint: string };
   ledger?: LedgerRef;
   workflow: string;
   optionsHash: string;

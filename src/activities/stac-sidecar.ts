@@ -10,7 +10,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
-import { type WriteManifestOptions, writeManifest } from '../storage/manifest';
 import type { HarvestReport } from '../shared/harvest-report';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
 
@@ -259,37 +258,84 @@ export async function writeHarvestCatalog(
   return writeJson(CATALOG_NAME, catalog);
 }
 
+/** A campaign product's sidecar, relative to the campaign's STAC root, with its catalogue item (for the extent). */
+export interface LinkedSidecar {
+  href: string;
+  item?: StacFeature;
+}
+
 /**
- * A campaign's `collection.json` (its products' sidecars under the target, with their extent) and a
- * `catalog.json` whose one child is that collection: it replaces the catalog of the campaign's last
- * order, so opening `catalog.json` gives every product of the campaign.
+ * The sidecars of a campaign's products in a TEMPORARY sink: beside each product's location (or
+ * folder, when unpacked), under the target.
  */
-export async function writeCampaignStac(
+export function temporaryCampaignLinks(
   targetUrl: string,
-  report: Pick<CampaignReport, 'name' | 'workflowId'>,
   items: readonly CampaignItem[],
   features: readonly Record<string, unknown>[],
-  s3?: WriteManifestOptions['s3'],
-): Promise<void> {
+): LinkedSidecar[] {
   const byId = new Map(features.map((f) => [f.id as string, f as StacFeature]));
-  const linked: { href: string; item?: StacFeature }[] = [];
+  const linked: LinkedSidecar[] = [];
   for (const item of items) {
     const under = item.location && byId.has(item.identifier) ? pathUnder(targetUrl, item.location) : undefined;
     if (under) linked.push({ href: sidecarPath(under), item: byId.get(item.identifier) });
   }
+  return linked;
+}
+
+/**
+ * The sidecars of a PRIVATE campaign's products, among those listed in the user's bucket
+ * (`sidecars`: their `s3://` URLs). A product is known by its first object's location, and
+ * {@link writePrivateStac} put its sidecar beside that object when it is the product's only one,
+ * else as `<identifier>.stac.json` in the deepest folder its objects share: so the link is the
+ * first of these that exists — beside the object, then `<identifier>.stac.json` in the object's
+ * folder and each folder above it, up to the target. A product without one is not linked.
+ */
+export function privateCampaignLinks(
+  targetUrl: string,
+  items: readonly CampaignItem[],
+  features: readonly Record<string, unknown>[],
+  sidecars: ReadonlySet<string>,
+): LinkedSidecar[] {
+  const byId = new Map(features.map((f) => [f.id as string, f as StacFeature]));
+  const root = targetUrl.replace(/\/+$/, '');
+  const linked: LinkedSidecar[] = [];
+  for (const item of items) {
+    if (!item.location || !byId.has(item.identifier) || pathUnder(root, item.location) === undefined) continue;
+    let folder = item.location.slice(0, item.location.lastIndexOf('/'));
+    const candidates = [`${folder}/${sidecarName(item.location.slice(folder.length + 1))}`];
+    for (; folder.length >= root.length; folder = folder.slice(0, folder.lastIndexOf('/'))) {
+      candidates.push(`${folder}/${sidecarName(item.identifier)}`);
+    }
+    const found = candidates.find((candidate) => sidecars.has(candidate));
+    const href = found && pathUnder(root, found);
+    if (href) linked.push({ href, item: byId.get(item.identifier) });
+  }
+  return linked;
+}
+
+/**
+ * A campaign's `collection.json` (its products' sidecars, with their extent) and a `catalog.json`
+ * whose one child is that collection, written at the campaign's STAC root by `write`: it replaces
+ * the catalog of the campaign's last order, so opening `catalog.json` gives every product of the campaign.
+ */
+export async function writeCampaignStac(
+  report: Pick<CampaignReport, 'name' | 'workflowId'>,
+  linked: readonly LinkedSidecar[],
+  write: (fileName: string, json: unknown) => Promise<unknown>,
+): Promise<void> {
   if (linked.length === 0) return;
   const collection = campaignCollection(
     report.name,
     `Products of the campaign ${report.name} (${report.workflowId})`,
     linked,
   );
-  await writeManifest(targetUrl, collection, { s3, fileName: COLLECTION_NAME });
+  await write(COLLECTION_NAME, collection);
   const catalog = harvestCatalog(report.workflowId, `The campaign ${report.name}`, []);
   catalog.links = [
     { rel: 'root', href: `./${CATALOG_NAME}`, type: 'application/json' },
     { rel: 'child', href: `./${COLLECTION_NAME}`, type: 'application/json' },
   ];
-  await writeManifest(targetUrl, catalog, { s3, fileName: CATALOG_NAME });
+  await write(CATALOG_NAME, catalog);
 }
 
 /** A PRIVATE product's verified objects in the user's bucket (`sha256` only where a copy hashed the object). */

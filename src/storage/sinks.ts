@@ -14,6 +14,7 @@ import {
   type PrivateOutputReport,
   type VerifyPrivateOutputOptions,
   downloadPrivateOutput,
+  listStacSidecars,
   verifyPrivateOutput,
 } from './private-output';
 import { createS3Client, parseS3Url } from './s3-client';
@@ -166,6 +167,8 @@ export interface PrivateOutputTarget {
   writeJson(dirUrl: string, fileName: string, json: unknown, ifMatch?: string): Promise<string | false>;
   /** The JSON object at `url` (`s3://bucket/key`) and its ETag, or undefined when there is none. */
   readJson(url: string, signal?: AbortSignal): Promise<{ json: unknown; etag: string } | undefined>;
+  /** The STAC sidecars (`*.stac.json`) under `rootUrl`, as `s3://` URLs. */
+  stacSidecars(rootUrl: string, signal?: AbortSignal): Promise<Set<string>>;
   close(): void;
 }
 
@@ -195,6 +198,7 @@ export function openPrivateOutput(s3: S3CredentialSet, endpoint?: string): Priva
         throw err;
       }
     },
+    stacSidecars: (rootUrl, signal) => listStacSidecars(client, rootUrl, signal),
     close: () => client.destroy(),
   };
 }

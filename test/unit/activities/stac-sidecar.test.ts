@@ -7,6 +7,7 @@ import {
   campaignCollection,
   harvestCatalog,
   pathUnder,
+  privateCampaignLinks,
   productItem,
   sidecarPath,
   writePrivateStac,
@@ -282,5 +283,39 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
     await batch('a');
     const links = (bucket.files.get(`${target}/catalog.json`) as { links: { rel: string; href: string }[] }).links;
     expect(links.filter((l) => l.rel === 'item').map((l) => l.href)).toEqual(['./b.stac.json', './a.stac.json']);
+  });
+
+  it('links a PRIVATE campaign product to the sidecar writePrivateStac put beside it or in its folder', async () => {
+    const bucket = memoryBucket();
+    const folder = ['b/IMG/B04.jp2', 'b/MTD.xml'].map((k) => ({
+      key: `out/${k}`,
+      size: 5,
+      location: `${target}/${k}`,
+    }));
+    await writePrivateStac({
+      bucket,
+      target,
+      harvestId: 'h1',
+      products: [
+        { identifier: 'a', objects: [zip('a')] },
+        { identifier: 'b', objects: folder },
+      ],
+      itemOf: async () => undefined,
+    });
+    bucket.files.set(`${target}/stranger.stac.json`, {});
+    const sidecars = new Set([...bucket.files.keys()].filter((url) => url.endsWith('.stac.json')));
+    // The campaign knows a product by its first object only (b's is the deeper one here).
+    const items = [
+      { identifier: 'a', state: 'delivered' as const, location: zip('a').location },
+      { identifier: 'b', state: 'delivered' as const, location: folder[0]!.location },
+      { identifier: 'c', state: 'delivered' as const, location: `${target}/c.zip` }, // no sidecar written
+      { identifier: 'd', state: 'delivered' as const, location: 's3://other/d.zip' }, // not under the target
+    ];
+    const features = ['a', 'b', 'c', 'd'].map((id) => ({ id }));
+    const linked = privateCampaignLinks(`${target}/`, items, features, sidecars);
+    expect(linked.map((l) => l.href)).toEqual(['a.stac.json', 'b/b.stac.json']);
+    expect(linked[1]!.item).toEqual({ id: 'b' });
+    const collection = campaignCollection('c', 'a campaign', linked);
+    expect(stacCollectionProblems(collection)).toEqual([]);
   });
 });
