@@ -174,6 +174,24 @@ describe('output.layout', () => {
     ]);
   });
 
+  it('refuses a layout on PRIVATE output, naming output.layout and why, for harvests and campaigns', () => {
+    const output = {
+      storage: 'PRIVATE',
+      target: 's3://bucket/p',
+      endpoint: 'https://s3.example.eu',
+      credentials: 'x',
+      layout: '{yyyy}/{identifier}.zip',
+    };
+    for (const schema of [harvestRequestSchema, campaignRequestSchema]) {
+      const parsed = schema.safeParse({ ...request('{identifier}.zip'), output });
+      expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+        expect.stringMatching(/^output\.layout: applies to TEMPORARY output only: the Hook places PRIVATE objects/),
+      ]);
+      const { layout: _, ...without } = output; // eslint-disable-line @typescript-eslint/no-unused-vars
+      expect(schema.safeParse({ ...request('{identifier}.zip'), output: without }).success).toBe(true);
+    }
+  });
+
   it('keeps a field value from making folders or leaving the sink', () => {
     const place = placeProduct(
       { sink: 'file:///data/h', layout: '{platform}/{collection}/{identifier}.zip', identifier: ID },
