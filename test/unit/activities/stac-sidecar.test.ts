@@ -187,7 +187,7 @@ describe('output.layout', () => {
       expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
         expect.stringMatching(/^output\.layout: applies to TEMPORARY output only: the Hook places PRIVATE objects/),
       ]);
-      const { layout: _, ...without } = output; // eslint-disable-line @typescript-eslint/no-unused-vars
+      const { layout: _, ...without } = output;
       expect(schema.safeParse({ ...request('{identifier}.zip'), output: without }).success).toBe(true);
     }
   });
