@@ -39,10 +39,8 @@ import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
 import { STAC_PAGE, catalogueItems, orderCatalogue } from './catalogue-items';
 import { buildItemCollection } from './item-collection';
-import { privateCampaignLinks, temporaryCampaignLinks, writeCampaignStac } from './stac-sidecar';
+import { privateCampaignLinks, privateStacBestEffort, temporaryCampaignLinks, writeCampaignStac } from './stac-sidecar';
 import { openPrivateOutput } from '../storage/sinks';
-import { isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
-import { redactText } from '../shared/redact';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
 
 export interface CampaignActivityDeps {
@@ -74,17 +72,13 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
   ): Promise<void> => {
     const bucket = openPrivateOutput(credentials.s3(privateTarget.credentials), privateTarget.endpoint);
     try {
-      const sidecars = await bucket.stacSidecars(privateTarget.url, signal());
-      await writeCampaignStac(
-        report,
-        privateCampaignLinks(privateTarget.url, items, features, sidecars),
-        async (fileName, json) => bucket.writeJson(privateTarget.url, fileName, json),
-      );
-    } catch (err) {
-      if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
-      Context.current().log.warn('STAC collection not written beside the PRIVATE outputs', {
-        target: privateTarget.url,
-        error: redactText(err instanceof Error ? err.message : String(err)),
+      await privateStacBestEffort(privateTarget.url, 'STAC collection', async () => {
+        const sidecars = await bucket.stacSidecars(privateTarget.url, signal());
+        await writeCampaignStac(
+          report,
+          privateCampaignLinks(privateTarget.url, items, features, sidecars),
+          async (fileName, json) => bucket.writeJson(privateTarget.url, fileName, json),
+        );
       });
     } finally {
       bucket.close();

@@ -18,14 +18,13 @@ import type {
   WriteManifestInput,
 } from './contract';
 import { parseDuration } from '../shared/duration';
-import { redactText } from '../shared/redact';
 import { translatingErrors } from './failures';
 import { pathToFileURL } from 'node:url';
 import type { PrivateOutputReport } from '../storage/private-output';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import type { VerificationRecord } from '../storage/integrity';
 import type { PartFile } from '../storage/local-sink';
-import { isDiskFull, isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
+import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
 import { ConnectionBudget } from './connection-budget';
 import { RateMeter } from './rate-meter';
@@ -38,6 +37,7 @@ import { catalogueItems } from './catalogue-items';
 import {
   type ProductItemLookup,
   createProductItemLookup,
+  privateStacBestEffort,
   productItem,
   type DeliveredAsset,
   sidecarName,
@@ -279,9 +279,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             : new Map<string, string>();
           // STAC beside the verified objects; a checksum only for an object the copy hashed.
           const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
-          // The products are in the bucket whatever happens here: keys that may only read, or a
-          // store without conditional writes (501), cost the STAC files, not the harvest.
-          try {
+          // The products are in the bucket whatever happens here (best effort, see privateStacBestEffort).
+          await privateStacBestEffort(output.target, 'STAC sidecars', async () => {
             const found = results.filter((r) => !r.problem);
             // The batch's items in one search; one lookup per product only when that search fails.
             const batch = await catalogueItems(
@@ -304,13 +303,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
                   : lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
               signal,
             });
-          } catch (err) {
-            if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
-            Context.current().log.warn('STAC sidecars not written beside the PRIVATE outputs', {
-              target: output.target,
-              error: redactText(err instanceof Error ? err.message : String(err)),
-            });
-          }
+          });
           return results;
         } finally {
           bucket.close();

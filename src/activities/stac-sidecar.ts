@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
 import type { HarvestReport } from '../shared/harvest-report';
+import { redactText } from '../shared/redact';
+import { isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
 
 export const STAC_VERSION = '1.0.0';
@@ -336,6 +338,24 @@ export async function writeCampaignStac(
     { rel: 'child', href: `./${COLLECTION_NAME}`, type: 'application/json' },
   ];
   await write(CATALOG_NAME, catalog);
+}
+
+/**
+ * Runs a write of STAC files beside PRIVATE outputs as best effort: the products are in the bucket
+ * whatever happens here, so keys that may only read, or a store that does not offer the write
+ * (501, e.g. conditional PUTs), cost the STAC files with a warning (redacted), never the products.
+ * Anything else (a passing error) fails the attempt, and Temporal retries it.
+ */
+export async function privateStacBestEffort(target: string, what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
+    Context.current().log.warn(`${what} not written beside the PRIVATE outputs`, {
+      target,
+      error: redactText(err instanceof Error ? err.message : String(err)),
+    });
+  }
 }
 
 /** A PRIVATE product's verified objects in the user's bucket (`sha256` only where a copy hashed the object). */

@@ -8,10 +8,13 @@ import {
   harvestCatalog,
   pathUnder,
   privateCampaignLinks,
+  privateStacBestEffort,
   productItem,
   sidecarPath,
   writePrivateStac,
 } from '../../../src/activities/stac-sidecar';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createCatalogue } from '../../../src/emulator/stac';
 import { layoutProblems, renderLayout } from '../../../src/shared/layout';
 import { campaignRequestSchema } from '../../../src/shared/campaign-request';
@@ -335,5 +338,28 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
     expect(linked[1]!.item).toEqual({ id: 'b' });
     const collection = campaignCollection('c', 'a campaign', linked);
     expect(stacCollectionProblems(collection)).toEqual([]);
+  });
+
+  it('writes PRIVATE STAC as best effort: read-only keys or a 501 cost the files with a redacted warning', async () => {
+    const warned: { message: string; meta: unknown }[] = [];
+    const logger = new DefaultLogger('WARN', (entry) => warned.push({ message: entry.message, meta: entry.meta }));
+    const env = new MockActivityEnvironment(undefined, { logger });
+    const s3Error = (name: string, status: number, message: string) =>
+      Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+    const secret = 'https://x/a.zip?temp_url_sig=0123456789abcdef0123456789abcdef01234567';
+    for (const err of [s3Error('AccessDenied', 403, `denied ${secret}`), s3Error('NotImplemented', 501, 'no')]) {
+      await env.run(() => privateStacBestEffort(target, 'STAC collection', () => Promise.reject(err)));
+    }
+    expect(warned.map((w) => w.message)).toEqual([
+      'STAC collection not written beside the PRIVATE outputs',
+      'STAC collection not written beside the PRIVATE outputs',
+    ]);
+    expect(warned[0]!.meta).toMatchObject({ target, error: expect.stringContaining('denied https://x/a.zip') });
+    expect(JSON.stringify(warned)).not.toContain('0123456789abcdef0123456789abcdef01234567');
+    // A passing error (a 503) fails the attempt: Temporal retries it.
+    const passing = s3Error('ServiceUnavailable', 503, 'slow down');
+    await expect(env.run(() => privateStacBestEffort(target, 'x', () => Promise.reject(passing)))).rejects.toBe(
+      passing,
+    );
   });
 });
