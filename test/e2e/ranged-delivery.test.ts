@@ -215,6 +215,31 @@ describe('parallel ranged delivery into an S3 bucket (one multipart part per ran
     await delivered(identifier!, 's3-kill', report);
   });
 
+  it('aborts the upload when the harvest is cancelled mid-flight', async () => {
+    const [, , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 4);
+    proxy.stall = { start: 5 * S3_RANGE, after: 300_000 };
+    const handle = await harvest(identifier!, 's3-cancel');
+    await eventually(
+      () => heartbeatedRanges(handle, env),
+      (done) => done === '0-4',
+      60_000,
+    );
+    expect(await listUnfinishedUploads(s3, bucket, 's3-cancel/')).toHaveLength(1); // five parts stored
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+
+    // The stalled range still hangs: the activity learns of the cancellation at its next heartbeat
+    // (at most 10 s apart) and aborts its upload.
+    await eventually(
+      () => listUnfinishedUploads(s3, bucket, 's3-cancel/'),
+      (uploads) => uploads.length === 0,
+      30_000,
+    );
+    proxy.cut();
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 's3-cancel/' }));
+    expect((listed.Contents ?? []).filter((o) => o.Key?.endsWith('.zip'))).toEqual([]);
+  });
+
   it('takes one stream into S3 from a server that ignores Range', async () => {
     const [, identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 2);
     proxy.ignoreRange = true;
