@@ -198,6 +198,10 @@ class S3RangeSink extends RangeLayout implements RangeSink {
   readonly #window: RangeWindow;
   /** Received ranges the verifier has not consumed yet. */
   readonly #held = new Map<number, Buffer>();
+  /** Each range's buffer while it is held; released full-size ones are reused (no 8 MiB of garbage per range). */
+  readonly #buffers = new Map<number, Buffer>();
+  readonly #spare: Buffer[] = [];
+  readonly #limit: number;
   /** Ranges before this one have been verified. */
   #verified = 0;
   #verifying: Promise<VerificationRecord | undefined> | undefined;
@@ -217,6 +221,7 @@ class S3RangeSink extends RangeLayout implements RangeSink {
     this.#expect = expect;
     this.#verifier = this.done.size === 0 ? new ProductVerifier(expect) : undefined;
     this.#window = new RangeWindow(limit);
+    this.#limit = limit;
     if (!this.#verifier) this.#window.advance(this.count);
   }
 
@@ -227,7 +232,8 @@ class S3RangeSink extends RangeLayout implements RangeSink {
   async writeRange(index: number, body: AsyncIterable<Uint8Array>, onLanded?: () => void): Promise<void> {
     const { start, end } = this.span(index);
     const length = end - start + 1;
-    const buffer = Buffer.allocUnsafe(length);
+    const buffer = (length === this.rangeBytes && this.#spare.pop()) || Buffer.allocUnsafe(length);
+    this.#buffers.set(index, buffer);
     let received = 0;
     let told = 0;
     try {
@@ -253,12 +259,13 @@ class S3RangeSink extends RangeLayout implements RangeSink {
     } catch (err) {
       this.landed.delete(index);
       this.#held.delete(index);
+      this.#buffers.delete(index); // not reused: the verifier may still be reading it
       this.#window.release(index);
       throw err;
     }
     this.landed.delete(index);
     this.done.add(index);
-    if (!this.#verifier || index < this.#verified) this.#window.release(index);
+    if (!this.#verifier || index < this.#verified) this.#release(index);
     onLanded?.();
   }
 
@@ -275,12 +282,22 @@ class S3RangeSink extends RangeLayout implements RangeSink {
   dispose(): void {
     this.#verifier?.dispose();
     this.#held.clear();
+    this.#buffers.clear();
+    this.#spare.length = 0;
   }
 
   async commit(): Promise<VerificationRecord> {
     const verification = await this.verify();
     const etag = await this.#upload.complete(this.count);
     return verification ?? this.#upload.readBack(etag, this.#expect);
+  }
+
+  /** Range `index` is stored and verified: its buffer neither the upload nor the verifier reads any more. */
+  #release(index: number): void {
+    const buffer = this.#buffers.get(index);
+    this.#buffers.delete(index);
+    if (buffer?.byteLength === this.rangeBytes && this.#spare.length < this.#limit) this.#spare.push(buffer);
+    this.#window.release(index);
   }
 
   async #verifyLoop(): Promise<VerificationRecord | undefined> {
@@ -300,7 +317,7 @@ class S3RangeSink extends RangeLayout implements RangeSink {
       this.#held.delete(index);
       this.#verified = index + 1;
       this.#window.advance(this.#verified);
-      if (this.done.has(index)) this.#window.release(index);
+      if (this.done.has(index)) this.#release(index);
     }
     return verifier.finish();
   }
