@@ -3,7 +3,8 @@
  * and versitygw, no Temporal: a resume keeps the parts ListParts confirms and fetches only the
  * other ranges; as its verifier never saw those parts, the completed object is read back through
  * every check — a corrupt earlier part is caught there and the object deleted; a window of one
- * range still delivers (the range the verifier needs is always admitted).
+ * range still delivers (the range the verifier needs is always admitted); a product that shrank
+ * since the parts were stored starts over in the same upload and completes as exactly the new one.
  */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ConnectionBudget } from '../../../src/activities/connection-budget';
@@ -87,20 +88,20 @@ describe('deliverRanged into S3', () => {
   async function resumedAttempt(
     prefix: string,
     earlier: Awaited<ReturnType<typeof earlierAttempt>>,
-    memoryBytes?: number,
+    at = { url: link, size: SIZE },
   ) {
     const point = await new S3Sink({ s3, bucket, prefix }).prepareResume(NAME, earlier.upload);
     expect(point.checkpoint?.parts.map((p) => p.PartNumber)).toEqual([1, 2]);
-    const upload = new S3RangedUpload({ s3, bucket, key: earlier.upload.key, resume: point.checkpoint, memoryBytes });
+    const upload = new S3RangedUpload({ s3, bucket, key: earlier.upload.key, resume: point.checkpoint });
     const resume: RangedCheckpoint = {
       ...earlier.ranged,
       ranges: rangesStoredIn(earlier.ranged.ranges, upload.resumedParts),
     };
     const outcome = await deliverRanged({
       hook,
-      url: link,
+      url: at.url,
       target: upload,
-      processedSize: SIZE,
+      processedSize: at.size,
       resume,
       maxConnections: 2,
       budget: new ConnectionBudget(4),
@@ -149,5 +150,28 @@ describe('deliverRanged into S3', () => {
 
     expect('verification' in outcome && outcome.verification.sha256).toBe((await productDigest(spec)).sha256);
     expect(await productsNotAsGenerated({ s3, bucket, prefix: 'window' }, [S2_EXAMPLE], SIZE)).toEqual([]);
+  });
+
+  it('starts over in the same upload when the product behind the link shrank (no validator to tell)', async () => {
+    const SMALLER = 8 * MIB; // ranges 0 (5 MiB) and 1 (3 MiB)
+    const other = await startTestEmulator({ productSize: SMALLER });
+    try {
+      const token = await dedlToken(other.url);
+      const order = await odp(other, token).post('BatchOrder/OData.CSC.Order', temporaryOrder('shrunk', [S2_EXAMPLE]));
+      const otherLink = (await waitForItems(other, token, order.json.value.Id, ['completed']))[0].DownloadLink;
+      const earlier = await earlierAttempt('shrunk');
+      delete earlier.ranged.validator;
+      await http(`${other.adminUrl}/stats/reset`, { method: 'POST' });
+      const { outcome } = await resumedAttempt('shrunk', earlier, { url: otherLink, size: SMALLER });
+
+      const expected = (await productDigest({ identifier: S2_EXAMPLE, size: SMALLER })).sha256;
+      expect('verification' in outcome && outcome.verification.sha256).toBe(expected);
+      // The probe for range 2 lies past the new end (416), then both ranges of the smaller product.
+      expect((await emulatorStats(other)).storageReads.map((r) => r.start)).toEqual([0, 0, RANGE]);
+      // The old parts were overwritten or left out: the object is exactly the smaller product.
+      expect(await productsNotAsGenerated({ s3, bucket, prefix: 'shrunk' }, [S2_EXAMPLE], SMALLER)).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 });
