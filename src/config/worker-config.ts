@@ -115,14 +115,16 @@ export const workerEnvSchema = z
       .max(16)
       .default(1)
       .describe(
-        'Parallel ranged connections per product download into a local sink, unless the request sets `connectionsPerProduct` (adaptive: more while the rate grows, fewer after a 429/503).',
+        'Parallel ranged connections per product download (local or S3 sink), unless the request sets `connectionsPerProduct` (adaptive: more while the rate grows, fewer after a 429/503).',
       ),
     DEDL_RANGE_BYTES: z.coerce
       .number()
       .int()
       .min(64 * 1024)
       .default(8 * 1024 * 1024)
-      .describe('Bytes asked for by one ranged GET of a parallel delivery.'),
+      .describe(
+        'Bytes asked for by one ranged GET of a parallel delivery (into S3 at least 5 MiB, one part per range).',
+      ),
     DEDL_MAX_EXTRA_CONNECTIONS: z.coerce
       .number()
       .int()
