@@ -13,18 +13,18 @@ import type {
   DeliveryRecord,
   DiscardPartialInput,
   PrivateItemResult,
+  ProductOutput,
   VerifyPrivateInput,
   WriteManifestInput,
 } from './contract';
 import { parseDuration } from '../shared/duration';
-import { redactText } from '../shared/redact';
 import { translatingErrors } from './failures';
 import { pathToFileURL } from 'node:url';
 import type { PrivateOutputReport } from '../storage/private-output';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import type { VerificationRecord } from '../storage/integrity';
 import type { PartFile } from '../storage/local-sink';
-import { isDiskFull, isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
+import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
 import {
   type PrivateOutputTarget,
   type SinkPart,
@@ -41,13 +41,15 @@ import { isIntegrityError } from '../storage/errors';
 import type { StacClient } from '../hook/stac';
 import { placeProduct } from './product-placement';
 import { unpackDelivered } from './unpack-delivered';
+import { catalogueItems } from './catalogue-items';
 import {
+  type ProductItemLookup,
   createProductItemLookup,
+  privateStacBestEffort,
   productItem,
   type DeliveredAsset,
   sidecarName,
   writeHarvestCatalog,
-  writeJsonBeside,
   writePrivateStac,
 } from './stac-sidecar';
 
@@ -83,6 +85,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
   const connections = deps.connections ?? { perProduct: 1, budget: new ConnectionBudget(0) };
   const lookupItem = createProductItemLookup(deps.stac);
+  // The item the workflow looked up with the order's, else (not looked up, or too big to carry) our own lookup.
+  const itemOf = (input: ProductOutput & { identifier: string }, options: Parameters<ProductItemLookup>[2]) =>
+    input.catalogueItem !== undefined
+      ? Promise.resolve(input.catalogueItem ?? undefined)
+      : lookupItem(input.collection, input.identifier, options);
   const sinkKeys = (name: string | undefined) => (name ? credentials.s3(name) : undefined);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const target = (sink: string, sinkCredentials?: string): Promise<SinkTarget> =>
@@ -107,7 +114,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
         const { identifier } = input.item;
         // Looked up before any byte moves: a passing catalogue error retries an attempt that did nothing yet.
-        const found = await lookupItem(input.collection, identifier, { signal: ctx.cancellationSignal, lastAttempt });
+        const found = await itemOf({ ...input, identifier }, { signal: ctx.cancellationSignal, lastAttempt });
         const place = placeProduct({ ...input, identifier }, found);
         const sink = await target(place.dirUrl, input.sinkCredentials);
         const { name } = place;
@@ -128,9 +135,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             if (input.unpack.keepZip) assets.product = product;
           }
           const item = productItem(found, identifier, assets, verification.verifiedAt);
-          await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
+          await sink.writeJson(sidecarName(name), item);
           return deliveryRecord(identifier, location, verification);
         };
+        // Closes the sink once its product is complete (the sidecar is written with its client).
+        const completeAndClose = (location: string, verification: VerificationRecord) =>
+          complete(location, verification).finally(() => sink.close());
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
         // A local `.part` is locked while open: a second attempt still writing it makes this one
         // fail (retryably) here, before it touches the file.
@@ -177,10 +187,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             sink.close();
             throw err;
           });
-          if ('verification' in outcome) {
-            sink.close();
-            return complete(outcome.location, outcome.verification);
-          }
+          if ('verification' in outcome) return completeAndClose(outcome.location, outcome.verification);
           response = outcome.wholeBody; // the server sent everything: one stream from the first byte
         } else {
           if (checkpoint?.ranged && part.offset > 0) await part.truncate(); // a ranged attempt's file has holes
@@ -229,11 +236,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
               beat();
             },
           })
-          .finally(() => {
-            clearInterval(keepAlive);
+          .catch((err: unknown) => {
             sink.close();
-          });
-        return complete(delivered.location, delivered.verification);
+            throw err;
+          })
+          .finally(() => clearInterval(keepAlive));
+        return completeAndClose(delivered.location, delivered.verification);
       });
     },
 
@@ -284,29 +292,31 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             : new Map<string, string>();
           // STAC beside the verified objects; a checksum only for an object the copy hashed.
           const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
-          // The products are in the bucket whatever happens here: keys that may only read, or a
-          // store without conditional writes (501), cost the STAC files, not the harvest.
-          try {
+          // The products are in the bucket whatever happens here (best effort, see privateStacBestEffort).
+          await privateStacBestEffort(output.target, 'STAC sidecars', async () => {
+            const found = results.filter((r) => !r.problem);
+            // The batch's items in one search; one lookup per product only when that search fails.
+            const batch = await catalogueItems(
+              deps.stac,
+              input.request.collection ?? '',
+              input.request.collection ? found.map((r) => r.identifier) : [],
+              signal,
+            ).catch(() => undefined);
             await writePrivateStac({
               bucket,
               target: output.target,
               harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
-              products: results
-                .filter((r) => !r.problem)
-                .map((r) => ({
-                  identifier: r.identifier,
-                  objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
-                })),
-              itemOf: (identifier) => lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
+              products: found.map((r) => ({
+                identifier: r.identifier,
+                objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
+              })),
+              itemOf: (identifier) =>
+                batch
+                  ? Promise.resolve(batch.get(identifier))
+                  : lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
               signal,
             });
-          } catch (err) {
-            if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
-            Context.current().log.warn('STAC sidecars not written beside the PRIVATE outputs', {
-              target: output.target,
-              error: redactText(err instanceof Error ? err.message : String(err)),
-            });
-          }
+          });
           return results;
         } finally {
           bucket.close();
@@ -316,7 +326,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async discardPartial(input: DiscardPartialInput): Promise<void> {
       return guard(async () => {
-        const found = await lookupItem(input.collection, input.identifier, { lastAttempt: true });
+        const found = await itemOf(input, { lastAttempt: true });
         const place = placeProduct(input, found);
         return withTarget(place.dirUrl, input.sinkCredentials, (t) => t.removePartial(place.name)).catch(
           (err: unknown) => {
@@ -330,9 +340,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
       return guard(async () => {
-        const manifest = await withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report));
-        await writeHarvestCatalog(input.sink, input.report, sinkKeys(input.sinkCredentials));
-        return manifest;
+        return withTarget(input.sink, input.sinkCredentials, async (t) => {
+          const manifest = await t.writeManifest(input.report);
+          await writeHarvestCatalog(input.sink, input.report, (fileName, json) => t.writeJson(fileName, json));
+          return manifest;
+        });
       });
     },
   };

@@ -140,6 +140,13 @@ const outputSchema = z.discriminatedUnion(
        * (an eventually consistent store) before it counts as missing.
        */
       listingWait: duration('listingWait').default('1m'),
+      /** Refused: the Hook places PRIVATE objects itself (README, "Harvests ready for analysis"). */
+      layout: z
+        .undefined({
+          error:
+            'applies to TEMPORARY output only: the Hook places PRIVATE objects itself, and copying them into a layout would store each product twice',
+        })
+        .optional(),
     }),
   ],
   { error: 'must be { "storage": "TEMPORARY", "sink": … } or { "storage": "PRIVATE", "target": … }' },

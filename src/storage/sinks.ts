@@ -8,12 +8,13 @@ import { GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@a
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from './integrity';
 import { LocalSink, type PartFile } from './local-sink';
-import { writeManifest } from './manifest';
+import { MANIFEST_NAME, writeManifest } from './manifest';
 import {
   type PrivateDownload,
   type PrivateOutputReport,
   type VerifyPrivateOutputOptions,
   downloadPrivateOutput,
+  listStacSidecars,
   verifyPrivateOutput,
 } from './private-output';
 import { createS3Client, parseS3Url } from './s3-client';
@@ -60,6 +61,12 @@ export interface SinkTarget {
   removePartial(name: string): Promise<void>;
   /** Writes the report as manifest.json next to the products; returns its location. */
   writeManifest(report: unknown): Promise<string>;
+  /**
+   * Writes `json` as `fileName` into the target's folder (a STAC sidecar or catalog), as the
+   * manifest is written: atomically into a local folder, one PutObject to S3 with this target's
+   * client; returns its location (`file:///…` or `s3://…`).
+   */
+  writeJson(fileName: string, json: unknown): Promise<string>;
   close(): void;
 }
 
@@ -74,6 +81,8 @@ export async function openSinkTarget(sinkUrl: string, s3?: S3CredentialSet, endp
 }
 
 function localTarget(sink: LocalSink): SinkTarget {
+  const writeJson = async (fileName: string, json: unknown) =>
+    pathToFileURL((await writeManifest(sink.dir, json, { fileName })).location).toString();
   return {
     async open(name) {
       const part = await sink.open(name, { resume: true });
@@ -93,9 +102,8 @@ function localTarget(sink: LocalSink): SinkTarget {
     async removePartial(name) {
       await sink.removePartial(name);
     },
-    async writeManifest(report) {
-      return pathToFileURL((await writeManifest(sink.dir, report)).location).toString();
-    },
+    writeManifest: (report) => writeJson(MANIFEST_NAME, report),
+    writeJson,
     close: () => undefined,
   };
 }
@@ -108,6 +116,10 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
     for (const upload of listing.Uploads ?? []) {
       if (upload.Key === key && upload.UploadId) await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
     }
+  };
+  const writeJson = async (fileName: string, json: unknown) => {
+    const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
+    return (await writeManifest(prefix, json, { s3: client, fileName })).location;
   };
   return {
     async open(name, checkpoint) {
@@ -148,10 +160,8 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
       // A worker killed mid-unpack (output.unpack) left a staging prefix beside the product.
       await removeUnpackLeftovers(client, sink.bucket, sink.prefix, safeFileName(name).replace(/\.zip$/i, ''));
     },
-    async writeManifest(report) {
-      const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
-      return (await writeManifest(prefix, report, { s3: client })).location;
-    },
+    writeManifest: (report) => writeJson(MANIFEST_NAME, report),
+    writeJson,
     close: () => client.destroy(),
   };
 }
@@ -170,6 +180,8 @@ export interface PrivateOutputTarget {
   writeJson(dirUrl: string, fileName: string, json: unknown, ifMatch?: string): Promise<string | false>;
   /** The JSON object at `url` (`s3://bucket/key`) and its ETag, or undefined when there is none. */
   readJson(url: string, signal?: AbortSignal): Promise<{ json: unknown; etag: string } | undefined>;
+  /** The STAC sidecars (`*.stac.json`) under `rootUrl`, as `s3://` URLs. */
+  stacSidecars(rootUrl: string, signal?: AbortSignal): Promise<Set<string>>;
   close(): void;
 }
 
@@ -199,6 +211,7 @@ export function openPrivateOutput(s3: S3CredentialSet, endpoint?: string): Priva
         throw err;
       }
     },
+    stacSidecars: (rootUrl, signal) => listStacSidecars(client, rootUrl, signal),
     close: () => client.destroy(),
   };
 }
