@@ -17,7 +17,7 @@ import { HookClient } from '../src/hook/client';
 import { endpointsAt } from '../src/hook/endpoints';
 import { createHttpAgent } from '../src/hook/http';
 import { staticTokenSource } from '../src/hook/tokens';
-import { LocalSink } from '../src/storage/local-sink';
+import { LocalSink, releaseChunks } from '../src/storage/local-sink';
 import { ConnectionBudget } from '../src/activities/connection-budget';
 import { deliverRanged } from '../src/activities/ranged-delivery';
 
@@ -62,13 +62,17 @@ async function main(): Promise<void> {
     });
     const response = await hook.openProduct({ url });
     if (method === 'receive-only') {
-      for await (const chunk of response.body) bytes += (chunk as Uint8Array).byteLength;
+      for await (const chunk of response.body) {
+        bytes += (chunk as Uint8Array).byteLength;
+        releaseChunks([chunk as Uint8Array]); // as the worker path frees each chunk once written
+      }
       await agent.close();
       return report(started, bytes, undefined);
     }
     const sink = await LocalSink.create(path.dirname(dest));
     const delivered = await sink.write(path.basename(dest), response.body, {
       expect: method === 'unverified' ? false : { contentLength: response.totalSize },
+      releaseChunks: true, // as the worker's delivery does (delivery-activities.ts)
     });
     bytes = delivered.size;
     sha256 = delivered.verification?.sha256;

@@ -205,6 +205,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             signal: stop.signal,
             // A full disk keeps what it holds even on the last attempt: a redelivery resumes from it.
             keepPartialOnFailure: (err) => isDiskFull(err) || (!lastAttempt && isRetryable(err)),
+            // undici's chunks are read by nobody else: freed once written, not at the next full GC.
+            releaseChunks: true,
             onCheckpoint: (state) => {
               upload = state;
               beat();
