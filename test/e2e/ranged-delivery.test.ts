@@ -22,7 +22,12 @@ import { productsNotAsGenerated } from '../helpers/sink-audit';
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const MIB = 1024 * 1024;
 const SIZE = 6 * MIB;
-const WORKER_ENV = { DEDL_RANGE_BYTES: String(MIB), DEDL_MAX_EXTRA_CONNECTIONS: '8' };
+// The floor for the worker's default connections lowered to this test's product (real: 128 MiB).
+const WORKER_ENV = {
+  DEDL_RANGE_BYTES: String(MIB),
+  DEDL_MAX_EXTRA_CONNECTIONS: '8',
+  DEDL_RANGED_MIN_BYTES: String(SIZE),
+};
 
 /** The range map the running download last heartbeated, if any. */
 async function heartbeatedRanges(handle: WorkflowHandle, env: HarvestEnv): Promise<string | undefined> {
@@ -59,7 +64,7 @@ describe('parallel ranged delivery into a local folder', () => {
     proxy.stall = undefined;
   });
 
-  const harvest = (identifier: string, id: string, connectionsPerProduct = 4) =>
+  const harvest = (identifier: string, id: string, connectionsPerProduct: number | undefined = 4) =>
     env.client.workflow.start('harvest', {
       taskQueue: env.taskQueue,
       workflowId: `e2e-ranged-${id}-${Date.now()}`,
@@ -92,6 +97,18 @@ describe('parallel ranged delivery into a local folder', () => {
     expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE, sha256: expected.sha256 });
     const starts = proxy.reads.map((r) => r.start / MIB).sort((a, b) => a - b);
     expect(starts).toEqual([0, 1, 2, 3, 4, 5, 5]); // only the killed range twice
+    expect(proxy.reads.every((r) => r.range !== undefined && r.status === 206)).toBe(true);
+    expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
+  });
+
+  it("takes parallel ranges by the worker's default when the request names no connections", async () => {
+    const [, , , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 5);
+    const report = (await (await harvest(identifier!, 'default', undefined)).result()) as HarvestReport;
+
+    expect(report.outcome).toBe('delivered');
+    const expected = await productDigest({ identifier: identifier!, size: SIZE });
+    expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE, sha256: expected.sha256 });
+    expect(proxy.reads.map((r) => r.start / MIB).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(proxy.reads.every((r) => r.range !== undefined && r.status === 206)).toBe(true);
     expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
   });
