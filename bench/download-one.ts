@@ -4,8 +4,9 @@
  * - `harvester`: the harvester's path — HookClient.openProduct streamed into the local sink with
  *   every integrity check (sha256, size, zip CRCs), fsync and atomic rename;
  * - `unverified`: the same without any integrity check (no record);
- * - `receive-only`: HookClient.openProduct with every byte read and dropped — no file, no checks:
- *   what Node's HTTP stack alone costs, the floor under every method that goes through it;
+ * - `receive-only`: HookClient.openProduct with every byte read and dropped (each chunk's memory
+ *   freed at once, as the worker path frees it once written) — no file, no checks: what Node's HTTP
+ *   stack alone costs, the floor under every method that goes through it;
  * - `tutorial`: the tutorial's approach — the whole body read into memory, then written;
  * - `ranged:<n>`: the worker's parallel ranged delivery (src/activities/ranged-delivery.ts), up to
  *   n connections, every check, fsync and rename (bench/download-ranged.ts).
