@@ -20,7 +20,7 @@ import { createHttpAgent } from '../src/hook/http';
 import { staticTokenSource } from '../src/hook/tokens';
 import { LocalSink, releaseChunks } from '../src/storage/local-sink';
 import { ConnectionBudget } from '../src/activities/connection-budget';
-import { deliverRanged } from '../src/activities/ranged-delivery';
+import { deliverRanged, localRanges } from '../src/activities/ranged-delivery';
 
 async function main(): Promise<void> {
   const [method, url, dest] = process.argv.slice(2);
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
     const outcome = await deliverRanged({
       hook,
       url,
-      part,
+      target: localRanges(part),
       // A worker knows the product's size from the Hook item's ProcessedSize.
       processedSize: Number(process.env.BENCH_PRODUCT_SIZE) || undefined,
       maxConnections: connections,

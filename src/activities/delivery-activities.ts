@@ -25,10 +25,18 @@ import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import type { VerificationRecord } from '../storage/integrity';
 import type { PartFile } from '../storage/local-sink';
 import { isDiskFull, isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
-import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
+import {
+  type PrivateOutputTarget,
+  type SinkPart,
+  type SinkTarget,
+  openPrivateOutput,
+  openSinkTarget,
+} from '../storage/sinks';
 import { ConnectionBudget } from './connection-budget';
 import { RateMeter } from './rate-meter';
-import { type RangedCheckpoint, deliverRanged } from './ranged-delivery';
+import { type RangedCheckpoint, deliverRanged, localRanges } from './ranged-delivery';
+import type { RangeTarget } from '../storage/range-sink';
+import { rangesStoredIn } from '../storage/s3-ranged';
 import { isIntegrityError } from '../storage/errors';
 import type { StacClient } from '../hook/stac';
 import { placeProduct } from './product-placement';
@@ -76,19 +84,22 @@ const PRIVATE_LISTING_ATTEMPTS = 4;
 
 /**
  * The most connections a product's delivery may open: the request's `connectionsPerProduct` when
- * set, else the worker's default for a product of known size at least `minRangedBytes`, else one
- * stream. Why a floor: on a 20 Mbit/s-per-connection link one stream brings 128 MiB in under a
- * minute, where the ranged ramp gains less (32 MiB: 0.69 × aria2c, 256 MiB: 1.0 ×) while every
- * range is one more request against the account's requests-per-second quota; the products users
- * wait on (the tutorial's 270–780 MB) are well above it.
+ * set, else the worker's default for a product of known size at least `minRangedBytes` into a
+ * local sink, else one stream. Why a floor: on a 20 Mbit/s-per-connection link one stream brings
+ * 128 MiB in under a minute, where the ranged ramp gains less (32 MiB: 0.69 × aria2c, 256 MiB:
+ * 1.0 ×) while every range is one more request against the account's requests-per-second quota;
+ * the products users wait on (the tutorial's 270–780 MB) are well above it. Why local only: its
+ * CPU per GiB was measured equal to one stream's; an S3 ranged delivery holds up to 64 MiB per
+ * product in memory and was not measured against one stream, so it stays what a request asks for.
  */
 export function connectionsFor(
   requested: number | undefined,
   processedSize: number | undefined,
   worker: { perProduct: number; minRangedBytes?: number },
+  localSink: boolean,
 ): number {
   if (requested !== undefined) return requested;
-  if (processedSize === undefined || processedSize < (worker.minRangedBytes ?? 0)) return 1;
+  if (!localSink || processedSize === undefined || processedSize < (worker.minRangedBytes ?? 0)) return 1;
   return worker.perProduct;
 }
 
@@ -167,21 +178,31 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           } else stop.abort();
         });
 
-        const maxConnections = connectionsFor(input.connections, input.item.processedSize, connections);
-        if (maxConnections > 1 && part.local && !checkpoint?.upload) {
-          const outcome = await deliverInRanges({
+        const maxConnections = connectionsFor(
+          input.connections,
+          input.item.processedSize,
+          connections,
+          part.local !== undefined,
+        );
+        // A single stream's S3 upload (parts of another size) is resumed by a single stream.
+        const s3Ranged = part.s3 && (!checkpoint?.upload || checkpoint.ranged);
+        if (maxConnections > 1 && ((part.local && !checkpoint?.upload) || s3Ranged)) {
+          const ranged = {
             ctx,
             hook,
             url,
             item: input.item,
-            part: part.local,
             checkpoint,
             maxConnections,
             budget: connections.budget,
             rangeBytes: connections.rangeBytes,
             signal: AbortSignal.any([stop.signal, pause.signal]),
-            keepPartial: (err) => !stop.signal.aborted && (isDiskFull(err) || (!lastAttempt && isRetryable(err))),
-          }).catch((err: unknown) => {
+            keepPartial: (err: unknown) =>
+              !stop.signal.aborted && !isIntegrityError(err) && (isDiskFull(err) || (!lastAttempt && isRetryable(err))),
+          };
+          const outcome = await (
+            part.local ? deliverLocalRanges(part.local, ranged) : deliverS3Ranges(part, ranged)
+          ).catch((err: unknown) => {
             sink.close();
             throw err;
           });
@@ -398,41 +419,104 @@ function deliveryRecord(identifier: string, location: string, verification: Veri
   };
 }
 
-/**
- * A delivery in parallel ranges into a local `.part` (ranged-delivery.ts), heartbeating the range
- * map; on failure the file is kept for the next attempt (`keepPartial`) or discarded. Hands back
- * the whole body when the server does not honour ranges.
- */
-async function deliverInRanges(o: {
+/** What a ranged delivery needs from deliverProduct, whatever its sink. */
+interface RangedDelivery {
   ctx: Context;
   hook: HookClient;
   url: string;
   item: DeliverInput['item'];
-  part: PartFile;
   checkpoint: DownloadCheckpoint | undefined;
   maxConnections: number;
   budget: ConnectionBudget;
   rangeBytes?: number;
   signal: AbortSignal;
+  /** Whether a failed attempt keeps what it stored for the next one (never for bad bytes or cancellation). */
   keepPartial: (err: unknown) => boolean;
-}): Promise<{ location: string; verification: VerificationRecord } | { wholeBody: ProductResponse }> {
-  const { ctx, checkpoint, part } = o;
+}
+
+type RangedResult = { location: string; verification: VerificationRecord } | { wholeBody: ProductResponse };
+
+/**
+ * A delivery in parallel ranges into a local `.part`; on failure the file is kept for the next
+ * attempt (`keepPartial`) or discarded. Hands back the whole body when the server does not honour ranges.
+ */
+async function deliverLocalRanges(part: PartFile, o: RangedDelivery): Promise<RangedResult> {
+  const { checkpoint } = o;
   // A ranged file has holes: only a ranged checkpoint says which bytes are there; a single-stream
   // checkpoint vouches for its first `bytes`, and a file without any checkpoint starts again.
   // (A file cut to nothing, or shorter than the checkpoint after a crash, vouches only for what it holds.)
   if (!checkpoint?.ranged && part.offset > (checkpoint?.bytes ?? 0)) await part.truncate();
   const resumeBytes = checkpoint?.ranged ? 0 : part.offset;
-  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged, validator: checkpoint?.validator };
+  try {
+    const outcome = await runRanges(o, localRanges(part), checkpoint?.ranged, resumeBytes, () => ({}));
+    if ('wholeBody' in outcome) return outcome;
+    return { location: pathToFileURL(part.finalPath).toString(), verification: outcome.verification };
+  } catch (err) {
+    await (o.keepPartial(err) ? part.close() : part.discard());
+    throw err;
+  }
+}
+
+/**
+ * A delivery in parallel ranges into an S3 sink, one multipart part per range (storage/s3-ranged.ts):
+ * the heartbeat carries the upload beside the range map, and a retry fetches only the ranges whose
+ * part ListParts still shows. On failure the upload is kept for the next attempt (`keepPartial`) or
+ * aborted; a server that does not honour ranges gets one stream into a fresh upload.
+ */
+async function deliverS3Ranges(part: SinkPart, o: RangedDelivery): Promise<RangedResult> {
+  const { checkpoint } = o;
+  let state: DownloadCheckpoint | undefined;
+  const upload = part.s3!.ranges(() => state && o.ctx.heartbeat({ ...state, upload: upload.checkpoint() }));
+  // The range map counts only the parts prepareResume confirmed (a lost upload: none of them).
+  const resume = checkpoint?.ranged && {
+    ...checkpoint.ranged,
+    ranges: rangesStoredIn(checkpoint.ranged.ranges, upload.resumedParts),
+  };
+  try {
+    const outcome = await runRanges(
+      o,
+      upload,
+      resume,
+      0,
+      () => ({ upload: upload.checkpoint() }),
+      (s) => (state = s),
+    );
+    if ('wholeBody' in outcome) {
+      await upload.abort();
+      await part.truncate();
+      return outcome;
+    }
+    // Uploads an attempt killed before its first heartbeat left: nothing needs them now.
+    await part.s3!.abortUnfinished();
+    return { location: upload.location, verification: outcome.verification };
+  } catch (err) {
+    if (!o.keepPartial(err)) await upload.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Runs the ranged engine (ranged-delivery.ts) on `target`, heartbeating its state (and the sink's `extra`). */
+async function runRanges(
+  o: RangedDelivery,
+  target: RangeTarget,
+  resume: RangedCheckpoint | undefined,
+  resumeBytes: number,
+  extra: () => Partial<DownloadCheckpoint>,
+  onState?: (state: DownloadCheckpoint) => void,
+): Promise<{ verification: VerificationRecord } | { wholeBody: ProductResponse }> {
+  const { ctx, checkpoint } = o;
+  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: resume, validator: checkpoint?.validator, ...extra() };
   const meter = new RateMeter();
   const beat = () => ctx.heartbeat(state);
   const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
+  onState?.(state);
   try {
-    const outcome = await deliverRanged({
+    return await deliverRanged({
       hook: o.hook,
       url: o.url,
-      part,
+      target,
       processedSize: o.item.processedSize,
-      resume: checkpoint?.ranged,
+      resume,
       resumeBytes,
       resumeValidator: checkpoint?.validator,
       maxConnections: o.maxConnections,
@@ -441,15 +525,11 @@ async function deliverInRanges(o: {
       signal: o.signal,
       onCheckpoint: (ranged, bytes) => {
         meter.record(bytes);
-        state = { bytes, ranged, validator: ranged.validator, bytesPerSecond: meter.bytesPerSecond };
+        state = { bytes, ranged, validator: ranged.validator, bytesPerSecond: meter.bytesPerSecond, ...extra() };
+        onState?.(state);
         beat();
       },
     });
-    if ('wholeBody' in outcome) return outcome;
-    return { location: pathToFileURL(part.finalPath).toString(), verification: outcome.verification };
-  } catch (err) {
-    await (!isIntegrityError(err) && o.keepPartial(err) ? part.close() : part.discard());
-    throw err;
   } finally {
     clearInterval(keepAlive);
   }

@@ -115,7 +115,7 @@ export const workerEnvSchema = z
       .max(16)
       .default(4)
       .describe(
-        'Most parallel ranged connections per product download into a local sink, unless the request sets `connectionsPerProduct` (adaptive: starts at 2, more while the rate grows, fewer after a 429/503); 1 = one stream. Applies to products of at least `DEDL_RANGED_MIN_BYTES`.',
+        'Most parallel ranged connections per product download (local or S3 sink) when the request sets no `connectionsPerProduct` (adaptive: starts at 2, more while the rate grows, fewer after a 429/503); 1 = one stream. The default applies to local sinks and products of at least `DEDL_RANGED_MIN_BYTES`; S3 sinks take ranges when the request asks.',
       ),
     DEDL_RANGED_MIN_BYTES: z.coerce
       .number()
@@ -130,7 +130,9 @@ export const workerEnvSchema = z
       .int()
       .min(64 * 1024)
       .default(8 * 1024 * 1024)
-      .describe('Bytes asked for by one ranged GET of a parallel delivery.'),
+      .describe(
+        'Bytes asked for by one ranged GET of a parallel delivery (into S3 at least 5 MiB, one part per range).',
+      ),
     DEDL_MAX_EXTRA_CONNECTIONS: z.coerce
       .number()
       .int()

@@ -18,6 +18,7 @@ import {
 } from './private-output';
 import { createS3Client, parseS3Url } from './s3-client';
 import { abortMultipartUpload } from './s3-multipart';
+import { S3RangedUpload } from './s3-ranged';
 import { S3Sink, type S3UploadCheckpoint } from './s3-sink';
 import { safeFileName } from './safe-name';
 import { removeUnpackLeftovers } from './unpack-s3';
@@ -36,6 +37,13 @@ export interface SinkFillOptions {
 export interface SinkPart {
   /** A local sink's `.part` file, for deliveries that write ranges at their own offsets. */
   readonly local?: PartFile;
+  /** An S3 sink's product, for deliveries in parallel ranges (one multipart part per range). */
+  readonly s3?: {
+    /** The upload the ranges go into: the confirmed checkpoint's, or a new one. */
+    ranges(onStored: () => void): S3RangedUpload;
+    /** Aborts every unfinished upload of the product's key (after it is complete: those of killed attempts). */
+    abortUnfinished(): Promise<void>;
+  };
   /** Bytes already stored by an earlier attempt: resume from here. */
   readonly offset: number;
   /** Drops what an earlier attempt stored, to start from the first byte. */
@@ -108,6 +116,11 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
       const point = await sink.prepareResume(name, checkpoint);
       let resume = point.checkpoint;
       return {
+        s3: {
+          ranges: (onStored) =>
+            new S3RangedUpload({ s3: client, bucket: sink.bucket, key: sink.keyFor(name), resume, onStored }),
+          abortUnfinished: () => abortUnfinished(name),
+        },
         get offset() {
           return resume?.bytes ?? 0;
         },
