@@ -56,8 +56,11 @@ import {
 export interface DeliveryActivityDeps {
   hook: HookClient;
   credentials: CredentialStore;
-  /** Parallel ranged connections: the worker's default per product and its budget for all deliveries. Default: one stream. */
-  connections?: { perProduct: number; budget: ConnectionBudget; rangeBytes?: number };
+  /**
+   * Parallel ranged connections: the worker's default most per product (for products of at least
+   * `minRangedBytes`, see {@link connectionsFor}) and its budget for all deliveries. Default: one stream.
+   */
+  connections?: { perProduct: number; budget: ConnectionBudget; rangeBytes?: number; minRangedBytes?: number };
   /** The catalogue the STAC sidecars' items come from; without it they are minimal items. */
   stac?: StacClient;
 }
@@ -80,6 +83,27 @@ const KEEP_ALIVE_HEARTBEAT_MS = 10_000;
 
 /** Looks at a PRIVATE target, spread over its `listingWait`, before unlisted products count as missing. */
 const PRIVATE_LISTING_ATTEMPTS = 4;
+
+/**
+ * The most connections a product's delivery may open: the request's `connectionsPerProduct` when
+ * set, else the worker's default for a product of known size at least `minRangedBytes` into a
+ * local sink, else one stream. Why a floor: on a 20 Mbit/s-per-connection link one stream brings
+ * 128 MiB in under a minute, where the ranged ramp gains less (32 MiB: 0.69 × aria2c, 256 MiB:
+ * 1.0 ×) while every range is one more request against the account's requests-per-second quota;
+ * the products users wait on (the tutorial's 270–780 MB) are well above it. Why local only: its
+ * CPU per GiB was measured equal to one stream's; an S3 ranged delivery holds up to 64 MiB per
+ * product in memory and was not measured against one stream, so it stays what a request asks for.
+ */
+export function connectionsFor(
+  requested: number | undefined,
+  processedSize: number | undefined,
+  worker: { perProduct: number; minRangedBytes?: number },
+  localSink: boolean,
+): number {
+  if (requested !== undefined) return requested;
+  if (!localSink || processedSize === undefined || processedSize < (worker.minRangedBytes ?? 0)) return 1;
+  return worker.perProduct;
+}
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
@@ -164,7 +188,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           } else stop.abort();
         });
 
-        const maxConnections = input.connections ?? connections.perProduct;
+        const maxConnections = connectionsFor(
+          input.connections,
+          input.item.processedSize,
+          connections,
+          part.local !== undefined,
+        );
         // A single stream's S3 upload (parts of another size) is resumed by a single stream.
         const s3Ranged = part.s3 && (!checkpoint?.upload || checkpoint.ranged);
         if (maxConnections > 1 && ((part.local && !checkpoint?.upload) || s3Ranged)) {
@@ -225,6 +254,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             signal: stop.signal,
             // A full disk keeps what it holds even on the last attempt: a redelivery resumes from it.
             keepPartialOnFailure: (err) => isDiskFull(err) || (!lastAttempt && isRetryable(err)),
+            // undici's chunks are read by nobody else: freed once written, not at the next full GC.
+            releaseChunks: true,
             onCheckpoint: (state) => {
               upload = state;
               beat();

@@ -198,7 +198,7 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
             throw err;
           }
         }
-        await ranged.writeRange(job.index, counted(job.response.body), checkpoint);
+        await ranged.writeRange(job.index, counted(job.response.body), checkpoint, { releaseChunks: true });
         job = undefined;
         if (active > allowed) return;
       }

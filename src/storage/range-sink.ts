@@ -56,8 +56,16 @@ export interface RangeSink {
    * absent when any range may be fetched at any time.
    */
   admit?(index: number, signal: AbortSignal): Promise<void>;
-  /** Stores `body`, which must be exactly range `index`; resolves once the range counts as landed. */
-  writeRange(index: number, body: AsyncIterable<Uint8Array>, onLanded?: () => void): Promise<void>;
+  /**
+   * Stores `body`, which must be exactly range `index`; resolves once the range counts as landed.
+   * `releaseChunks`: the body's chunks are this call's alone; a sink that keeps none may free them.
+   */
+  writeRange(
+    index: number,
+    body: AsyncIterable<Uint8Array>,
+    onLanded?: () => void,
+    options?: { releaseChunks?: boolean },
+  ): Promise<void>;
   /**
    * Starts (once) the in-byte-order verifier; rejects at the first failed check. Resolves with the
    * record, or with undefined when the verdict can only come after {@link commit} (a resumed S3

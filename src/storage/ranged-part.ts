@@ -37,9 +37,15 @@ export class RangedPart extends RangeLayout implements RangeSink {
   /**
    * Writes `body`, which must be exactly range `index`, at its offset. Resolves once every byte is
    * in the file (the range then counts as done); a body longer or shorter than the range rejects.
-   * `onLanded` is told after each block lands.
+   * `onLanded` is told after each block lands. `releaseChunks`: the body's chunks are this call's
+   * alone (a network body) and are freed once in the file (see local-sink.ts `releaseChunks`).
    */
-  async writeRange(index: number, body: AsyncIterable<Uint8Array>, onLanded?: () => void): Promise<void> {
+  async writeRange(
+    index: number,
+    body: AsyncIterable<Uint8Array>,
+    onLanded?: () => void,
+    options: { releaseChunks?: boolean } = {},
+  ): Promise<void> {
     const { start, end } = this.span(index);
     const length = end - start + 1;
     // Before any range lands the file takes the product's whole length (a sparse extension): a file
@@ -47,11 +53,16 @@ export class RangedPart extends RangeLayout implements RangeSink {
     // single-stream attempt without a ranged checkpoint knows not to resume from its length
     // (the holes between ranges would be taken for bytes; see delivery-activities.ts).
     await (this.#sized ??= this.#part.fileHandle.truncate(this.size));
-    const writer = new BlockWriter(this.#part.fileHandle, start, (position) => {
-      this.landed.set(index, position - start);
-      this.#wake?.();
-      onLanded?.();
-    });
+    const writer = new BlockWriter(
+      this.#part.fileHandle,
+      start,
+      (position) => {
+        this.landed.set(index, position - start);
+        this.#wake?.();
+        onLanded?.();
+      },
+      { releaseChunks: options.releaseChunks },
+    );
     let received = 0;
     try {
       for await (const chunk of body) {

@@ -31,6 +31,8 @@ export interface SinkFillOptions {
   onProgress: (bytes: number) => void;
   /** S3 sinks: called with a resumable state after each stored part. */
   onCheckpoint: (checkpoint: S3UploadCheckpoint) => void;
+  /** Local sinks: the body's chunks are this delivery's alone, freed once written (local-sink.ts `releaseChunks`). */
+  releaseChunks?: boolean;
 }
 
 export interface SinkPart {

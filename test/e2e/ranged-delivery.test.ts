@@ -24,7 +24,12 @@ import { createTestBucket, s3CredentialEnv, stackS3Client } from '../helpers/s3'
 const COLLECTION = 'EO.ESA.DAT.SENTINEL-2.MSI.L1C';
 const MIB = 1024 * 1024;
 const SIZE = 6 * MIB;
-const WORKER_ENV = { DEDL_RANGE_BYTES: String(MIB), DEDL_MAX_EXTRA_CONNECTIONS: '8' };
+// The floor for the worker's default connections lowered to this test's product (real: 128 MiB).
+const WORKER_ENV = {
+  DEDL_RANGE_BYTES: String(MIB),
+  DEDL_MAX_EXTRA_CONNECTIONS: '8',
+  DEDL_RANGED_MIN_BYTES: String(SIZE),
+};
 
 /** The range map the running download last heartbeated, if any. */
 async function heartbeatedRanges(handle: WorkflowHandle, env: HarvestEnv): Promise<string | undefined> {
@@ -44,7 +49,8 @@ function harvestInRanges(
   identifier: string,
   id: string,
   output: { sink: string; sinkCredentials?: string },
-  connectionsPerProduct = 4,
+  /** null: none named, the worker's default applies. */
+  connectionsPerProduct: number | null = 4,
 ) {
   return env.client.workflow.start('harvest', {
     taskQueue: env.taskQueue,
@@ -53,7 +59,7 @@ function harvestInRanges(
       request({
         identifiers: [identifier],
         output: { storage: 'TEMPORARY', ...output },
-        connectionsPerProduct,
+        ...(connectionsPerProduct === null ? {} : { connectionsPerProduct }),
         downloadHeartbeatTimeout: '5s',
       }),
     ],
@@ -83,7 +89,7 @@ describe('parallel ranged delivery into a local folder', () => {
     proxy.stall = undefined;
   });
 
-  const harvest = (identifier: string, id: string, connectionsPerProduct = 4) =>
+  const harvest = (identifier: string, id: string, connectionsPerProduct: number | null = 4) =>
     harvestInRanges(env, identifier, id, { sink: env.sinkUrl }, connectionsPerProduct);
 
   it('resumes a range killed mid-flight without fetching the landed ranges again', async () => {
@@ -105,6 +111,18 @@ describe('parallel ranged delivery into a local folder', () => {
     expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE, sha256: expected.sha256 });
     const starts = proxy.reads.map((r) => r.start / MIB).sort((a, b) => a - b);
     expect(starts).toEqual([0, 1, 2, 3, 4, 5, 5]); // only the killed range twice
+    expect(proxy.reads.every((r) => r.range !== undefined && r.status === 206)).toBe(true);
+    expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
+  });
+
+  it("takes parallel ranges by the worker's default when the request names no connections", async () => {
+    const [, , , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 5);
+    const report = (await (await harvest(identifier!, 'default', null)).result()) as HarvestReport;
+
+    expect(report.outcome).toBe('delivered');
+    const expected = await productDigest({ identifier: identifier!, size: SIZE });
+    expect(report.items[0]).toMatchObject({ state: 'delivered', bytes: SIZE, sha256: expected.sha256 });
+    expect(proxy.reads.map((r) => r.start / MIB).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(proxy.reads.every((r) => r.range !== undefined && r.status === 206)).toBe(true);
     expect(await productsNotAsGenerated({ dir: env.sinkDir }, [identifier!], SIZE)).toEqual([]);
   });
