@@ -4,8 +4,9 @@
  * - `harvester`: the harvester's path — HookClient.openProduct streamed into the local sink with
  *   every integrity check (sha256, size, zip CRCs), fsync and atomic rename;
  * - `unverified`: the same without any integrity check (no record);
- * - `receive-only`: HookClient.openProduct with every byte read and dropped — no file, no checks:
- *   what Node's HTTP stack alone costs, the floor under every method that goes through it;
+ * - `receive-only`: HookClient.openProduct with every byte read and dropped (each chunk's memory
+ *   freed at once, as the worker path frees it once written) — no file, no checks: what Node's HTTP
+ *   stack alone costs, the floor under every method that goes through it;
  * - `tutorial`: the tutorial's approach — the whole body read into memory, then written;
  * - `ranged:<n>`: the worker's parallel ranged delivery (src/activities/ranged-delivery.ts), up to
  *   n connections, every check, fsync and rename (bench/download-ranged.ts).
@@ -17,9 +18,9 @@ import { HookClient } from '../src/hook/client';
 import { endpointsAt } from '../src/hook/endpoints';
 import { createHttpAgent } from '../src/hook/http';
 import { staticTokenSource } from '../src/hook/tokens';
-import { LocalSink } from '../src/storage/local-sink';
+import { LocalSink, releaseChunks } from '../src/storage/local-sink';
 import { ConnectionBudget } from '../src/activities/connection-budget';
-import { deliverRanged } from '../src/activities/ranged-delivery';
+import { deliverRanged, localRanges } from '../src/activities/ranged-delivery';
 
 async function main(): Promise<void> {
   const [method, url, dest] = process.argv.slice(2);
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     const outcome = await deliverRanged({
       hook,
       url,
-      part,
+      target: localRanges(part),
       // A worker knows the product's size from the Hook item's ProcessedSize.
       processedSize: Number(process.env.BENCH_PRODUCT_SIZE) || undefined,
       maxConnections: connections,
@@ -62,13 +63,17 @@ async function main(): Promise<void> {
     });
     const response = await hook.openProduct({ url });
     if (method === 'receive-only') {
-      for await (const chunk of response.body) bytes += (chunk as Uint8Array).byteLength;
+      for await (const chunk of response.body) {
+        bytes += (chunk as Uint8Array).byteLength;
+        releaseChunks([chunk as Uint8Array]); // as the worker path frees each chunk once written
+      }
       await agent.close();
       return report(started, bytes, undefined);
     }
     const sink = await LocalSink.create(path.dirname(dest));
     const delivered = await sink.write(path.basename(dest), response.body, {
       expect: method === 'unverified' ? false : { contentLength: response.totalSize },
+      releaseChunks: true, // as the worker's delivery does (delivery-activities.ts)
     });
     bytes = delivered.size;
     sha256 = delivered.verification?.sha256;

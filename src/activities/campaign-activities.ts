@@ -7,6 +7,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CredentialStore } from '../config/credentials';
+import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
 import { footprintOf, productSizeOf } from '../hook/stac-fields';
 import {
@@ -27,6 +28,7 @@ import type {
   CampaignManifestInput,
   CatalogueFootprints,
   CatalogueLookupInput,
+  OrderCatalogue,
   PermitRequestInput,
   RecordQuarantineInput,
   RecordDeliveriesInput,
@@ -35,8 +37,10 @@ import type {
 } from './campaign-contract';
 import { ledgerDestination, preflightProblems } from './destinations';
 import { translatingErrors } from './failures';
+import { STAC_PAGE, catalogueItems, orderCatalogue } from './catalogue-items';
 import { buildItemCollection } from './item-collection';
-import { writeCampaignStac } from './stac-sidecar';
+import { privateCampaignLinks, privateStacBestEffort, temporaryCampaignLinks, writeCampaignStac } from './stac-sidecar';
+import { openPrivateOutput } from '../storage/sinks';
 import { createLedgerAccess, fromLedgerLocation, toLedgerLocation } from './ledger-access';
 
 export interface CampaignActivityDeps {
@@ -48,13 +52,38 @@ export interface CampaignActivityDeps {
 export const ITEM_COLLECTION_NAME = 'items.json';
 /** Ledger records written or catalogue ids looked up at once. */
 const CONCURRENCY = 16;
-const STAC_PAGE = 100;
 
 export function createCampaignActivities(deps: CampaignActivityDeps) {
   const { credentials, stac } = deps;
   const openLedger = createLedgerAccess(credentials);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const signal = () => Context.current().cancellationSignal;
+
+  /**
+   * A PRIVATE campaign's `collection.json` and `catalog.json` in the user's bucket, linking the
+   * sidecars its verifications wrote there. Best effort, as those are: keys that may only read or
+   * a store that refuses the write cost the collection, with a warning; the products stand.
+   */
+  const writePrivateCampaignStac = async (
+    privateTarget: NonNullable<CampaignManifestInput['privateTarget']>,
+    report: CampaignReport,
+    items: readonly CampaignItem[],
+    features: readonly Record<string, unknown>[],
+  ): Promise<void> => {
+    const bucket = openPrivateOutput(credentials.s3(privateTarget.credentials), privateTarget.endpoint);
+    try {
+      await privateStacBestEffort(privateTarget.url, 'STAC collection', async () => {
+        const sidecars = await bucket.stacSidecars(privateTarget.url, signal());
+        await writeCampaignStac(
+          report,
+          privateCampaignLinks(privateTarget.url, items, features, sidecars),
+          async (fileName, json) => bucket.writeJson(privateTarget.url, fileName, json),
+        );
+      });
+    } finally {
+      bucket.close();
+    }
+  };
 
   return {
     async resolveCampaign(input: ResolveCampaignInput): Promise<ResolvedCampaign> {
@@ -171,8 +200,15 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
         try {
           const collection = buildItemCollection(items, catalogue);
           const itemsWritten = await writeManifest(target.url, collection, { s3, fileName: ITEM_COLLECTION_NAME });
-          if (input.report.storage === 'TEMPORARY')
-            await writeCampaignStac(target.url, input.report, items, collection.features, s3);
+          if (input.report.storage === 'TEMPORARY') {
+            await writeCampaignStac(
+              input.report,
+              temporaryCampaignLinks(target.url, items, collection.features),
+              (fileName, json) => writeManifest(target.url, json, { s3, fileName }),
+            );
+          }
+          if (input.privateTarget)
+            await writePrivateCampaignStac(input.privateTarget, input.report, items, collection.features);
           const report: CampaignReport = {
             ...input.report,
             itemCollection: fromLedgerLocation(itemsWritten.location),
@@ -206,6 +242,26 @@ export function createCampaignActivities(deps: CampaignActivityDeps) {
           }
         }
         return summary;
+      });
+    },
+
+    async orderCatalogueItems(input: CatalogueLookupInput): Promise<OrderCatalogue> {
+      return guard(async () => {
+        let found: Map<string, StacFeature>;
+        try {
+          found = await catalogueItems(stac, input.collection, input.identifiers, signal());
+        } catch (err) {
+          // A catalogue that refuses us refuses each product's lookup too: minimal sidecars, as there.
+          if (isRetryable(err) || signal().aborted) throw err;
+          Context.current().log.warn('No catalogue items for the STAC sidecars: writing minimal ones', {
+            error: err instanceof Error ? err.message : String(err),
+          });
+          found = new Map();
+        }
+        const { items, leftOut } = orderCatalogue(input.identifiers, found);
+        if (leftOut > 0)
+          Context.current().log.info('Catalogue items too big for history: looked up per product', { leftOut });
+        return { items };
       });
     },
 
@@ -289,24 +345,6 @@ async function fillFromLedger(ledger: Ledger, input: CampaignManifestInput, item
     item.bytes ??= record.size;
     item.verifiedAt ??= record.verifiedAt;
   }
-}
-
-/** The catalogue's items for these products, 100 ids per search; none when there is no catalogue. */
-async function catalogueItems(
-  stac: StacClient | undefined,
-  collection: string,
-  identifiers: readonly string[],
-  signal: AbortSignal,
-): Promise<Map<string, StacFeature>> {
-  const found = new Map<string, StacFeature>();
-  if (!stac) return found;
-  for (let i = 0; i < identifiers.length; i += STAC_PAGE) {
-    const ids = identifiers.slice(i, i + STAC_PAGE);
-    const page = await stac.searchAll({ collections: [collection], ids, limit: STAC_PAGE }, { signal });
-    for (const feature of page.items) found.set(feature.id, feature);
-    Context.current().heartbeat({ looked: i + ids.length });
-  }
-  return found;
 }
 
 async function inBatches<T>(

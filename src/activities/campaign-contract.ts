@@ -6,6 +6,7 @@ import type { AccountStatus, LimiterInput, PermitRequest } from '../shared/accou
 import type { AccountSettings, LedgerRef, StacQuery } from '../shared/campaign-request';
 import type { CampaignItem, CampaignReport, SizeSummary } from '../shared/campaign-report';
 import type { Footprint } from '../hook/stac-fields';
+import type { StacFeature } from '../hook/stac';
 
 export interface ResolveCampaignInput {
   collection: string;
@@ -62,6 +63,11 @@ export interface RecordQuarantineInput {
 export interface CampaignManifestInput {
   /** Where manifest.json and items.json go (next to the products). */
   target: { url: string; credentials?: string; endpoint?: string };
+  /**
+   * PRIVATE campaigns: the user's bucket (the output target), where the campaign's STAC Collection
+   * goes beside the products' sidecars (best effort). TEMPORARY campaigns write it at `target`.
+   */
+  privateTarget?: { url: string; credentials: string; endpoint: string };
   ledger?: LedgerRef;
   workflow: string;
   optionsHash: string;
@@ -76,6 +82,14 @@ export interface CampaignManifestInput {
 export interface CatalogueLookupInput {
   collection: string;
   identifiers: string[];
+}
+
+/**
+ * An order's products' catalogue items, cut to what their sidecars and layouts read: `null` when
+ * the catalogue does not hold the product; absent when too big to carry (looked up per product).
+ */
+export interface OrderCatalogue {
+  items: Record<string, StacFeature | null>;
 }
 
 export interface CatalogueFootprints {
@@ -101,6 +115,8 @@ export interface CampaignActivities {
   writeCampaignManifest(input: CampaignManifestInput): Promise<CampaignReport>;
   /** The products' sizes as the catalogue announces them (a plan's total); no catalogue: all unknown. */
   catalogueSizes(input: CatalogueLookupInput): Promise<SizeSummary>;
+  /** An order's catalogue items in one search, for its deliveries' sidecars and layouts; no catalogue: none. */
+  orderCatalogueItems(input: CatalogueLookupInput): Promise<OrderCatalogue>;
   /** The products' footprints (a campaign's map); no catalogue: none. */
   catalogueFootprints(input: CatalogueLookupInput): Promise<CatalogueFootprints>;
   /** Asks the account's limiter for a permit (starting the limiter if it does not run yet). */

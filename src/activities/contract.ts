@@ -4,6 +4,7 @@
  */
 import type { HarvestRequest } from '../shared/harvest-request';
 import type { HarvestReport } from '../shared/harvest-report';
+import type { StacFeature } from '../hook/stac';
 import type { CampaignActivities } from './campaign-contract';
 
 export interface SubmitOrderInput {
@@ -61,6 +62,11 @@ export interface ProductOutput {
   collection?: string;
   /** `output.unpack`, `output.entries`, `output.keepZip`: deliver the product as its folder. */
   unpack?: { entries?: string[]; keepZip?: boolean };
+  /**
+   * The product's catalogue item, looked up with its order's (`orderCatalogueItems`): `null` when
+   * the catalogue does not hold it; absent when not looked up (the activity then looks it up itself).
+   */
+  catalogueItem?: StacFeature | null;
 }
 
 export interface DeliverInput extends ProductOutput {

@@ -13,41 +13,54 @@ import type {
   DeliveryRecord,
   DiscardPartialInput,
   PrivateItemResult,
+  ProductOutput,
   VerifyPrivateInput,
   WriteManifestInput,
 } from './contract';
 import { parseDuration } from '../shared/duration';
-import { redactText } from '../shared/redact';
 import { translatingErrors } from './failures';
 import { pathToFileURL } from 'node:url';
 import type { PrivateOutputReport } from '../storage/private-output';
 import type { S3UploadCheckpoint } from '../storage/s3-sink';
 import type { VerificationRecord } from '../storage/integrity';
 import type { PartFile } from '../storage/local-sink';
-import { isDiskFull, isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
-import { type PrivateOutputTarget, type SinkTarget, openPrivateOutput, openSinkTarget } from '../storage/sinks';
+import { isDiskFull, isPermanentSinkError } from '../storage/sink-errors';
+import {
+  type PrivateOutputTarget,
+  type SinkPart,
+  type SinkTarget,
+  openPrivateOutput,
+  openSinkTarget,
+} from '../storage/sinks';
 import { ConnectionBudget } from './connection-budget';
 import { RateMeter } from './rate-meter';
-import { type RangedCheckpoint, deliverRanged } from './ranged-delivery';
+import { type RangedCheckpoint, deliverRanged, localRanges } from './ranged-delivery';
+import type { RangeTarget } from '../storage/range-sink';
+import { rangesStoredIn } from '../storage/s3-ranged';
 import { isIntegrityError } from '../storage/errors';
 import type { StacClient } from '../hook/stac';
 import { placeProduct } from './product-placement';
 import { unpackDelivered } from './unpack-delivered';
+import { catalogueItems } from './catalogue-items';
 import {
+  type ProductItemLookup,
   createProductItemLookup,
+  privateStacBestEffort,
   productItem,
   type DeliveredAsset,
   sidecarName,
   writeHarvestCatalog,
-  writeJsonBeside,
   writePrivateStac,
 } from './stac-sidecar';
 
 export interface DeliveryActivityDeps {
   hook: HookClient;
   credentials: CredentialStore;
-  /** Parallel ranged connections: the worker's default per product and its budget for all deliveries. Default: one stream. */
-  connections?: { perProduct: number; budget: ConnectionBudget; rangeBytes?: number };
+  /**
+   * Parallel ranged connections: the worker's default most per product (for products of at least
+   * `minRangedBytes`, see {@link connectionsFor}) and its budget for all deliveries. Default: one stream.
+   */
+  connections?: { perProduct: number; budget: ConnectionBudget; rangeBytes?: number; minRangedBytes?: number };
   /** The catalogue the STAC sidecars' items come from; without it they are minimal items. */
   stac?: StacClient;
 }
@@ -71,10 +84,36 @@ const KEEP_ALIVE_HEARTBEAT_MS = 10_000;
 /** Looks at a PRIVATE target, spread over its `listingWait`, before unlisted products count as missing. */
 const PRIVATE_LISTING_ATTEMPTS = 4;
 
+/**
+ * The most connections a product's delivery may open: the request's `connectionsPerProduct` when
+ * set, else the worker's default for a product of known size at least `minRangedBytes` into a
+ * local sink, else one stream. Why a floor: on a 20 Mbit/s-per-connection link one stream brings
+ * 128 MiB in under a minute, where the ranged ramp gains less (32 MiB: 0.69 × aria2c, 256 MiB:
+ * 1.0 ×) while every range is one more request against the account's requests-per-second quota;
+ * the products users wait on (the tutorial's 270–780 MB) are well above it. Why local only: its
+ * CPU per GiB was measured equal to one stream's; an S3 ranged delivery holds up to 64 MiB per
+ * product in memory and was not measured against one stream, so it stays what a request asks for.
+ */
+export function connectionsFor(
+  requested: number | undefined,
+  processedSize: number | undefined,
+  worker: { perProduct: number; minRangedBytes?: number },
+  localSink: boolean,
+): number {
+  if (requested !== undefined) return requested;
+  if (!localSink || processedSize === undefined || processedSize < (worker.minRangedBytes ?? 0)) return 1;
+  return worker.perProduct;
+}
+
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { hook, credentials } = deps;
   const connections = deps.connections ?? { perProduct: 1, budget: new ConnectionBudget(0) };
   const lookupItem = createProductItemLookup(deps.stac);
+  // The item the workflow looked up with the order's, else (not looked up, or too big to carry) our own lookup.
+  const itemOf = (input: ProductOutput & { identifier: string }, options: Parameters<ProductItemLookup>[2]) =>
+    input.catalogueItem !== undefined
+      ? Promise.resolve(input.catalogueItem ?? undefined)
+      : lookupItem(input.collection, input.identifier, options);
   const sinkKeys = (name: string | undefined) => (name ? credentials.s3(name) : undefined);
   const guard = <T>(body: () => Promise<T>) => translatingErrors(credentials.secrets(), body);
   const target = (sink: string, sinkCredentials?: string): Promise<SinkTarget> =>
@@ -99,7 +138,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const lastAttempt = ctx.info.attempt >= (ctx.info.retryPolicy?.maximumAttempts ?? Infinity);
         const { identifier } = input.item;
         // Looked up before any byte moves: a passing catalogue error retries an attempt that did nothing yet.
-        const found = await lookupItem(input.collection, identifier, { signal: ctx.cancellationSignal, lastAttempt });
+        const found = await itemOf({ ...input, identifier }, { signal: ctx.cancellationSignal, lastAttempt });
         const place = placeProduct({ ...input, identifier }, found);
         const sink = await target(place.dirUrl, input.sinkCredentials);
         const { name } = place;
@@ -120,9 +159,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             if (input.unpack.keepZip) assets.product = product;
           }
           const item = productItem(found, identifier, assets, verification.verifiedAt);
-          await writeJsonBeside(place.dirUrl, sidecarName(name), item, sinkKeys(input.sinkCredentials));
+          await sink.writeJson(sidecarName(name), item);
           return deliveryRecord(identifier, location, verification);
         };
+        // Closes the sink once its product is complete (the sidecar is written with its client).
+        const completeAndClose = (location: string, verification: VerificationRecord) =>
+          complete(location, verification).finally(() => sink.close());
         const checkpoint = ctx.info.heartbeatDetails as DownloadCheckpoint | undefined;
         // A local `.part` is locked while open: a second attempt still writing it makes this one
         // fail (retryably) here, before it touches the file.
@@ -146,28 +188,35 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           } else stop.abort();
         });
 
-        const maxConnections = input.connections ?? connections.perProduct;
-        if (maxConnections > 1 && part.local && !checkpoint?.upload) {
-          const outcome = await deliverInRanges({
+        const maxConnections = connectionsFor(
+          input.connections,
+          input.item.processedSize,
+          connections,
+          part.local !== undefined,
+        );
+        // A single stream's S3 upload (parts of another size) is resumed by a single stream.
+        const s3Ranged = part.s3 && (!checkpoint?.upload || checkpoint.ranged);
+        if (maxConnections > 1 && ((part.local && !checkpoint?.upload) || s3Ranged)) {
+          const ranged = {
             ctx,
             hook,
             url,
             item: input.item,
-            part: part.local,
             checkpoint,
             maxConnections,
             budget: connections.budget,
             rangeBytes: connections.rangeBytes,
             signal: AbortSignal.any([stop.signal, pause.signal]),
-            keepPartial: (err) => !stop.signal.aborted && (isDiskFull(err) || (!lastAttempt && isRetryable(err))),
-          }).catch((err: unknown) => {
+            keepPartial: (err: unknown) =>
+              !stop.signal.aborted && !isIntegrityError(err) && (isDiskFull(err) || (!lastAttempt && isRetryable(err))),
+          };
+          const outcome = await (
+            part.local ? deliverLocalRanges(part.local, ranged) : deliverS3Ranges(part, ranged)
+          ).catch((err: unknown) => {
             sink.close();
             throw err;
           });
-          if ('verification' in outcome) {
-            sink.close();
-            return complete(outcome.location, outcome.verification);
-          }
+          if ('verification' in outcome) return completeAndClose(outcome.location, outcome.verification);
           response = outcome.wholeBody; // the server sent everything: one stream from the first byte
         } else {
           if (checkpoint?.ranged && part.offset > 0) await part.truncate(); // a ranged attempt's file has holes
@@ -205,6 +254,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             signal: stop.signal,
             // A full disk keeps what it holds even on the last attempt: a redelivery resumes from it.
             keepPartialOnFailure: (err) => isDiskFull(err) || (!lastAttempt && isRetryable(err)),
+            // undici's chunks are read by nobody else: freed once written, not at the next full GC.
+            releaseChunks: true,
             onCheckpoint: (state) => {
               upload = state;
               beat();
@@ -216,11 +267,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
               beat();
             },
           })
-          .finally(() => {
-            clearInterval(keepAlive);
+          .catch((err: unknown) => {
             sink.close();
-          });
-        return complete(delivered.location, delivered.verification);
+            throw err;
+          })
+          .finally(() => clearInterval(keepAlive));
+        return completeAndClose(delivered.location, delivered.verification);
       });
     },
 
@@ -271,29 +323,31 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             : new Map<string, string>();
           // STAC beside the verified objects; a checksum only for an object the copy hashed.
           const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
-          // The products are in the bucket whatever happens here: keys that may only read, or a
-          // store without conditional writes (501), cost the STAC files, not the harvest.
-          try {
+          // The products are in the bucket whatever happens here (best effort, see privateStacBestEffort).
+          await privateStacBestEffort(output.target, 'STAC sidecars', async () => {
+            const found = results.filter((r) => !r.problem);
+            // The batch's items in one search; one lookup per product only when that search fails.
+            const batch = await catalogueItems(
+              deps.stac,
+              input.request.collection ?? '',
+              input.request.collection ? found.map((r) => r.identifier) : [],
+              signal,
+            ).catch(() => undefined);
             await writePrivateStac({
               bucket,
               target: output.target,
               harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
-              products: results
-                .filter((r) => !r.problem)
-                .map((r) => ({
-                  identifier: r.identifier,
-                  objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
-                })),
-              itemOf: (identifier) => lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
+              products: found.map((r) => ({
+                identifier: r.identifier,
+                objects: r.objects.map((o) => ({ ...o, sha256: hashed.get(o.key) })),
+              })),
+              itemOf: (identifier) =>
+                batch
+                  ? Promise.resolve(batch.get(identifier))
+                  : lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
               signal,
             });
-          } catch (err) {
-            if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
-            Context.current().log.warn('STAC sidecars not written beside the PRIVATE outputs', {
-              target: output.target,
-              error: redactText(err instanceof Error ? err.message : String(err)),
-            });
-          }
+          });
           return results;
         } finally {
           bucket.close();
@@ -303,7 +357,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async discardPartial(input: DiscardPartialInput): Promise<void> {
       return guard(async () => {
-        const found = await lookupItem(input.collection, input.identifier, { lastAttempt: true });
+        const found = await itemOf(input, { lastAttempt: true });
         const place = placeProduct(input, found);
         return withTarget(place.dirUrl, input.sinkCredentials, (t) => t.removePartial(place.name)).catch(
           (err: unknown) => {
@@ -317,9 +371,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     async writeManifest(input: WriteManifestInput): Promise<string> {
       return guard(async () => {
-        const manifest = await withTarget(input.sink, input.sinkCredentials, (t) => t.writeManifest(input.report));
-        await writeHarvestCatalog(input.sink, input.report, sinkKeys(input.sinkCredentials));
-        return manifest;
+        return withTarget(input.sink, input.sinkCredentials, async (t) => {
+          const manifest = await t.writeManifest(input.report);
+          await writeHarvestCatalog(input.sink, input.report, (fileName, json) => t.writeJson(fileName, json));
+          return manifest;
+        });
       });
     },
   };
@@ -375,41 +431,104 @@ function deliveryRecord(identifier: string, location: string, verification: Veri
   };
 }
 
-/**
- * A delivery in parallel ranges into a local `.part` (ranged-delivery.ts), heartbeating the range
- * map; on failure the file is kept for the next attempt (`keepPartial`) or discarded. Hands back
- * the whole body when the server does not honour ranges.
- */
-async function deliverInRanges(o: {
+/** What a ranged delivery needs from deliverProduct, whatever its sink. */
+interface RangedDelivery {
   ctx: Context;
   hook: HookClient;
   url: string;
   item: DeliverInput['item'];
-  part: PartFile;
   checkpoint: DownloadCheckpoint | undefined;
   maxConnections: number;
   budget: ConnectionBudget;
   rangeBytes?: number;
   signal: AbortSignal;
+  /** Whether a failed attempt keeps what it stored for the next one (never for bad bytes or cancellation). */
   keepPartial: (err: unknown) => boolean;
-}): Promise<{ location: string; verification: VerificationRecord } | { wholeBody: ProductResponse }> {
-  const { ctx, checkpoint, part } = o;
+}
+
+type RangedResult = { location: string; verification: VerificationRecord } | { wholeBody: ProductResponse };
+
+/**
+ * A delivery in parallel ranges into a local `.part`; on failure the file is kept for the next
+ * attempt (`keepPartial`) or discarded. Hands back the whole body when the server does not honour ranges.
+ */
+async function deliverLocalRanges(part: PartFile, o: RangedDelivery): Promise<RangedResult> {
+  const { checkpoint } = o;
   // A ranged file has holes: only a ranged checkpoint says which bytes are there; a single-stream
   // checkpoint vouches for its first `bytes`, and a file without any checkpoint starts again.
   // (A file cut to nothing, or shorter than the checkpoint after a crash, vouches only for what it holds.)
   if (!checkpoint?.ranged && part.offset > (checkpoint?.bytes ?? 0)) await part.truncate();
   const resumeBytes = checkpoint?.ranged ? 0 : part.offset;
-  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: checkpoint?.ranged, validator: checkpoint?.validator };
+  try {
+    const outcome = await runRanges(o, localRanges(part), checkpoint?.ranged, resumeBytes, () => ({}));
+    if ('wholeBody' in outcome) return outcome;
+    return { location: pathToFileURL(part.finalPath).toString(), verification: outcome.verification };
+  } catch (err) {
+    await (o.keepPartial(err) ? part.close() : part.discard());
+    throw err;
+  }
+}
+
+/**
+ * A delivery in parallel ranges into an S3 sink, one multipart part per range (storage/s3-ranged.ts):
+ * the heartbeat carries the upload beside the range map, and a retry fetches only the ranges whose
+ * part ListParts still shows. On failure the upload is kept for the next attempt (`keepPartial`) or
+ * aborted; a server that does not honour ranges gets one stream into a fresh upload.
+ */
+async function deliverS3Ranges(part: SinkPart, o: RangedDelivery): Promise<RangedResult> {
+  const { checkpoint } = o;
+  let state: DownloadCheckpoint | undefined;
+  const upload = part.s3!.ranges(() => state && o.ctx.heartbeat({ ...state, upload: upload.checkpoint() }));
+  // The range map counts only the parts prepareResume confirmed (a lost upload: none of them).
+  const resume = checkpoint?.ranged && {
+    ...checkpoint.ranged,
+    ranges: rangesStoredIn(checkpoint.ranged.ranges, upload.resumedParts),
+  };
+  try {
+    const outcome = await runRanges(
+      o,
+      upload,
+      resume,
+      0,
+      () => ({ upload: upload.checkpoint() }),
+      (s) => (state = s),
+    );
+    if ('wholeBody' in outcome) {
+      await upload.abort();
+      await part.truncate();
+      return outcome;
+    }
+    // Uploads an attempt killed before its first heartbeat left: nothing needs them now.
+    await part.s3!.abortUnfinished();
+    return { location: upload.location, verification: outcome.verification };
+  } catch (err) {
+    if (!o.keepPartial(err)) await upload.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Runs the ranged engine (ranged-delivery.ts) on `target`, heartbeating its state (and the sink's `extra`). */
+async function runRanges(
+  o: RangedDelivery,
+  target: RangeTarget,
+  resume: RangedCheckpoint | undefined,
+  resumeBytes: number,
+  extra: () => Partial<DownloadCheckpoint>,
+  onState?: (state: DownloadCheckpoint) => void,
+): Promise<{ verification: VerificationRecord } | { wholeBody: ProductResponse }> {
+  const { ctx, checkpoint } = o;
+  let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: resume, validator: checkpoint?.validator, ...extra() };
   const meter = new RateMeter();
   const beat = () => ctx.heartbeat(state);
   const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
+  onState?.(state);
   try {
-    const outcome = await deliverRanged({
+    return await deliverRanged({
       hook: o.hook,
       url: o.url,
-      part,
+      target,
       processedSize: o.item.processedSize,
-      resume: checkpoint?.ranged,
+      resume,
       resumeBytes,
       resumeValidator: checkpoint?.validator,
       maxConnections: o.maxConnections,
@@ -418,15 +537,11 @@ async function deliverInRanges(o: {
       signal: o.signal,
       onCheckpoint: (ranged, bytes) => {
         meter.record(bytes);
-        state = { bytes, ranged, validator: ranged.validator, bytesPerSecond: meter.bytesPerSecond };
+        state = { bytes, ranged, validator: ranged.validator, bytesPerSecond: meter.bytesPerSecond, ...extra() };
+        onState?.(state);
         beat();
       },
     });
-    if ('wholeBody' in outcome) return outcome;
-    return { location: pathToFileURL(part.finalPath).toString(), verification: outcome.verification };
-  } catch (err) {
-    await (!isIntegrityError(err) && o.keepPartial(err) ? part.close() : part.discard());
-    throw err;
   } finally {
     clearInterval(keepAlive);
   }

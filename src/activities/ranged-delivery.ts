@@ -1,6 +1,9 @@
 /**
- * Parallel ranged delivery of one product into a local `.part`: up to `maxConnections` ranged GETs
- * on the same link, each range written at its offset (ranged-part.ts), verified in byte order.
+ * Parallel ranged delivery of one product: up to `maxConnections` ranged GETs on the same link,
+ * each range stored by a range sink — written at its offset in a local `.part` (ranged-part.ts,
+ * {@link localRanges}) or held in memory and stored as its S3 multipart part (storage/s3-ranged.ts)
+ * — and verified in byte order. This module is the one engine for both: fetching, adapting the
+ * connections, resuming.
  *
  * - A probe (the first range still missing) decides: a 206 with the product's total size goes on
  *   in ranges; a 200 (a server that ignores `Range`, or an `If-Range` that no longer matches) is
@@ -16,7 +19,8 @@
 import type { HookClient, ProductResponse } from '../hook/client';
 import { HookError, HookRateLimitError } from '../hook/errors';
 import type { PartFile } from '../storage/local-sink';
-import { type RangeMap, RangedPart, parseRanges } from '../storage/ranged-part';
+import { RangedPart } from '../storage/ranged-part';
+import { type RangeMap, type RangeTarget, parseRanges } from '../storage/range-sink';
 import type { VerificationRecord } from '../storage/integrity';
 import { type ConnectionBudget } from './connection-budget';
 
@@ -44,7 +48,8 @@ export interface RangedCheckpoint {
 export interface RangedDeliveryInput {
   hook: HookClient;
   url: string;
-  part: PartFile;
+  /** Where the ranges go: {@link localRanges} or an S3 upload. */
+  target: RangeTarget;
   processedSize?: number;
   /** The previous attempt's ranged checkpoint, if any. */
   resume?: RangedCheckpoint;
@@ -66,7 +71,8 @@ export type RangedOutcome =
 
 export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedOutcome> {
   const rangeBytes =
-    input.resume?.ranges.rangeBytes ?? rangeSize(input.processedSize, input.maxConnections, input.rangeBytes);
+    input.resume?.ranges.rangeBytes ??
+    rangeSize(input.processedSize, input.maxConnections, input.rangeBytes, input.target.minRangeBytes);
   const stop = new AbortController();
   const signal = AbortSignal.any([input.signal, stop.signal]);
   const known = input.resume;
@@ -112,7 +118,7 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
   // the probe's one included (and nothing of the old product lies past the new one's end).
   const restart = known !== undefined && !sameObject;
   if (restart) {
-    await input.part.truncate().catch((err: unknown) => {
+    await input.target.restart().catch((err: unknown) => {
       probe.body.destroy();
       throw err;
     });
@@ -122,7 +128,7 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
     : known
       ? new Set<number>()
       : prefixRanges(input.resumeBytes ?? 0, rangeBytes, size);
-  const ranged = new RangedPart(input.part, size, rangeBytes, done, {
+  const ranged = input.target.open(size, rangeBytes, done, {
     contentLength: size,
     processedSize: input.processedSize,
   });
@@ -164,6 +170,8 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
           if (index === undefined || failure) return;
           const { start, end } = ranged.span(index);
           try {
+            // A sink holding ranges in memory admits a bounded number; the wait ends on a failure too.
+            await ranged.admit?.(index, signal);
             const response = await input.hook.openProduct({
               url: input.url,
               offset: start,
@@ -190,7 +198,7 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
             throw err;
           }
         }
-        await ranged.writeRange(job.index, counted(job.response.body), checkpoint);
+        await ranged.writeRange(job.index, counted(job.response.body), checkpoint, { releaseChunks: true });
         job = undefined;
         if (active > allowed) return;
       }
@@ -238,9 +246,8 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
       }
     }
     if (failure) throw failure;
-    const verification = await verified;
-    await ranged.commit();
-    return { verification, size };
+    await verified;
+    return { verification: await ranged.commit(), size };
   } catch (err) {
     ranged.stop(err);
     ranged.dispose();
@@ -253,16 +260,29 @@ export async function deliverRanged(input: RangedDeliveryInput): Promise<RangedO
   }
 }
 
+/** A local `.part` as a range target: each range written at its offset, the file read back in order. */
+export function localRanges(part: PartFile): RangeTarget {
+  return {
+    restart: () => part.truncate(),
+    open: (size, rangeBytes, done, expect) => new RangedPart(part, size, rangeBytes, done, expect),
+  };
+}
+
 /**
  * Bytes per range: `largest` (default {@link DEFAULT_RANGE_BYTES}), but small enough that a
  * product of known size gives every connection about {@link RANGES_PER_CONNECTION} ranges (so all
  * of them work until near the end), and never below {@link MIN_RANGE_BYTES} (each range costs one
- * request and its time to first byte).
+ * request and its time to first byte) nor below the target's `smallest` (S3's 5 MiB part minimum).
  */
-export function rangeSize(size: number | undefined, connections: number, largest = DEFAULT_RANGE_BYTES): number {
-  if (size === undefined) return largest;
+export function rangeSize(
+  size: number | undefined,
+  connections: number,
+  largest = DEFAULT_RANGE_BYTES,
+  smallest = 0,
+): number {
+  if (size === undefined) return Math.max(smallest, largest);
   const even = Math.ceil(size / (connections * RANGES_PER_CONNECTION) / MIN_RANGE_BYTES) * MIN_RANGE_BYTES;
-  return Math.max(Math.min(largest, MIN_RANGE_BYTES), Math.min(largest, even));
+  return Math.max(smallest, Math.min(largest, MIN_RANGE_BYTES), Math.min(largest, even));
 }
 
 /** The first index not in `done`. */

@@ -3,17 +3,16 @@
  * product (geometry and properties from the catalogue's item, one asset for the verified copy with
  * its size and sha256 in the STAC file extension), and the STAC Catalog (a harvest) or Collection
  * (a campaign, with its extent) that links them by relative hrefs, so that pystac or odc-stac open
- * a harvest offline. Plain JSON builders, plus the writer that puts one beside a product.
+ * a harvest offline. Plain JSON builders, and the writers of catalogs and PRIVATE sidecars.
  */
 import { Context } from '@temporalio/activity';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { S3CredentialSet } from '../config/credentials';
 import { isRetryable } from '../hook/errors';
 import type { StacClient, StacFeature } from '../hook/stac';
-import { type WriteManifestOptions, writeManifest } from '../storage/manifest';
-import { createS3Client } from '../storage/s3-client';
 import type { HarvestReport } from '../shared/harvest-report';
+import { redactText } from '../shared/redact';
+import { isNotImplemented, isPermanentSinkError } from '../storage/sink-errors';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
 
 export const STAC_VERSION = '1.0.0';
@@ -196,24 +195,6 @@ export function sidecarPath(relativeProduct: string): string {
   return `${relativeProduct.slice(0, slash + 1)}${sidecarName(relativeProduct.slice(slash + 1))}`;
 }
 
-/**
- * Writes `json` as `fileName` into the folder `dirUrl` (`file:///…` or `s3://bucket/prefix`),
- * atomically, as manifests are written; returns its location.
- */
-export async function writeJsonBeside(
-  dirUrl: string,
-  fileName: string,
-  json: unknown,
-  s3Keys?: S3CredentialSet,
-): Promise<string> {
-  const s3 = dirUrl.startsWith('s3://') && s3Keys ? createS3Client(s3Keys) : undefined;
-  try {
-    return (await writeManifest(dirUrl, json, { s3, fileName })).location;
-  } finally {
-    s3?.destroy();
-  }
-}
-
 export type ProductItemLookup = (
   collection: string | undefined,
   identifier: string,
@@ -263,7 +244,7 @@ export function createProductItemLookup(stac: StacClient | undefined): ProductIt
 export async function writeHarvestCatalog(
   sinkUrl: string,
   report: HarvestReport,
-  s3Keys?: S3CredentialSet,
+  writeJson: (fileName: string, json: unknown) => Promise<string>,
 ): Promise<string | undefined> {
   const hrefs: string[] = [];
   for (const item of report.items) {
@@ -276,40 +257,105 @@ export async function writeHarvestCatalog(
     `Products delivered by the harvest ${report.name} (${report.workflowId})`,
     hrefs,
   );
-  return writeJsonBeside(sinkUrl, CATALOG_NAME, catalog, s3Keys);
+  return writeJson(CATALOG_NAME, catalog);
+}
+
+/** A campaign product's sidecar, relative to the campaign's STAC root, with its catalogue item (for the extent). */
+export interface LinkedSidecar {
+  href: string;
+  item?: StacFeature;
 }
 
 /**
- * A campaign's `collection.json` (its products' sidecars under the target, with their extent) and a
- * `catalog.json` whose one child is that collection: it replaces the catalog of the campaign's last
- * order, so opening `catalog.json` gives every product of the campaign.
+ * The sidecars of a campaign's products in a TEMPORARY sink: beside each product's location (or
+ * folder, when unpacked), under the target.
  */
-export async function writeCampaignStac(
+export function temporaryCampaignLinks(
   targetUrl: string,
-  report: Pick<CampaignReport, 'name' | 'workflowId'>,
   items: readonly CampaignItem[],
   features: readonly Record<string, unknown>[],
-  s3?: WriteManifestOptions['s3'],
-): Promise<void> {
+): LinkedSidecar[] {
   const byId = new Map(features.map((f) => [f.id as string, f as StacFeature]));
-  const linked: { href: string; item?: StacFeature }[] = [];
+  const linked: LinkedSidecar[] = [];
   for (const item of items) {
     const under = item.location && byId.has(item.identifier) ? pathUnder(targetUrl, item.location) : undefined;
     if (under) linked.push({ href: sidecarPath(under), item: byId.get(item.identifier) });
   }
+  return linked;
+}
+
+/**
+ * The sidecars of a PRIVATE campaign's products, among those listed in the user's bucket
+ * (`sidecars`: their `s3://` URLs). A product is known by its first object's location, and
+ * {@link writePrivateStac} put its sidecar beside that object when it is the product's only one,
+ * else as `<identifier>.stac.json` in the deepest folder its objects share: so the link is the
+ * first of these that exists — beside the object, then `<identifier>.stac.json` in the object's
+ * folder and each folder above it, up to the target. A product without one is not linked.
+ */
+export function privateCampaignLinks(
+  targetUrl: string,
+  items: readonly CampaignItem[],
+  features: readonly Record<string, unknown>[],
+  sidecars: ReadonlySet<string>,
+): LinkedSidecar[] {
+  const byId = new Map(features.map((f) => [f.id as string, f as StacFeature]));
+  const root = targetUrl.replace(/\/+$/, '');
+  const linked: LinkedSidecar[] = [];
+  for (const item of items) {
+    if (!item.location || !byId.has(item.identifier) || pathUnder(root, item.location) === undefined) continue;
+    let folder = item.location.slice(0, item.location.lastIndexOf('/'));
+    const candidates = [`${folder}/${sidecarName(item.location.slice(folder.length + 1))}`];
+    for (; folder.length >= root.length; folder = folder.slice(0, folder.lastIndexOf('/'))) {
+      candidates.push(`${folder}/${sidecarName(item.identifier)}`);
+    }
+    const found = candidates.find((candidate) => sidecars.has(candidate));
+    const href = found && pathUnder(root, found);
+    if (href) linked.push({ href, item: byId.get(item.identifier) });
+  }
+  return linked;
+}
+
+/**
+ * A campaign's `collection.json` (its products' sidecars, with their extent) and a `catalog.json`
+ * whose one child is that collection, written at the campaign's STAC root by `write`: it replaces
+ * the catalog of the campaign's last order, so opening `catalog.json` gives every product of the campaign.
+ */
+export async function writeCampaignStac(
+  report: Pick<CampaignReport, 'name' | 'workflowId'>,
+  linked: readonly LinkedSidecar[],
+  write: (fileName: string, json: unknown) => Promise<unknown>,
+): Promise<void> {
   if (linked.length === 0) return;
   const collection = campaignCollection(
     report.name,
     `Products of the campaign ${report.name} (${report.workflowId})`,
     linked,
   );
-  await writeManifest(targetUrl, collection, { s3, fileName: COLLECTION_NAME });
+  await write(COLLECTION_NAME, collection);
   const catalog = harvestCatalog(report.workflowId, `The campaign ${report.name}`, []);
   catalog.links = [
     { rel: 'root', href: `./${CATALOG_NAME}`, type: 'application/json' },
     { rel: 'child', href: `./${COLLECTION_NAME}`, type: 'application/json' },
   ];
-  await writeManifest(targetUrl, catalog, { s3, fileName: CATALOG_NAME });
+  await write(CATALOG_NAME, catalog);
+}
+
+/**
+ * Runs a write of STAC files beside PRIVATE outputs as best effort: the products are in the bucket
+ * whatever happens here, so keys that may only read, or a store that does not offer the write
+ * (501, e.g. conditional PUTs), cost the STAC files with a warning (redacted), never the products.
+ * Anything else (a passing error) fails the attempt, and Temporal retries it.
+ */
+export async function privateStacBestEffort(target: string, what: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    if (!isPermanentSinkError(err) && !isNotImplemented(err)) throw err;
+    Context.current().log.warn(`${what} not written beside the PRIVATE outputs`, {
+      target,
+      error: redactText(err instanceof Error ? err.message : String(err)),
+    });
+  }
 }
 
 /** A PRIVATE product's verified objects in the user's bucket (`sha256` only where a copy hashed the object). */

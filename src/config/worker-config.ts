@@ -113,16 +113,26 @@ export const workerEnvSchema = z
       .describe('Activities running at once on this worker (downloads are further bounded per harvest).'),
     DEDL_CONNECTIONS_PER_PRODUCT: positiveInt
       .max(16)
-      .default(1)
+      .default(4)
       .describe(
-        'Parallel ranged connections per product download into a local sink, unless the request sets `connectionsPerProduct` (adaptive: more while the rate grows, fewer after a 429/503).',
+        'Most parallel ranged connections per product download (local or S3 sink) when the request sets no `connectionsPerProduct` (adaptive: starts at 2, more while the rate grows, fewer after a 429/503); 1 = one stream. The default applies to local sinks and products of at least `DEDL_RANGED_MIN_BYTES`; S3 sinks take ranges when the request asks.',
+      ),
+    DEDL_RANGED_MIN_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(128 * 1024 * 1024)
+      .describe(
+        "Smallest product (by the Hook's ProcessedSize) that `DEDL_CONNECTIONS_PER_PRODUCT` applies to; smaller or unknown sizes take one stream unless the request sets `connectionsPerProduct`.",
       ),
     DEDL_RANGE_BYTES: z.coerce
       .number()
       .int()
       .min(64 * 1024)
       .default(8 * 1024 * 1024)
-      .describe('Bytes asked for by one ranged GET of a parallel delivery.'),
+      .describe(
+        'Bytes asked for by one ranged GET of a parallel delivery (into S3 at least 5 MiB, one part per range).',
+      ),
     DEDL_MAX_EXTRA_CONNECTIONS: z.coerce
       .number()
       .int()

@@ -140,6 +140,13 @@ const outputSchema = z.discriminatedUnion(
        * (an eventually consistent store) before it counts as missing.
        */
       listingWait: duration('listingWait').default('1m'),
+      /** Refused: the Hook places PRIVATE objects itself (README, "Harvests ready for analysis"). */
+      layout: z
+        .undefined({
+          error:
+            'applies to TEMPORARY output only: the Hook places PRIVATE objects itself, and copying them into a layout would store each product twice',
+        })
+        .optional(),
     }),
   ],
   { error: 'must be { "storage": "TEMPORARY", "sink": … } or { "storage": "PRIVATE", "target": … }' },
@@ -223,7 +230,9 @@ export const harvestRequestSchema = z
     maxParallelDownloads: z.number().int().min(1).max(16).default(4),
     /**
      * Parallel ranged connections per product download (adaptive: up to this many while the rate
-     * grows, fewer after a 429/503); default: the worker's `DEDL_CONNECTIONS_PER_PRODUCT`. Local sinks only.
+     * grows, fewer after a 429/503); 1 = one stream; default: the worker's `DEDL_CONNECTIONS_PER_PRODUCT`
+     * for products into a local sink of at least `DEDL_RANGED_MIN_BYTES`, else one stream. Into S3,
+     * one multipart part per range.
      */
     connectionsPerProduct: z.number().int().min(1).max(16).optional(),
     /**

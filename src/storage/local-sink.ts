@@ -50,6 +50,12 @@ export interface FillOptions {
   keepPartialOnFailure?: boolean | ((err: unknown) => boolean);
   /** Called with the file's length each time more of the body is in it (every few MiB), e.g. to heartbeat. */
   onProgress?: (bytes: number) => void;
+  /**
+   * The body's chunks belong to this call alone (a network body nobody else reads): each one's
+   * memory is freed as soon as it is hashed and in the file (see {@link releaseChunks}). Default
+   * false: a caller's own buffers are left as they are.
+   */
+  releaseChunks?: boolean;
 }
 
 /** A product delivered to the local sink. */
@@ -177,10 +183,15 @@ export class PartFile {
     const { signal } = options;
     const resumedFrom = this.#offset;
     const verifier = options.expect === false ? undefined : new ProductVerifier(options.expect ?? {});
-    const writer = new BlockWriter(handle, resumedFrom, (position) => {
-      this.#offset = position;
-      options.onProgress?.(position);
-    });
+    const writer = new BlockWriter(
+      handle,
+      resumedFrom,
+      (position) => {
+        this.#offset = position;
+        options.onProgress?.(position);
+      },
+      { releaseChunks: options.releaseChunks },
+    );
     // A body that is a stream is destroyed on abort, so a stalled read does not outlive the signal.
     const stopBody = () => (body as Partial<Readable>).destroy?.(signal?.reason as Error);
     signal?.addEventListener('abort', stopBody, { once: true });
@@ -309,6 +320,8 @@ export class PartFile {
  * One block is being written while the next one gathers, so the disk and the network overlap.
  * `onLanded` gets the new end of the file after each block lands.
  *
+ * With `releaseChunks` every chunk is freed once its block has landed (see {@link releaseChunks}).
+ *
  * Write-behind: every {@link SYNC_BEHIND_BYTES} a datasync runs in the background, so the disk
  * writes back while the body is still arriving instead of all at the final fsync (which took
  * about 0.9 s for 2 GiB, half of what curl needs for the whole transfer). Its outcome is
@@ -325,13 +338,20 @@ export class BlockWriter {
   #writing: Promise<void> | undefined;
   #syncing: Promise<void> | undefined;
   #syncedUpTo: number;
+  readonly #releaseChunks: boolean;
 
-  constructor(handle: FileHandle, start: number, onLanded: (position: number) => void, blockBytes = BLOCK_BYTES) {
+  constructor(
+    handle: FileHandle,
+    start: number,
+    onLanded: (position: number) => void,
+    options: { blockBytes?: number; releaseChunks?: boolean } = {},
+  ) {
     this.#handle = handle;
     this.#position = start;
     this.#syncedUpTo = start;
     this.#onLanded = onLanded;
-    this.#blockBytes = blockBytes;
+    this.#blockBytes = options.blockBytes ?? BLOCK_BYTES;
+    this.#releaseChunks = options.releaseChunks ?? false;
   }
 
   /** Adds a chunk (it must not be modified afterwards); resolves when there is room for more. */
@@ -370,6 +390,7 @@ export class BlockWriter {
     this.#gatheredBytes = 0;
     this.#position = end;
     this.#writing = writeAllV(this.#handle, chunks, at).then(() => {
+      if (this.#releaseChunks) releaseChunks(chunks);
       this.#onLanded(end);
       this.#syncBehind(end);
     });
@@ -406,6 +427,27 @@ async function writeAllV(handle: FileHandle, chunks: Buffer[], position: number)
       }
     }
     pending = rest;
+  }
+}
+
+/**
+ * Frees the memory of chunks that are done with, now rather than at V8's next full collection:
+ * each chunk that is a whole ArrayBuffer (as a socket read delivers it) is detached, which
+ * releases its bytes at once. Why: V8 frees a network chunk only when a collection finds it dead,
+ * and the external memory piling up meanwhile starts a full mark-compact about every 40 MiB — on
+ * loopback that was half of the CPU spent receiving (bench/download-ranged.ts, row 9). Only for
+ * chunks nobody else holds: a detached buffer reads as empty everywhere. Views into a larger buffer
+ * (a pool slice, one socket read holding headers and body) are left to the collector.
+ */
+export function releaseChunks(chunks: readonly Uint8Array[]): void {
+  for (const chunk of chunks) {
+    const buffer = chunk.buffer;
+    if (!(buffer instanceof ArrayBuffer) || chunk.byteOffset !== 0 || chunk.byteLength !== buffer.byteLength) continue;
+    try {
+      buffer.transfer(0);
+    } catch {
+      // Not detachable (e.g. WebAssembly memory): the collector frees it as usual.
+    }
   }
 }
 

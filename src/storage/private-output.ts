@@ -147,9 +147,28 @@ export async function verifyPrivateOutput(options: VerifyPrivateOutputOptions): 
   return report;
 }
 
-/** A `<name>.stac.json` sidecar or the `catalog.json` the harvester writes beside PRIVATE outputs. */
+/** A `<name>.stac.json` sidecar, or the `catalog.json` or campaign `collection.json`, the harvester writes beside PRIVATE outputs. */
 function isStacSideFile(key: string): boolean {
-  return key.endsWith('.stac.json') || key === 'catalog.json' || key.endsWith('/catalog.json');
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  return key.endsWith('.stac.json') || name === 'catalog.json' || name === 'collection.json';
+}
+
+/** The `<name>.stac.json` sidecars under `rootUrl` (`s3://bucket/prefix`), as `s3://` URLs: one listing, 1000 keys a page. */
+export async function listStacSidecars(s3: S3Client, rootUrl: string, signal?: AbortSignal): Promise<Set<string>> {
+  const { bucket, prefix } = parseS3Url(rootUrl);
+  const found = new Set<string>();
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix ? `${prefix}/` : undefined, ContinuationToken: token }),
+      { abortSignal: signal },
+    );
+    for (const object of page.Contents ?? []) {
+      if (object.Key?.endsWith('.stac.json')) found.add(`s3://${bucket}/${object.Key}`);
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return found;
 }
 
 /** Assigns keys to items; when several items match one key, the most specific (longest) match wins. */

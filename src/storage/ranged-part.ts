@@ -12,100 +12,40 @@
 import { SizeMismatchError } from './errors';
 import { type ProductExpectations, ProductVerifier, type VerificationRecord } from './integrity';
 import { BlockWriter, type PartFile } from './local-sink';
+import { RangeLayout, type RangeSink } from './range-sink';
 
 /** Bytes read back at a time by the verifier. */
 const VERIFY_CHUNK = 1024 * 1024;
 
-/** Which ranges of a product have landed, as a heartbeat carries it. */
-export interface RangeMap {
-  size: number;
-  rangeBytes: number;
-  /** Indices of ranges whose every byte is in the file, as `0-5,7,9-12`. */
-  done: string;
-}
+export { type RangeMap, formatRanges, parseRanges } from './range-sink';
 
-/** Indices as a compact text (`0-5,7`). */
-export function formatRanges(indices: Iterable<number>): string {
-  const sorted = [...indices].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
-
-/** The indices of a {@link formatRanges} text below `count`; malformed parts are ignored (they are refetched). */
-export function parseRanges(text: string, count: number): Set<number> {
-  const done = new Set<number>();
-  for (const part of text.split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) continue;
-    const first = Number(m[1]);
-    const last = Math.min(Number(m[2] ?? m[1]), count - 1);
-    for (let i = first; i <= last; i++) done.add(i);
-  }
-  return done;
-}
-
-export class RangedPart {
-  readonly count: number;
+export class RangedPart extends RangeLayout implements RangeSink {
   readonly #part: PartFile;
   readonly #verifier: ProductVerifier;
-  readonly #done: Set<number>;
-  /** Bytes landed from each range's start (ranges in progress only). */
-  readonly #landed = new Map<number, number>();
   #verified = 0;
   #verifying: Promise<VerificationRecord> | undefined;
   #wake: (() => void) | undefined;
   #stopped: unknown;
   #sized: Promise<void> | undefined;
 
-  constructor(
-    part: PartFile,
-    readonly size: number,
-    readonly rangeBytes: number,
-    done: Set<number>,
-    expect: ProductExpectations,
-  ) {
+  constructor(part: PartFile, size: number, rangeBytes: number, done: Set<number>, expect: ProductExpectations) {
+    super(size, rangeBytes, done);
     this.#part = part;
-    this.count = Math.max(1, Math.ceil(size / rangeBytes));
-    this.#done = new Set([...done].filter((i) => i < this.count));
     this.#verifier = new ProductVerifier(expect);
-  }
-
-  /** Inclusive byte span of range `index`. */
-  span(index: number): { start: number; end: number } {
-    const start = index * this.rangeBytes;
-    return { start, end: Math.min(this.size, start + this.rangeBytes) - 1 };
-  }
-
-  /** Ranges still to fetch, in byte order. */
-  pending(): number[] {
-    return Array.from({ length: this.count }, (_, i) => i).filter((i) => !this.#done.has(i));
-  }
-
-  /** Bytes in landed ranges plus those landed of ranges in progress. */
-  get landedBytes(): number {
-    let bytes = 0;
-    for (const i of this.#done) bytes += this.span(i).end - this.span(i).start + 1;
-    for (const b of this.#landed.values()) bytes += b;
-    return bytes;
-  }
-
-  /** The range map for a heartbeat. */
-  map(): RangeMap {
-    return { size: this.size, rangeBytes: this.rangeBytes, done: formatRanges(this.#done) };
   }
 
   /**
    * Writes `body`, which must be exactly range `index`, at its offset. Resolves once every byte is
    * in the file (the range then counts as done); a body longer or shorter than the range rejects.
-   * `onLanded` is told after each block lands.
+   * `onLanded` is told after each block lands. `releaseChunks`: the body's chunks are this call's
+   * alone (a network body) and are freed once in the file (see local-sink.ts `releaseChunks`).
    */
-  async writeRange(index: number, body: AsyncIterable<Uint8Array>, onLanded?: () => void): Promise<void> {
+  async writeRange(
+    index: number,
+    body: AsyncIterable<Uint8Array>,
+    onLanded?: () => void,
+    options: { releaseChunks?: boolean } = {},
+  ): Promise<void> {
     const { start, end } = this.span(index);
     const length = end - start + 1;
     // Before any range lands the file takes the product's whole length (a sparse extension): a file
@@ -113,11 +53,16 @@ export class RangedPart {
     // single-stream attempt without a ranged checkpoint knows not to resume from its length
     // (the holes between ranges would be taken for bytes; see delivery-activities.ts).
     await (this.#sized ??= this.#part.fileHandle.truncate(this.size));
-    const writer = new BlockWriter(this.#part.fileHandle, start, (position) => {
-      this.#landed.set(index, position - start);
-      this.#wake?.();
-      onLanded?.();
-    });
+    const writer = new BlockWriter(
+      this.#part.fileHandle,
+      start,
+      (position) => {
+        this.landed.set(index, position - start);
+        this.#wake?.();
+        onLanded?.();
+      },
+      { releaseChunks: options.releaseChunks },
+    );
     let received = 0;
     try {
       for await (const chunk of body) {
@@ -131,11 +76,11 @@ export class RangedPart {
     } catch (err) {
       // What landed before the failure stays written; the range is refetched whole.
       await writer.settle();
-      this.#landed.delete(index);
+      this.landed.delete(index);
       throw err;
     }
-    this.#landed.delete(index);
-    this.#done.add(index);
+    this.landed.delete(index);
+    this.done.add(index);
     this.#wake?.();
     onLanded?.();
   }
@@ -162,16 +107,18 @@ export class RangedPart {
   }
 
   /** Fsyncs, renames and releases the `.part` once {@link verify} has resolved. */
-  commit(): Promise<void> {
-    return this.#part.commit();
+  async commit(): Promise<VerificationRecord> {
+    const verification = await this.verify();
+    await this.#part.commit();
+    return verification;
   }
 
   /** End of the contiguous prefix whose bytes are all in the file. */
   #prefix(): number {
     let i = Math.floor(this.#verified / this.rangeBytes);
-    while (i < this.count && this.#done.has(i)) i++;
+    while (i < this.count && this.done.has(i)) i++;
     if (i >= this.count) return this.size;
-    return this.span(i).start + (this.#landed.get(i) ?? 0);
+    return this.span(i).start + (this.landed.get(i) ?? 0);
   }
 
   async #verifyLoop(): Promise<VerificationRecord> {

@@ -94,18 +94,7 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
   const checksumAlgorithm = options.resume ? options.resume.checksumAlgorithm : options.checksumAlgorithm;
   const uploadId =
     options.resume?.uploadId ??
-    (
-      await s3.send(
-        new CreateMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          ContentType: options.contentType,
-          ChecksumAlgorithm: checksumAlgorithm,
-        }),
-        { abortSignal: signal },
-      )
-    ).UploadId;
-  if (!uploadId) throw new Error(`S3 returned no UploadId for s3://${bucket}/${key}`);
+    (await createUpload(s3, { bucket, key, contentType: options.contentType, checksumAlgorithm, signal }));
   if (!options.resume) {
     try {
       await options.onCreate?.(uploadId);
@@ -118,25 +107,7 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
   const parts = new PartSender({
     firstPartNumber: state.parts.length + 1,
     concurrency: partConcurrency,
-    send: async (PartNumber, Body) => {
-      const checksum = checksumAlgorithm ? partChecksum(checksumAlgorithm, Body) : undefined;
-      const { ETag } = await s3.send(
-        new UploadPartCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber,
-          Body,
-          ...checksumFields(checksumAlgorithm, checksum),
-        }),
-        // No abort signal: a part request dropped by the client may still be stored by the server
-        // after the upload is aborted, which brings the upload back (AWS documents the same race).
-        // Cancellation stops sending new parts and waits for these to end (at most a part's upload
-        // time, or the client's idle timeout for a stalled one); only then is the upload aborted.
-      );
-      if (!ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of s3://${bucket}/${key}`);
-      return { PartNumber, ETag, size: Body.length, ...(checksum ? { checksum } : {}) };
-    },
+    send: (partNumber, body) => uploadPart(s3, { bucket, key, uploadId, checksumAlgorithm }, partNumber, body),
     onStored: async (stored) => {
       state.parts.push(...stored);
       await options.onPart?.({ ...state, parts: [...state.parts] });
@@ -166,23 +137,9 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
     if (pendingSize > 0 || parts.count + state.parts.length === 0) await parts.add(Buffer.concat(pending, pendingSize));
     await parts.finish();
 
-    const done = await s3.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: bucket,
-        Key: key,
-        UploadId: uploadId,
-        MultipartUpload: {
-          Parts: state.parts.map(({ PartNumber, ETag, checksum }) => ({
-            PartNumber,
-            ETag,
-            ...checksumFields(checksumAlgorithm, checksum),
-          })),
-        },
-      }),
-      { abortSignal: signal },
-    );
+    const etag = await completeUpload(s3, { bucket, key, uploadId, checksumAlgorithm }, state.parts, signal);
     return {
-      etag: done.ETag ?? '',
+      etag,
       size: state.parts.reduce((sum, part) => sum + part.size, 0),
       parts: state.parts.length,
     };
@@ -193,6 +150,90 @@ export async function multipartUpload(options: MultipartUploadOptions): Promise<
     if (!options.keepOnFailure) await abortMultipartUpload(s3, bucket, key, uploadId).catch(() => undefined);
     throw err;
   }
+}
+
+/** An upload's coordinates, as every part request and the completion name them. */
+export interface UploadRef {
+  bucket: string;
+  key: string;
+  uploadId: string;
+  checksumAlgorithm?: PartChecksumAlgorithm;
+}
+
+/** Starts a multipart upload; resolves with its UploadId. */
+export async function createUpload(
+  s3: S3Client,
+  o: {
+    bucket: string;
+    key: string;
+    contentType?: string;
+    checksumAlgorithm?: PartChecksumAlgorithm;
+    signal?: AbortSignal;
+  },
+): Promise<string> {
+  const { UploadId } = await s3.send(
+    new CreateMultipartUploadCommand({
+      Bucket: o.bucket,
+      Key: o.key,
+      ContentType: o.contentType,
+      ChecksumAlgorithm: o.checksumAlgorithm,
+    }),
+    { abortSignal: o.signal },
+  );
+  if (!UploadId) throw new Error(`S3 returned no UploadId for s3://${o.bucket}/${o.key}`);
+  return UploadId;
+}
+
+/** Stores `body` as part `partNumber`, with the upload's checksum (S3 verifies it). */
+export async function uploadPart(
+  s3: S3Client,
+  upload: UploadRef,
+  partNumber: number,
+  body: Uint8Array,
+): Promise<UploadedPart> {
+  const { bucket, key, uploadId, checksumAlgorithm } = upload;
+  const checksum = checksumAlgorithm ? partChecksum(checksumAlgorithm, body) : undefined;
+  const { ETag } = await s3.send(
+    new UploadPartCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      Body: body,
+      ...checksumFields(checksumAlgorithm, checksum),
+    }),
+    // No abort signal: a part request dropped by the client may still be stored by the server
+    // after the upload is aborted, which brings the upload back (AWS documents the same race).
+    // Cancellation stops sending new parts and waits for these to end (at most a part's upload
+    // time, or the client's idle timeout for a stalled one); only then is the upload aborted.
+  );
+  if (!ETag) throw new Error(`S3 returned no ETag for part ${partNumber} of s3://${bucket}/${key}`);
+  return { PartNumber: partNumber, ETag, size: body.byteLength, ...(checksum ? { checksum } : {}) };
+}
+
+/** Completes an upload from `parts` (in part-number order); resolves with the object's ETag. */
+export async function completeUpload(
+  s3: S3Client,
+  upload: UploadRef,
+  parts: readonly UploadedPart[],
+  signal?: AbortSignal,
+): Promise<string> {
+  const done = await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: upload.bucket,
+      Key: upload.key,
+      UploadId: upload.uploadId,
+      MultipartUpload: {
+        Parts: parts.map(({ PartNumber, ETag, checksum }) => ({
+          PartNumber,
+          ETag,
+          ...checksumFields(upload.checksumAlgorithm, checksum),
+        })),
+      },
+    }),
+    { abortSignal: signal },
+  );
+  return done.ETag ?? '';
 }
 
 /**

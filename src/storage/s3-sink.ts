@@ -240,7 +240,12 @@ export class S3Sink {
         verification: verifier?.result ?? null,
       };
       if (expect && resumedFrom > 0) {
-        delivery.verification = await this.#readBack(key, result.etag, expect, options.signal);
+        delivery.verification = await readBackVerified(
+          this.s3,
+          { bucket: this.bucket, key, etag: result.etag },
+          expect,
+          options.signal,
+        );
         delivery.verifiedBy = 'read-back';
       }
       return delivery;
@@ -295,30 +300,29 @@ export class S3Sink {
       marker = page.NextPartNumberMarker;
     }
   }
+}
 
-  /** Streams a completed object through the verifier; deletes it (if unchanged) when it fails. */
-  async #readBack(
-    key: string,
-    etag: string,
-    expect: ProductExpectations,
-    signal: AbortSignal | undefined,
-  ): Promise<VerificationRecord> {
-    const verifier = new ProductVerifier(expect);
-    try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: etag }), {
-        abortSignal: signal,
-      });
-      for await (const chunk of object.Body as AsyncIterable<Uint8Array>) await verifier.write(chunk);
-      return await verifier.finish();
-    } catch (err) {
-      verifier.dispose();
-      if (isIntegrityError(err)) {
-        await this.s3
-          .send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key, IfMatch: etag }))
-          .catch(() => undefined);
-      }
-      throw err;
+/** Streams a completed object through the verifier; deletes it (if unchanged) when it fails. */
+export async function readBackVerified(
+  s3: S3Client,
+  object: { bucket: string; key: string; etag: string },
+  expect: ProductExpectations,
+  signal: AbortSignal | undefined,
+): Promise<VerificationRecord> {
+  const { bucket, key, etag } = object;
+  const verifier = new ProductVerifier(expect);
+  try {
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag }), {
+      abortSignal: signal,
+    });
+    for await (const chunk of got.Body as AsyncIterable<Uint8Array>) await verifier.write(chunk);
+    return await verifier.finish();
+  } catch (err) {
+    verifier.dispose();
+    if (isIntegrityError(err)) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: etag })).catch(() => undefined);
     }
+    throw err;
   }
 }
 

@@ -8,16 +8,18 @@ import { GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@a
 import type { S3CredentialSet } from '../config/credentials';
 import type { VerificationRecord } from './integrity';
 import { LocalSink, type PartFile } from './local-sink';
-import { writeManifest } from './manifest';
+import { MANIFEST_NAME, writeManifest } from './manifest';
 import {
   type PrivateDownload,
   type PrivateOutputReport,
   type VerifyPrivateOutputOptions,
   downloadPrivateOutput,
+  listStacSidecars,
   verifyPrivateOutput,
 } from './private-output';
 import { createS3Client, parseS3Url } from './s3-client';
 import { abortMultipartUpload } from './s3-multipart';
+import { S3RangedUpload } from './s3-ranged';
 import { S3Sink, type S3UploadCheckpoint } from './s3-sink';
 import { safeFileName } from './safe-name';
 import { removeUnpackLeftovers } from './unpack-s3';
@@ -29,11 +31,20 @@ export interface SinkFillOptions {
   onProgress: (bytes: number) => void;
   /** S3 sinks: called with a resumable state after each stored part. */
   onCheckpoint: (checkpoint: S3UploadCheckpoint) => void;
+  /** Local sinks: the body's chunks are this delivery's alone, freed once written (local-sink.ts `releaseChunks`). */
+  releaseChunks?: boolean;
 }
 
 export interface SinkPart {
   /** A local sink's `.part` file, for deliveries that write ranges at their own offsets. */
   readonly local?: PartFile;
+  /** An S3 sink's product, for deliveries in parallel ranges (one multipart part per range). */
+  readonly s3?: {
+    /** The upload the ranges go into: the confirmed checkpoint's, or a new one. */
+    ranges(onStored: () => void): S3RangedUpload;
+    /** Aborts every unfinished upload of the product's key (after it is complete: those of killed attempts). */
+    abortUnfinished(): Promise<void>;
+  };
   /** Bytes already stored by an earlier attempt: resume from here. */
   readonly offset: number;
   /** Drops what an earlier attempt stored, to start from the first byte. */
@@ -52,6 +63,12 @@ export interface SinkTarget {
   removePartial(name: string): Promise<void>;
   /** Writes the report as manifest.json next to the products; returns its location. */
   writeManifest(report: unknown): Promise<string>;
+  /**
+   * Writes `json` as `fileName` into the target's folder (a STAC sidecar or catalog), as the
+   * manifest is written: atomically into a local folder, one PutObject to S3 with this target's
+   * client; returns its location (`file:///…` or `s3://…`).
+   */
+  writeJson(fileName: string, json: unknown): Promise<string>;
   close(): void;
 }
 
@@ -66,6 +83,8 @@ export async function openSinkTarget(sinkUrl: string, s3?: S3CredentialSet, endp
 }
 
 function localTarget(sink: LocalSink): SinkTarget {
+  const writeJson = async (fileName: string, json: unknown) =>
+    pathToFileURL((await writeManifest(sink.dir, json, { fileName })).location).toString();
   return {
     async open(name) {
       const part = await sink.open(name, { resume: true });
@@ -85,9 +104,8 @@ function localTarget(sink: LocalSink): SinkTarget {
     async removePartial(name) {
       await sink.removePartial(name);
     },
-    async writeManifest(report) {
-      return pathToFileURL((await writeManifest(sink.dir, report)).location).toString();
-    },
+    writeManifest: (report) => writeJson(MANIFEST_NAME, report),
+    writeJson,
     close: () => undefined,
   };
 }
@@ -101,11 +119,20 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
       if (upload.Key === key && upload.UploadId) await abortMultipartUpload(client, sink.bucket, key, upload.UploadId);
     }
   };
+  const writeJson = async (fileName: string, json: unknown) => {
+    const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
+    return (await writeManifest(prefix, json, { s3: client, fileName })).location;
+  };
   return {
     async open(name, checkpoint) {
       const point = await sink.prepareResume(name, checkpoint);
       let resume = point.checkpoint;
       return {
+        s3: {
+          ranges: (onStored) =>
+            new S3RangedUpload({ s3: client, bucket: sink.bucket, key: sink.keyFor(name), resume, onStored }),
+          abortUnfinished: () => abortUnfinished(name),
+        },
         get offset() {
           return resume?.bytes ?? 0;
         },
@@ -135,10 +162,8 @@ function s3Target(client: S3Client, sink: S3Sink): SinkTarget {
       // A worker killed mid-unpack (output.unpack) left a staging prefix beside the product.
       await removeUnpackLeftovers(client, sink.bucket, sink.prefix, safeFileName(name).replace(/\.zip$/i, ''));
     },
-    async writeManifest(report) {
-      const prefix = sink.prefix ? `s3://${sink.bucket}/${sink.prefix}` : `s3://${sink.bucket}`;
-      return (await writeManifest(prefix, report, { s3: client })).location;
-    },
+    writeManifest: (report) => writeJson(MANIFEST_NAME, report),
+    writeJson,
     close: () => client.destroy(),
   };
 }
@@ -157,6 +182,8 @@ export interface PrivateOutputTarget {
   writeJson(dirUrl: string, fileName: string, json: unknown, ifMatch?: string): Promise<string | false>;
   /** The JSON object at `url` (`s3://bucket/key`) and its ETag, or undefined when there is none. */
   readJson(url: string, signal?: AbortSignal): Promise<{ json: unknown; etag: string } | undefined>;
+  /** The STAC sidecars (`*.stac.json`) under `rootUrl`, as `s3://` URLs. */
+  stacSidecars(rootUrl: string, signal?: AbortSignal): Promise<Set<string>>;
   close(): void;
 }
 
@@ -186,6 +213,7 @@ export function openPrivateOutput(s3: S3CredentialSet, endpoint?: string): Priva
         throw err;
       }
     },
+    stacSidecars: (rootUrl, signal) => listStacSidecars(client, rootUrl, signal),
     close: () => client.destroy(),
   };
 }

@@ -52,6 +52,7 @@ export function buildDependencies(
     perProduct: config.env.DEDL_CONNECTIONS_PER_PRODUCT,
     budget: new ConnectionBudget(config.env.DEDL_MAX_EXTRA_CONNECTIONS),
     rangeBytes: config.env.DEDL_RANGE_BYTES,
+    minRangedBytes: config.env.DEDL_RANGED_MIN_BYTES,
   };
   return { hook, stac, credentials, tokens, connections, close: () => agent.close() };
 }

@@ -79,8 +79,12 @@ export async function writeManifest(
   report: CampaignReport,
   items: CampaignItem[],
 ): Promise<CampaignReport> {
+  const { output } = request;
   return manifestOps.writeCampaignManifest({
     target: manifestTargetOf(request),
+    ...(output.storage === 'PRIVATE'
+      ? { privateTarget: { url: output.target, credentials: output.credentials, endpoint: output.endpoint } }
+      : {}),
     ledger: ledgerOf(request),
     workflow: request.workflow,
     optionsHash,

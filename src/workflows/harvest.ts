@@ -20,6 +20,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HarvestActivities, OrderItemView, OrderSnapshot, ProductOutput } from '../activities/contract';
+import type { OrderCatalogue } from '../activities/campaign-contract';
 import { isScheduleToCloseTimeout } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
 import { SINK_FAILURE_TYPES, innermostMessage, invalidRequest } from '../shared/failures';
@@ -72,6 +73,15 @@ function transferActivities(heartbeatTimeout: string, taskQueue: string | undefi
 }
 
 /**
+ * An order's catalogue items, looked up once for its deliveries' STAC sidecars and layouts. Short:
+ * when the catalogue does not answer, each delivery looks its item up itself (as before this step).
+ */
+const catalogue = proxyActivities<HarvestActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+});
+
+/**
  * manifest.json, bounded: a sink that cannot be written must not hold the harvest's end, least of
  * all a cancellation (the report then says the manifest was not written, and why).
  */
@@ -111,6 +121,8 @@ class Harvest {
   private manifestError?: string;
   private readonly startedAt = new Date().toISOString();
   private readonly transfer: HarvestActivities;
+  /** The order's catalogue items (`orderCatalogueItems`), asked for at the first delivery. */
+  private catalogue?: Promise<OrderCatalogue['items'] | undefined>;
   private readonly downloadSlots: Semaphore;
 
   constructor(private readonly request: HarvestRequest) {
@@ -276,6 +288,7 @@ class Harvest {
   /** One product into the sink, with at most `maxParallelDownloads` running at once. */
   private async download(view: OrderItemView, sink: string, sinkCredentials: string | undefined) {
     const item = this.items.get(view.identifier)!;
+    const catalogueItem = await this.catalogueItemOf(view.identifier);
     try {
       const record = await this.downloadSlots.with(() =>
         this.transfer.deliverProduct({
@@ -284,6 +297,7 @@ class Harvest {
           sink,
           sinkCredentials,
           ...this.productOutput(),
+          ...catalogueItem,
           ...(this.request.connectionsPerProduct ? { connections: this.request.connectionsPerProduct } : {}),
         }),
       );
@@ -305,8 +319,35 @@ class Harvest {
       }
       this.fail(item, innermostMessage(err));
       if (failureType(err) === 'IntegrityError') item.failure = 'IntegrityError';
-      await hook.discardPartial({ sink, sinkCredentials, identifier: view.identifier, ...this.productOutput() });
+      await hook.discardPartial({
+        sink,
+        sinkCredentials,
+        identifier: view.identifier,
+        ...this.productOutput(),
+        ...catalogueItem,
+      });
     }
+  }
+
+  /**
+   * A product's catalogue item from the order's one lookup (asked for once, at the first delivery),
+   * as the field to pass on; nothing when it was not looked up (the activity then looks it up itself).
+   */
+  private async catalogueItemOf(identifier: string): Promise<Pick<ProductOutput, 'catalogueItem'>> {
+    const { collection } = this.request;
+    if (collection === undefined || !patched('catalogue-per-order')) return {};
+    this.catalogue ??= catalogue.orderCatalogueItems({ collection, identifiers: this.request.identifiers }).then(
+      (found) => found.items,
+      (err: unknown) => {
+        if (isCancellation(err)) throw err;
+        log.warn('Catalogue items not looked up with the order: each delivery looks its own up', {
+          error: innermostMessage(err),
+        });
+        return undefined;
+      },
+    );
+    const items = await this.catalogue;
+    return items && identifier in items ? { catalogueItem: items[identifier] ?? null } : {};
   }
 
   /** How a delivered product is laid out: its layout and the collection its STAC item is looked up in. */

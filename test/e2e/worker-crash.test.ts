@@ -47,6 +47,9 @@ describe('a worker killed mid-download', () => {
           identifiers: [identifier!],
           output: { storage: 'TEMPORARY', sink: pathToFileURL(env.sinkDir).toString() },
           downloadHeartbeatTimeout: '3s',
+          // One stream: this test is about resuming from the file's length (a product this big
+          // takes parallel ranges by default; their crash-resume is test/e2e/ranged-delivery.test.ts).
+          connectionsPerProduct: 1,
         }),
       ],
     });

@@ -24,11 +24,11 @@ export interface LinkProxy {
   reads: ProxiedRead[];
   /** Drop `Range`/`If-Range` from product reads: a server that ignores ranges. */
   ignoreRange: boolean;
-  /** Flip one byte, `at` bytes into the body, of the first read that starts at `start`. */
+  /** Flip one byte, `at` bytes into the body, of the first read that starts at `start` (once per setting). */
   corrupt?: { start: number; at: number };
   /**
-   * Send `after` body bytes of the first read that starts at `start`, then hold it; `cut()` then
-   * destroys its connection (the range killed mid-flight).
+   * Send `after` body bytes of the first read that starts at `start` (once per setting), then hold
+   * it; `cut()` then destroys its connection (the range killed mid-flight).
    */
   stall?: { start: number; after: number };
   /** True once the stalled read has sent its bytes and waits. */
@@ -39,8 +39,9 @@ export interface LinkProxy {
 
 export async function startLinkProxy(): Promise<LinkProxy> {
   let cutStalled: (() => void) | undefined;
-  let corrupted = false;
-  let stalledOnce = false;
+  // Each corrupt/stall setting applies once: to the first read that matches it.
+  let corrupted: LinkProxy['corrupt'];
+  let stalledBy: LinkProxy['stall'];
   const proxy: LinkProxy = {
     url: '',
     target: '',
@@ -67,10 +68,11 @@ export async function startLinkProxy(): Promise<LinkProxy> {
     const upstream = request(`${proxy.target}${req.url ?? '/'}`, { method: req.method, headers }, (up) => {
       if (read) read.status = up.statusCode;
       res.writeHead(up.statusCode ?? 502, up.headers);
-      const corrupt = read && !corrupted && proxy.corrupt?.start === read.start ? proxy.corrupt : undefined;
-      const stall = read && !stalledOnce && proxy.stall?.start === read.start ? proxy.stall : undefined;
-      if (corrupt) corrupted = true;
-      if (stall) stalledOnce = true;
+      const corrupt =
+        read && corrupted !== proxy.corrupt && proxy.corrupt?.start === read.start ? proxy.corrupt : undefined;
+      const stall = read && stalledBy !== proxy.stall && proxy.stall?.start === read.start ? proxy.stall : undefined;
+      if (corrupt) corrupted = corrupt;
+      if (stall) stalledBy = stall;
       let sent = 0;
       up.on('data', (chunk: Buffer) => {
         let out = chunk;

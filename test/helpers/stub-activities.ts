@@ -123,6 +123,10 @@ export function stubActivities(options: StubOptions = {}): Stubs {
       record('catalogueSizes', input);
       return { bytes: input.identifiers.length * size, known: input.identifiers.length, unknown: 0 };
     },
+    async orderCatalogueItems(input) {
+      record('orderCatalogueItems', input);
+      return { items: {} };
+    },
     async catalogueFootprints(input) {
       record('catalogueFootprints', input);
       return { footprints: {} };

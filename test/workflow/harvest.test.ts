@@ -63,10 +63,14 @@ describe('harvest (stubbed activities)', () => {
       args: [harvestRequest(['P1', 'P2'], '10m')],
     });
     await worker.runUntil(async () => {
-      // Cancelled while it polls (P1 delivered, P2 still queued).
+      // Cancelled while it polls (P1 delivered, P2 still queued). P1's delivery waits for the
+      // order's catalogue lookup, so polling alone does not mean P1 is delivered yet.
       await eventually(
-        async () => stubs.inputs('pollOrder').length,
-        (polls) => polls > 0,
+        async () => ({
+          polls: stubs.inputs('pollOrder').length,
+          p1: (await handle.query(progressQuery)).items.find((i) => i.identifier === 'P1')?.state,
+        }),
+        ({ polls, p1 }) => polls > 0 && p1 === 'delivered',
       );
       await handle.cancel();
       const failure = await handle.result().then(

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConnectionBudget } from '../../../src/activities/connection-budget';
-import { type RangedCheckpoint, deliverRanged } from '../../../src/activities/ranged-delivery';
+import { type RangedCheckpoint, deliverRanged, localRanges } from '../../../src/activities/ranged-delivery';
 import { type EmulatorHandle } from '../../../src/emulator';
 import { createProductStream, productDigest } from '../../../src/emulator/product';
 import { HookClient } from '../../../src/hook/client';
@@ -80,7 +80,7 @@ describe('deliverRanged resuming', () => {
     const outcome = await deliverRanged({
       hook,
       url: at.url,
-      part,
+      target: localRanges(part),
       processedSize: at.size,
       resume,
       maxConnections: 2,
@@ -126,7 +126,7 @@ describe('deliverRanged resuming', () => {
       const outcome = await deliverRanged({
         hook,
         url: link,
-        part,
+        target: localRanges(part),
         processedSize: SIZE,
         resumeBytes: part.offset,
         resumeValidator,

@@ -2,10 +2,16 @@
  * The S3 sink as the download activity sees it (src/storage/sinks.ts): an upload left by an
  * earlier attempt that died before its checkpoint reached Temporal cannot be resumed, and is
  * aborted once the product is delivered, so no unfinished multipart upload stays behind; a
- * discarded transfer also takes an S3 unpack's staging leftovers with it.
+ * discarded transfer also takes an S3 unpack's staging leftovers with it. `writeJson` (a STAC
+ * sidecar or catalog beside the products) lands in the target's folder, on S3 and in a local folder.
  */
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   CreateMultipartUploadCommand,
+  GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -78,6 +84,31 @@ describe('S3 sink target', () => {
       expect(left ?? []).toEqual([]);
     } finally {
       target.close();
+    }
+  });
+
+  it('writes JSON beside the products with its own client (S3) and atomically into a folder (file)', async () => {
+    const { endpoint, region, accessKeyId, secretAccessKey } = testStack().s3;
+    const json = { type: 'Feature', id: spec.identifier, note: 'ünïcode' };
+    const target = await openSinkTarget(`s3://${bucket}/json/2023`, { endpoint, region, accessKeyId, secretAccessKey });
+    try {
+      expect(await target.writeJson('a.stac.json', json)).toBe(`s3://${bucket}/json/2023/a.stac.json`);
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'json/2023/a.stac.json' }));
+      expect(JSON.parse(await got.Body!.transformToString())).toEqual(json);
+    } finally {
+      target.close();
+    }
+    const dir = await mkdtemp(path.join(tmpdir(), 'dedl-target-json-'));
+    try {
+      const local = await openSinkTarget(pathToFileURL(path.join(dir, 'sub')).toString());
+      expect(await local.writeJson('a.stac.json', json)).toBe(
+        pathToFileURL(path.join(dir, 'sub', 'a.stac.json')).toString(),
+      );
+      expect(JSON.parse(await readFile(path.join(dir, 'sub', 'a.stac.json'), 'utf8'))).toEqual(json);
+      expect(await readdir(path.join(dir, 'sub'))).toEqual(['a.stac.json']); // no temporary file left
+      local.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -7,10 +7,14 @@ import {
   campaignCollection,
   harvestCatalog,
   pathUnder,
+  privateCampaignLinks,
+  privateStacBestEffort,
   productItem,
   sidecarPath,
   writePrivateStac,
 } from '../../../src/activities/stac-sidecar';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { createCatalogue } from '../../../src/emulator/stac';
 import { layoutProblems, renderLayout } from '../../../src/shared/layout';
 import { campaignRequestSchema } from '../../../src/shared/campaign-request';
@@ -173,6 +177,24 @@ describe('output.layout', () => {
     ]);
   });
 
+  it('refuses a layout on PRIVATE output, naming output.layout and why, for harvests and campaigns', () => {
+    const output = {
+      storage: 'PRIVATE',
+      target: 's3://bucket/p',
+      endpoint: 'https://s3.example.eu',
+      credentials: 'x',
+      layout: '{yyyy}/{identifier}.zip',
+    };
+    for (const schema of [harvestRequestSchema, campaignRequestSchema]) {
+      const parsed = schema.safeParse({ ...request('{identifier}.zip'), output });
+      expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+        expect.stringMatching(/^output\.layout: applies to TEMPORARY output only: the Hook places PRIVATE objects/),
+      ]);
+      const { layout: _, ...without } = output;
+      expect(schema.safeParse({ ...request('{identifier}.zip'), output: without }).success).toBe(true);
+    }
+  });
+
   it('keeps a field value from making folders or leaving the sink', () => {
     const place = placeProduct(
       { sink: 'file:///data/h', layout: '{platform}/{collection}/{identifier}.zip', identifier: ID },
@@ -282,5 +304,62 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
     await batch('a');
     const links = (bucket.files.get(`${target}/catalog.json`) as { links: { rel: string; href: string }[] }).links;
     expect(links.filter((l) => l.rel === 'item').map((l) => l.href)).toEqual(['./b.stac.json', './a.stac.json']);
+  });
+
+  it('links a PRIVATE campaign product to the sidecar writePrivateStac put beside it or in its folder', async () => {
+    const bucket = memoryBucket();
+    const folder = ['b/IMG/B04.jp2', 'b/MTD.xml'].map((k) => ({
+      key: `out/${k}`,
+      size: 5,
+      location: `${target}/${k}`,
+    }));
+    await writePrivateStac({
+      bucket,
+      target,
+      harvestId: 'h1',
+      products: [
+        { identifier: 'a', objects: [zip('a')] },
+        { identifier: 'b', objects: folder },
+      ],
+      itemOf: async () => undefined,
+    });
+    bucket.files.set(`${target}/stranger.stac.json`, {});
+    const sidecars = new Set([...bucket.files.keys()].filter((url) => url.endsWith('.stac.json')));
+    // The campaign knows a product by its first object only (b's is the deeper one here).
+    const items = [
+      { identifier: 'a', state: 'delivered' as const, location: zip('a').location },
+      { identifier: 'b', state: 'delivered' as const, location: folder[0]!.location },
+      { identifier: 'c', state: 'delivered' as const, location: `${target}/c.zip` }, // no sidecar written
+      { identifier: 'd', state: 'delivered' as const, location: 's3://other/d.zip' }, // not under the target
+    ];
+    const features = ['a', 'b', 'c', 'd'].map((id) => ({ id }));
+    const linked = privateCampaignLinks(`${target}/`, items, features, sidecars);
+    expect(linked.map((l) => l.href)).toEqual(['a.stac.json', 'b/b.stac.json']);
+    expect(linked[1]!.item).toEqual({ id: 'b' });
+    const collection = campaignCollection('c', 'a campaign', linked);
+    expect(stacCollectionProblems(collection)).toEqual([]);
+  });
+
+  it('writes PRIVATE STAC as best effort: read-only keys or a 501 cost the files with a redacted warning', async () => {
+    const warned: { message: string; meta: unknown }[] = [];
+    const logger = new DefaultLogger('WARN', (entry) => warned.push({ message: entry.message, meta: entry.meta }));
+    const env = new MockActivityEnvironment(undefined, { logger });
+    const s3Error = (name: string, status: number, message: string) =>
+      Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+    const secret = 'https://x/a.zip?temp_url_sig=0123456789abcdef0123456789abcdef01234567';
+    for (const err of [s3Error('AccessDenied', 403, `denied ${secret}`), s3Error('NotImplemented', 501, 'no')]) {
+      await env.run(() => privateStacBestEffort(target, 'STAC collection', () => Promise.reject(err)));
+    }
+    expect(warned.map((w) => w.message)).toEqual([
+      'STAC collection not written beside the PRIVATE outputs',
+      'STAC collection not written beside the PRIVATE outputs',
+    ]);
+    expect(warned[0]!.meta).toMatchObject({ target, error: expect.stringContaining('denied https://x/a.zip') });
+    expect(JSON.stringify(warned)).not.toContain('0123456789abcdef0123456789abcdef01234567');
+    // A passing error (a 503) fails the attempt: Temporal retries it.
+    const passing = s3Error('ServiceUnavailable', 503, 'slow down');
+    await expect(env.run(() => privateStacBestEffort(target, 'x', () => Promise.reject(passing)))).rejects.toBe(
+      passing,
+    );
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { CorruptZipError, SizeMismatchError } from '../../../src/storage/errors';
 import { LocalSink, PART_SUFFIX } from '../../../src/storage/local-sink';
 import { buildZip, chunked, noise } from '../../helpers/zip-writer';
@@ -201,6 +202,26 @@ describe('LocalSink', () => {
     const delivery = await sink.write('notes.txt', chunked(Buffer.from('plain text'), 4), { expect: false });
     expect(delivery.verification).toBeNull();
     expect(await readFile(delivery.path, 'utf8')).toBe('plain text');
+  });
+
+  it('frees each chunk it owns once hashed and written, and leaves views and unowned chunks alone', async () => {
+    // Whole ArrayBuffers, as socket reads deliver them, plus one view into a larger buffer.
+    const owned = [0, 1, 2, 3].map((i) => Buffer.from(zip.subarray(i * 65_536, (i + 1) * 65_536)));
+    const backing = Buffer.from(zip.subarray(4 * 65_536 - 100));
+    const view = backing.subarray(100);
+    const chunks = [...owned, view];
+    const delivery = await sink.write(NAME, Readable.from(chunks), {
+      expect: { contentLength: zip.length },
+      releaseChunks: true,
+    });
+    expect(delivery.verification).toMatchObject({ sha256, size: zip.length });
+    expect((await readFile(delivery.path)).equals(zip)).toBe(true);
+    expect(owned.map((c) => c.byteLength)).toEqual([0, 0, 0, 0]); // detached: their memory is gone
+    expect(view.equals(zip.subarray(4 * 65_536))).toBe(true);
+
+    const kept = [Buffer.from(zip.subarray(0, 65_536)), Buffer.from(zip.subarray(65_536))];
+    await sink.write('again.zip', Readable.from(kept), { expect: { contentLength: zip.length } });
+    expect(Buffer.concat(kept).equals(zip)).toBe(true); // without releaseChunks the caller's buffers stay
   });
 
   it('creates its directory, resolving symbolic links once', async () => {

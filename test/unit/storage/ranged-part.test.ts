@@ -59,17 +59,21 @@ describe('RangedPart', () => {
     const verified = again.verify();
     for (const index of again.pending()) await again.writeRange(index, createProductStream(spec, again.span(index)));
     expect((await verified).sha256).toBe((await productDigest(spec)).sha256);
+    await again.commit(); // closes the file (a handle left to the collector is DEP0137)
   });
 
   it('refuses a range of the wrong length, and the checks reject a flipped byte', async () => {
     const sink = await LocalSink.create(dir);
-    const short = new RangedPart(await sink.open('s.zip'), SIZE, RANGE, new Set(), {});
+    const shortPart = await sink.open('s.zip');
+    const short = new RangedPart(shortPart, SIZE, RANGE, new Set(), {});
     await expect(short.writeRange(1, createProductStream(spec, { start: RANGE, end: RANGE + 100 }))).rejects.toThrow(
       SizeMismatchError,
     );
     short.dispose();
+    await shortPart.discard();
 
-    const ranged = new RangedPart(await sink.open('c.zip'), SIZE, RANGE, new Set(), {});
+    const part = await sink.open('c.zip');
+    const ranged = new RangedPart(part, SIZE, RANGE, new Set(), {});
     const verified = ranged.verify();
     verified.catch(() => undefined);
     for (const index of ranged.pending()) {
@@ -78,5 +82,7 @@ describe('RangedPart', () => {
       await ranged.writeRange(index, Readable.from([body]));
     }
     await expect(verified).rejects.toThrow(CorruptZipError);
+    ranged.dispose();
+    await part.discard();
   });
 });
