@@ -9,7 +9,9 @@ import {
   type WorkflowExecutionStatusName,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
+  ApplicationFailure,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import {
   type AccountLimits,
@@ -31,6 +33,7 @@ import {
 import type { CampaignPlan, CampaignProgress, CampaignReport } from '../shared/campaign-report';
 import { type CampaignRequestInput, parseCampaignRequest } from '../shared/campaign-request';
 import { TASK_QUEUE } from '../shared/constants';
+import { CAMPAIGN_FINISHING } from '../shared/failures';
 import { HarvestCampaign } from '../shared/search-attributes';
 import { decodePayloads } from './payloads';
 import type { harvestCampaign } from '../workflows/campaign';
@@ -147,10 +150,16 @@ export async function retryFailedProducts(
   const handle = campaignHandle(client, workflowId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING') {
-    const { requeued } = await handle.executeUpdate(retryFailedUpdate, {
-      args: [{ includeTimedOut: options.includeTimedOut }],
-    });
-    return { requeued, how: requeued.length > 0 ? 'requeued' : 'nothing-failed', handle };
+    try {
+      const { requeued } = await handle.executeUpdate(retryFailedUpdate, {
+        args: [{ includeTimedOut: options.includeTimedOut }],
+      });
+      return { requeued, how: requeued.length > 0 ? 'requeued' : 'nothing-failed', handle };
+    } catch (err) {
+      if (!endedMeanwhile(err)) throw err;
+      // Its last product settled meanwhile: once it has ended (however), it is retried as a finished campaign.
+      await handle.result().catch(() => undefined);
+    }
   }
   const report = await campaignReport(client, workflowId);
   const retry = new Set(['failed', ...(options.includeTimedOut ? ['timed_out'] : [])]);
@@ -167,6 +176,15 @@ export async function retryFailedProducts(
     typedSearchAttributes: [{ key: HarvestCampaign, value: original.name }],
   });
   return { requeued, how: 'restarted', handle: again };
+}
+
+/** An update that found the campaign finishing (writing its records after its last product) or ended. */
+function endedMeanwhile(err: unknown): boolean {
+  const finishing =
+    err instanceof WorkflowUpdateFailedError &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === CAMPAIGN_FINISHING;
+  return finishing || err instanceof WorkflowNotFoundError;
 }
 
 /** Cancels the campaign: its orders are cancelled at the Hook; returns once it has ended. */

@@ -9,6 +9,12 @@ import { ApplicationFailure } from '@temporalio/common';
 /** The type of a failure for a request that is wrong and will stay wrong; its details are the problems. */
 export const INVALID_REQUEST = 'InvalidRequest';
 
+/**
+ * The type of an update a campaign refuses because it is finishing (writing its records after the
+ * last product settled): the client then waits for its end and treats it as finished.
+ */
+export const CAMPAIGN_FINISHING = 'CampaignFinishing';
+
 /** Failure types of a sink that did not take a product; the workflow reports the item `undelivered`. */
 export const SINK_FAILURE_TYPES: readonly string[] = ['SinkUnwritable', 'SinkFull'];
 

@@ -31,7 +31,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { HarvestActivities } from '../activities/contract';
 import {
   type PermitGrant,
@@ -55,7 +55,7 @@ import {
   orderRequest,
   parseCampaignRequest,
 } from '../shared/campaign-request';
-import { innermostMessage, invalidRequest } from '../shared/failures';
+import { CAMPAIGN_FINISHING, innermostMessage, invalidRequest } from '../shared/failures';
 import type { HarvestReport } from '../shared/harvest-report';
 import { HarvestCampaign, HarvestCollection, HarvestOutcome } from '../shared/search-attributes';
 import { CampaignBook, type CarriedState, type Lane } from './campaign-book';
@@ -278,7 +278,9 @@ class Campaign {
       if (this.book.lane(grant.key)?.phase === 'waiting') this.grants.set(grant.key, grant);
     });
     const whileRunning = () => {
-      if (this.phase === 'finishing' || this.phase === 'done') throw new Error('the campaign is finishing');
+      if (this.phase === 'finishing' || this.phase === 'done') {
+        throw ApplicationFailure.create({ type: CAMPAIGN_FINISHING, message: 'the campaign is finishing' });
+      }
     };
     const guarded = { validator: whileRunning };
     setHandler(pauseCampaignUpdate, () => (this.book.setPaused(true), this.progress()), guarded);

@@ -3,6 +3,7 @@
  * continues (with a concurrency change in between), retry-failed re-orders exactly the failed
  * products, cancel cancels the orders at the Hook and leaves a manifest of what happened.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -14,6 +15,7 @@ import {
   pauseCampaign,
   resumeCampaign,
   retryFailedProducts,
+  setAccountLimits,
   setCampaignConcurrency,
   startCampaign,
 } from '../../src/client/campaign-api';
@@ -98,6 +100,9 @@ describe('campaign control', () => {
 
   it('retry-failed orders the failed products again, and only them', async () => {
     const name = 'retry-failed';
+    // One order a month: the first order fails entirely and the second waits for the account's
+    // permit, so the campaign is still running (not finishing) whenever the retry comes.
+    const account = { name: `acct-${randomUUID().slice(0, 8)}`, maxItemsInFlight: 100, monthlyOrders: 1 };
     await setFaults({ itemFailureRate: 1 });
     const handle = await startCampaign(
       env.client,
@@ -106,23 +111,23 @@ describe('campaign control', () => {
         identifiers: ids.slice(15, 25),
         orderSize: 5,
         maxOrdersInFlight: 1,
+        account,
         output: { storage: 'TEMPORARY', sink: env.freshSink(name).url },
       }),
       { taskQueue: env.taskQueue, workflowId: `e2e-${name}-${Date.now()}` },
     );
     const id = handle.workflowId;
 
-    // The first order fails entirely; hold the rest, let what is under way end, then heal the Hook.
-    await until(progressOf(id), (p) => p.counts.failed >= 5);
-    await pauseCampaign(env.client, id);
-    const before = await until(progressOf(id), settled);
+    const before = await until(
+      progressOf(id),
+      (p) => p.counts.failed === 5 && p.orders.inFlight === 0 && p.orders.waitingForPermit === 1,
+    );
     await setFaults({ itemFailureRate: 0 });
 
     const retried = await retryFailedProducts(env.client, id);
     expect(retried.how).toBe('requeued');
     expect(retried.requeued).toHaveLength(before.counts.failed);
-    expect(retried.requeued.length).toBeGreaterThanOrEqual(5);
-    await resumeCampaign(env.client, id);
+    await setAccountLimits(env.client, account.name, { monthlyOrders: 1000 });
     const report: CampaignReport = await handle.result();
     expect(report.counts).toMatchObject({ items: 10, delivered: 10, failed: 0 });
 

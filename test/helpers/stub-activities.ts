@@ -17,6 +17,8 @@ export interface StubOptions {
   hook?: (identifier: string, orderedBefore: number) => StubItemStatus;
   /** Products whose order is held at submission until `release()` (to catch a campaign mid-order). */
   held?: ReadonlySet<string>;
+  /** The campaign's closing manifest write is held until `release()` (to catch a campaign finishing). */
+  holdManifest?: boolean;
   /** Products the ledger holds already (a campaign skips them). */
   skipped?: readonly string[];
   productSize?: number;
@@ -32,7 +34,7 @@ export interface Stubs {
   calls: StubCall[];
   /** Calls of one activity, their inputs in order. */
   inputs<T = unknown>(name: keyof HarvestActivities): T[];
-  /** Lets the held orders go on. */
+  /** Lets the held orders (and a held manifest write) go on. */
   release(): void;
 }
 
@@ -133,6 +135,7 @@ export function stubActivities(options: StubOptions = {}): Stubs {
     },
     async writeCampaignManifest(input) {
       record('writeCampaignManifest', input);
+      if (options.holdManifest) await released;
       return { ...input.report, items: input.items, manifest: `${input.target.url}/manifest.json` };
     },
     async requestAccountPermit(input) {

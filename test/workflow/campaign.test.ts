@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SubmitOrderInput } from '../../src/activities/contract';
+import { retryFailedProducts } from '../../src/client/campaign-api';
 import {
   campaignProgressQuery,
   pauseCampaignUpdate,
@@ -16,6 +17,7 @@ import {
 } from '../../src/shared/campaign-messages';
 import type { CampaignProgress, CampaignReport } from '../../src/shared/campaign-report';
 import type { CampaignRequestInput } from '../../src/shared/campaign-request';
+import { CAMPAIGN_FINISHING } from '../../src/shared/failures';
 import type { harvestCampaign } from '../../src/workflows/campaign';
 import { eventually } from '../helpers/hook';
 import { stubActivities } from '../helpers/stub-activities';
@@ -110,6 +112,42 @@ describe('harvestCampaign (stubbed activities)', () => {
     expect(report.counts).toMatchObject({ items: 2, delivered: 2, failed: 0 });
     const orderOf = new Map(report.items!.map((item) => [item.identifier, item.order]));
     expect(orderOf.get('P1')).toMatch(/\/order-0003-/);
+    expect(submitted(stubs.inputs('submitOrder')).sort()).toEqual(['P1', 'P1', 'P2']);
+  });
+
+  it('retry-failed while the campaign is finishing waits for its end, then runs it again for the failed', async () => {
+    const env = testEnv();
+    // P1 fails the first time; the closing manifest write is held, so the campaign sits in `finishing`.
+    const stubs = stubActivities({
+      hook: (id, orderedBefore) => (id === 'P1' && orderedBefore === 0 ? 'failed' : 'completed'),
+      holdManifest: true,
+      productSize: SIZE,
+    });
+    const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
+    const workflowId = `wf-campaign-retry-finishing-${randomUUID()}`;
+    const handle = await env.client.workflow.start<typeof harvestCampaign>('harvestCampaign', {
+      taskQueue,
+      workflowId,
+      args: [campaign(['P1', 'P2'], { maxOrdersInFlight: 2 })],
+    });
+    const { retried, report } = await worker.runUntil(async () => {
+      await eventually(
+        () => handle.query(campaignProgressQuery),
+        (p: CampaignProgress) => p.phase === 'finishing',
+      );
+      // While it finishes, the campaign refuses the update with a type the client recognises.
+      await expect(handle.executeUpdate(retryFailedUpdate, { args: [{}] })).rejects.toMatchObject({
+        cause: { type: CAMPAIGN_FINISHING },
+      });
+      // Refused now or sent after the end: either way the client waits for the end and runs it again.
+      const retrying = retryFailedProducts(env.client, workflowId, { taskQueue });
+      stubs.release();
+      const retried = await retrying;
+      return { retried, report: await retried.handle.result() };
+    });
+
+    expect(retried).toMatchObject({ how: 'restarted', requeued: ['P1'] });
+    expect(report.counts).toMatchObject({ items: 1, delivered: 1, failed: 0 });
     expect(submitted(stubs.inputs('submitOrder')).sort()).toEqual(['P1', 'P1', 'P2']);
   });
 
