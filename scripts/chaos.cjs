@@ -2,8 +2,8 @@
 /**
  * `npm run chaos`: runs every chaos scenario (test/chaos) at full scale, one test file after the
  * other, then prints the table of their figures and fails when jest failed or any measured figure
- * is not 0 (a product lost, duplicated or corrupt accepted, a secret found, an order created from
- * bad input). A figure a scenario does not measure is `null` in its row: printed as `—`, and listed.
+ * is not 0 (a product lost, duplicated or corrupt accepted, a secret found, a file or upload left
+ * behind in the sink, an order created from bad input). A figure a scenario does not measure is `null` in its row: printed as `—`, and listed.
  *
  * Each scenario appends one JSON row to $CHAOS_RESULTS_FILE (test/chaos/chaos-record.ts); this
  * script sets it to a fresh file. Extra arguments go to jest, e.g.
@@ -58,12 +58,12 @@ jest.on('exit', (code, signal) => {
     process.exit(1);
   }
   process.stdout.write(
-    '\nEvery measured figure is 0: nothing lost, duplicated or corrupt accepted, no secret found.\n',
+    '\nEvery measured figure is 0: nothing lost, duplicated or corrupt accepted, no secret found, nothing left behind.\n',
   );
 });
 
 /** The figures that must be 0 when measured. */
-const FIGURES = ['lost', 'duplicated', 'corruptAccepted', 'secretsFound', 'ordersFromBadInput'];
+const FIGURES = ['lost', 'duplicated', 'corruptAccepted', 'secretsFound', 'leftBehind', 'ordersFromBadInput'];
 
 /** A figure's cell: `—` when the scenario did not measure it. */
 const cell = (value) => (value === null || value === undefined ? '—' : String(value));
@@ -87,6 +87,7 @@ function table(rows) {
     ['duplicated', (r) => cell(r.duplicated)],
     ['corrupt accepted', (r) => cell(r.corruptAccepted)],
     ['secrets found', (r) => cell(r.secretsFound)],
+    ['left behind', (r) => cell(r.leftBehind)],
     ['orders from bad input', (r) => cell(r.ordersFromBadInput)],
   ];
   const cells = [columns.map(([name]) => name), ...rows.map((r) => columns.map(([, get]) => String(get(r))))];

@@ -211,6 +211,7 @@ function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterSer
     });
     current = running;
     void running.exited.then(() => {
+      void running.stop(); // releases its log (a deliberate stop shares this one)
       if (current !== running || !wanted || restarts >= 10) return;
       restarts++;
       current = undefined;
@@ -232,7 +233,7 @@ function clusterService(name: ClusterServiceName, spec: ServiceSpec): ClusterSer
     kill: () =>
       deliberately(async (running) => {
         process.kill(await pidOf(running), 'SIGKILL');
-        await running.exited;
+        await running.stop();
       }),
     stop: () => deliberately((running) => running.stop()),
     async start() {

@@ -46,10 +46,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '127.0.0.1',
     '--port',
     String(port),
-    '--http-port',
-    String(await freePort()),
-    '--metrics-port',
-    String(await freePort()),
+    // The HTTP API and metrics ports are left to the server: it picks them held back from other
+    // port-0 picks the same way `freePort` does (its own freeport), and no test reads them.
     '--db-filename',
     dbFile,
     '--namespace',

@@ -10,32 +10,18 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, readdir, realpath, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  type Ledger,
-  type LedgerRecord,
-  type ProductKey,
-  type QuarantineNote,
-  byNewest,
-  lookupAll,
-  newestRecordNames,
-  parseRecord,
-  productKeyDigest,
-  quarantinePath,
-  quarantinedAll,
-  recordPath,
-  validateQuarantine,
-  validateRecord,
-} from './ledger';
+import { FolderLedger } from './ledger';
 import { fsyncDirectory } from './local-sink';
 
 /** A temporary file this old belongs to a writer that died (a record takes milliseconds). */
 export const STALE_TEMP_MS = 10 * 60_000;
 const TEMP_PREFIX = '.tmp-';
 
-export class FileLedger implements Ledger {
+export class FileLedger extends FolderLedger {
   readonly dir: string;
 
   private constructor(dir: string) {
+    super();
     this.dir = dir;
   }
 
@@ -44,28 +30,21 @@ export class FileLedger implements Ledger {
     return new FileLedger(await realpath(dir));
   }
 
-  async record(input: LedgerRecord): Promise<void> {
-    const record = validateRecord(input);
-    const { folder, fileName } = recordPath(record);
-    await this.#put(folder, fileName, record);
+  protected async names(folder: string): Promise<string[]> {
+    try {
+      return await readdir(path.join(this.dir, folder));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
   }
 
-  async quarantine(input: QuarantineNote): Promise<void> {
-    const note = validateQuarantine(input);
-    const { folder, fileName } = quarantinePath(note);
-    await this.#put(folder, fileName, note);
-  }
-
-  async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
-    const folder = (key: ProductKey) => path.join(this.dir, productKeyDigest(key));
-    return quarantinedAll(keys, {
-      names: (key) => namesIn(folder(key)),
-      read: (key, name) => readFile(path.join(folder(key), name), 'utf8'),
-    });
+  protected read(folder: string, name: string): Promise<string> {
+    return readFile(path.join(this.dir, folder, name), 'utf8');
   }
 
   /** Writes an immutable file of the product folder (content-derived name: a second write is a no-op). */
-  async #put(folder: string, fileName: string, content: unknown): Promise<void> {
+  protected async put(folder: string, fileName: string, content: unknown): Promise<void> {
     const folderPath = path.join(this.dir, folder);
     await mkdir(folderPath, { recursive: true });
     const finalPath = path.join(folderPath, fileName);
@@ -88,31 +67,6 @@ export class FileLedger implements Ledger {
     }
     await removeStaleTemps(folderPath);
     await fsyncDirectory(folderPath);
-  }
-
-  async lookup(key: ProductKey): Promise<LedgerRecord[]> {
-    const folderPath = path.join(this.dir, productKeyDigest(key));
-    const names = await namesIn(folderPath);
-    const records = await Promise.all(
-      newestRecordNames(names).map(async (name) =>
-        parseRecord(await readFile(path.join(folderPath, name), 'utf8'), key),
-      ),
-    );
-    return records.filter((record): record is LedgerRecord => record !== undefined).sort(byNewest);
-  }
-
-  async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
-    return lookupAll(keys, (key) => this.lookup(key));
-  }
-}
-
-/** The file names of a product folder; none when it does not exist. */
-async function namesIn(folderPath: string): Promise<string[]> {
-  try {
-    return await readdir(folderPath);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
   }
 }
 

@@ -16,22 +16,7 @@
  * 412 means the identical record (its name is derived from its content) is already there.
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  type Ledger,
-  type LedgerRecord,
-  type ProductKey,
-  type QuarantineNote,
-  byNewest,
-  lookupAll,
-  newestRecordNames,
-  parseRecord,
-  productKeyDigest,
-  quarantinePath,
-  quarantinedAll,
-  recordPath,
-  validateQuarantine,
-  validateRecord,
-} from './ledger';
+import { FolderLedger } from './ledger';
 import { parseS3Url } from './s3-client';
 
 export interface S3LedgerOptions {
@@ -41,12 +26,13 @@ export interface S3LedgerOptions {
   prefix: string;
 }
 
-export class S3Ledger implements Ledger {
+export class S3Ledger extends FolderLedger {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly prefix: string;
 
   constructor(options: S3LedgerOptions) {
+    super();
     this.s3 = options.s3;
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
@@ -57,28 +43,8 @@ export class S3Ledger implements Ledger {
     return new S3Ledger({ s3, ...parseS3Url(url) });
   }
 
-  async record(input: LedgerRecord): Promise<void> {
-    const record = validateRecord(input);
-    const { folder, fileName } = recordPath(record);
-    await this.#put(folder, fileName, record);
-  }
-
-  async quarantine(input: QuarantineNote): Promise<void> {
-    const note = validateQuarantine(input);
-    const { folder, fileName } = quarantinePath(note);
-    await this.#put(folder, fileName, note);
-  }
-
-  async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
-    const folder = (key: ProductKey) => this.#folderKey(productKeyDigest(key));
-    return quarantinedAll(keys, {
-      names: (key) => this.#names(folder(key)),
-      read: (key, name) => this.#read(`${folder(key)}${name}`),
-    });
-  }
-
   /** Writes an immutable object of the product folder (content-derived key: a second write is a no-op). */
-  async #put(folder: string, fileName: string, content: unknown): Promise<void> {
+  protected async put(folder: string, fileName: string, content: unknown): Promise<void> {
     const Body = Buffer.from(`${JSON.stringify(content)}\n`);
     try {
       await this.s3.send(
@@ -97,20 +63,8 @@ export class S3Ledger implements Ledger {
     }
   }
 
-  async lookup(key: ProductKey): Promise<LedgerRecord[]> {
-    const folderKey = this.#folderKey(productKeyDigest(key));
-    const names = await this.#names(folderKey);
-    const records = await Promise.all(
-      newestRecordNames(names).map(async (name) => parseRecord(await this.#read(`${folderKey}${name}`), key)),
-    );
-    return records.filter((record): record is LedgerRecord => record !== undefined).sort(byNewest);
-  }
-
-  async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
-    return lookupAll(keys, (key) => this.lookup(key));
-  }
-
-  async #names(folderKey: string): Promise<string[]> {
+  protected async names(folder: string): Promise<string[]> {
+    const folderKey = this.#folderKey(folder);
     const names: string[] = [];
     let token: string | undefined;
     do {
@@ -123,8 +77,9 @@ export class S3Ledger implements Ledger {
     return names;
   }
 
-  async #read(key: string): Promise<string> {
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+  protected async read(folder: string, name: string): Promise<string> {
+    const Key = `${this.#folderKey(folder)}${name}`;
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key }));
     return object.Body!.transformToString('utf8');
   }
 

@@ -163,24 +163,6 @@ export function liveQuarantineName(names: readonly string[]): string | undefined
   return verifiedMs > noteMs ? undefined : newest;
 }
 
-/**
- * {@link Ledger.quarantinedMany} for a store that can list a product folder's names and read one
- * of its files (both stores keep notes the same way).
- */
-export async function quarantinedAll(
-  keys: readonly ProductKey[],
-  store: { names(key: ProductKey): Promise<string[]>; read(key: ProductKey, name: string): Promise<string> },
-): Promise<Map<string, QuarantineNote>> {
-  const found = new Map<string, QuarantineNote>();
-  await lookupAll(keys, async (key) => {
-    const name = liveQuarantineName(await store.names(key));
-    const note = name && parseQuarantine(await store.read(key, name), key);
-    if (note) found.set(productKeyId(key), note);
-    return [];
-  });
-  return found;
-}
-
 export function parseQuarantine(text: string, key: ProductKey): QuarantineNote | undefined {
   try {
     const parsed = quarantineNoteSchema.safeParse(JSON.parse(text));
@@ -223,6 +205,56 @@ export async function lookupAll(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, pending.length) }, worker));
   return new Map([...distinct.keys()].map((id) => [id, results.get(id) ?? []]));
+}
+
+/**
+ * Both stores keep the same layout (a folder per product, an immutable file per record or note),
+ * so the ledger itself is written once, over the three things a store must do: list a product
+ * folder's file names, read one file, and write one immutable file (a second write of the same
+ * name is a no-op).
+ */
+export abstract class FolderLedger implements Ledger {
+  /** The file names of a product folder; [] when it does not exist. */
+  protected abstract names(folder: string): Promise<string[]>;
+  protected abstract read(folder: string, name: string): Promise<string>;
+  protected abstract put(folder: string, name: string, content: unknown): Promise<void>;
+
+  async record(input: LedgerRecord): Promise<void> {
+    const record = validateRecord(input);
+    const { folder, fileName } = recordPath(record);
+    await this.put(folder, fileName, record);
+  }
+
+  async quarantine(input: QuarantineNote): Promise<void> {
+    const note = validateQuarantine(input);
+    const { folder, fileName } = quarantinePath(note);
+    await this.put(folder, fileName, note);
+  }
+
+  async quarantinedMany(keys: readonly ProductKey[]): Promise<Map<string, QuarantineNote>> {
+    const found = new Map<string, QuarantineNote>();
+    await lookupAll(keys, async (key) => {
+      const folder = productKeyDigest(key);
+      const name = liveQuarantineName(await this.names(folder));
+      const note = name && parseQuarantine(await this.read(folder, name), key);
+      if (note) found.set(productKeyId(key), note);
+      return [];
+    });
+    return found;
+  }
+
+  async lookup(key: ProductKey): Promise<LedgerRecord[]> {
+    const folder = productKeyDigest(key);
+    const names = await this.names(folder);
+    const records = await Promise.all(
+      newestRecordNames(names).map(async (name) => parseRecord(await this.read(folder, name), key)),
+    );
+    return records.filter((record): record is LedgerRecord => record !== undefined).sort(byNewest);
+  }
+
+  async lookupMany(keys: readonly ProductKey[]): Promise<Map<string, LedgerRecord[]>> {
+    return lookupAll(keys, (key) => this.lookup(key));
+  }
 }
 
 /** Newest first. */

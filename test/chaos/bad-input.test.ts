@@ -214,6 +214,8 @@ describe('chaos: bad input is refused by the CLI, the client API and the workflo
       duplicated: null,
       corruptAccepted: null,
       secretsFound: secretsFound.length,
+      // Refused before anything is written: no sink to audit.
+      leftBehind: null,
       ordersFromBadInput: stats.ordersCreated,
     });
     expect(secretsFound).toEqual([]);

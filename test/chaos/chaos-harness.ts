@@ -19,7 +19,13 @@ import { endpointsAt } from '../../src/hook/endpoints';
 import { createHttpAgent } from '../../src/hook/http';
 import type { CampaignReport } from '../../src/shared/campaign-report';
 import { FAST_WORKER_ENV, type HookOrderView, orderCounts } from '../helpers/campaign-env';
-import { type ExpectedProduct, type SinkAudit, productObjectName, productProblem } from '../helpers/sink-audit';
+import {
+  type ExpectedProduct,
+  type SinkAudit,
+  leftBehind,
+  productObjectName,
+  productProblem,
+} from '../helpers/sink-audit';
 import { testStack } from '../helpers/stack';
 import { recordChaosRow, secretsIn } from './chaos-record';
 
@@ -431,6 +437,8 @@ export interface ChaosFigures {
   partFiles: number;
   unfinishedUploads: number;
   strangers: number;
+  /** `.part` files, unfinished uploads and strangers together: the table's "left behind". */
+  leftBehind: number;
   /** What went wrong, product by product, for the failure message. */
   problems: string[];
 }
@@ -493,6 +501,7 @@ export function chaosFigures(input: {
     partFiles: audit.partFiles.length,
     unfinishedUploads: audit.unfinishedUploads.length,
     strangers: audit.strangers.length,
+    leftBehind: leftBehind(audit).length,
     problems,
   };
 }
@@ -523,6 +532,7 @@ export function expectCampaignIntact(input: {
     duplicated: figures.duplicated,
     corruptAccepted: figures.corruptAccepted,
     secretsFound: input.secretsFound.length,
+    leftBehind: figures.leftBehind,
   });
   const unfinished = (report.items ?? []).filter((item) => item.state !== 'delivered');
   if (unfinished.length > 0 || figures.problems.length > 0) {

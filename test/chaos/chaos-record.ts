@@ -23,7 +23,13 @@ export interface ChaosRow {
   corruptAccepted: Figure;
   /** Occurrences of the scenario's secrets in histories, logs and outputs. */
   secretsFound: Figure;
-  /** Hook orders created from input that had to be refused (bad input); absent: not measured. */
+  /**
+   * What the run left in the sink that must not stay: `.part` files, unfinished multipart uploads,
+   * and other files or objects that are neither products nor the files written beside them
+   * (temporary files of a cut write), counted by the sink audit (test/helpers/sink-audit.ts).
+   */
+  leftBehind: Figure;
+  /** Hook orders created from input that had to be refused (bad input, a refused sink); absent: not measured. */
   ordersFromBadInput?: Figure;
 }
 

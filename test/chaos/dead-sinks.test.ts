@@ -5,15 +5,19 @@
  * (a 1 MiB tmpfs, a 1.5 MB product) is found only while writing: the product is ordered once, the
  * user is told (the retrying download's last failure), and it resumes once there is room.
  *
- * Each row: `ordered` (Hook orders created; 0 for preflight failures), `lost` (products the Hook
- * made that are neither delivered nor kept for redelivery), and the seconds until the clear error
- * (the refusal, or the download's "disk full"). Both also go into the `injected` text, so the
- * current chaos table shows them.
+ * Each row: `ordered` (Hook orders created), and the seconds until the clear error (the refusal,
+ * or the download's "disk full"), both also in the `injected` text. A refused sink's orders are
+ * the "orders from bad input" (must be 0), the secrets figure is both S3 secret keys searched in
+ * the refusal; nothing is delivered or written, so lost/duplicated/corrupt/left behind are `—`.
+ * The full disk's product is audited on the disk (re-hashed, manifest rows, `.part` and strays).
  */
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { productDigest } from '../../src/emulator/product';
+import { chaosFigures } from './chaos-harness';
+import { auditLocalSink, expectedProducts } from '../helpers/sink-audit';
+import { testStack } from '../helpers/stack';
 import type { HarvestReport } from '../../src/shared/harvest-report';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { type CampaignEnv, catalogueIds, startCampaignEnv, until } from '../helpers/campaign-env';
@@ -21,9 +25,10 @@ import { request } from '../helpers/harvest-env';
 import { refusal } from '../helpers/refusal';
 import { type Tmpfs, mountTmpfs } from '../helpers/tmpfs';
 import { s3CredentialEnv } from '../helpers/s3';
-import { type ChaosRow, recordChaosRow } from './chaos-record';
+import { type ChaosRow, recordChaosRow, secretsIn } from './chaos-record';
 
 const BIG = 1_500_000;
+const WRONG_SECRET = 'not-the-secret-key';
 const big = new Set<string>();
 
 interface DeadSinkRow extends ChaosRow {
@@ -31,16 +36,17 @@ interface DeadSinkRow extends ChaosRow {
   secondsToClearError: number;
 }
 
-function row(scenario: string, what: string, products: number, ordered: number, lost: number, seconds: number) {
+type Measured = Pick<
+  ChaosRow,
+  'products' | 'lost' | 'duplicated' | 'corruptAccepted' | 'secretsFound' | 'leftBehind' | 'ordersFromBadInput'
+>;
+
+function row(scenario: string, what: string, ordered: number, seconds: number, figures: Measured) {
   const r: DeadSinkRow = {
     scenario,
     runs: 1,
     injected: `${what}; ordered ${ordered}; clear error in ${seconds.toFixed(1)} s`,
-    products,
-    lost,
-    duplicated: 0,
-    corruptAccepted: 0,
-    secretsFound: 0,
+    ...figures,
     ordered,
     secondsToClearError: Number(seconds.toFixed(2)),
   };
@@ -58,7 +64,7 @@ describe('chaos: dead sinks', () => {
         timing: { queuedMs: 20, processingMs: 100 },
         productSize: (identifier: string) => (big.has(identifier) ? BIG : 100_000),
       },
-      { ...s3CredentialEnv('local'), ...s3CredentialEnv('wrong', { secretAccessKey: 'not-the-secret-key' }) },
+      { ...s3CredentialEnv('local'), ...s3CredentialEnv('wrong', { secretAccessKey: WRONG_SECRET }) },
     );
   });
   afterAll(async () => {
@@ -82,7 +88,20 @@ describe('chaos: dead sinks', () => {
     const ordered = (await env.hookOrders()).length - ordersBefore;
     expect({ scenario, named: problems.some((p) => says.test(p)), problems }).toMatchObject({ scenario, named: true });
     const cause = /: (\w+) \(/.exec(problems[0]!)?.[1] ?? 'refused';
-    return row(`dead sink: ${scenario}`, `preflight said ${cause}`, identifiers.length, ordered, 0, seconds).ordered;
+    const secrets = secretsIn(
+      [testStack().s3.secretAccessKey, WRONG_SECRET],
+      [{ where: 'refusal', text: problems.join('\n') }],
+    );
+    expect(secrets).toEqual([]);
+    return row(`dead sink: ${scenario}`, `preflight said ${cause}`, ordered, seconds, {
+      products: identifiers.length,
+      lost: null,
+      duplicated: null,
+      corruptAccepted: null,
+      secretsFound: secrets.length,
+      leftBehind: null,
+      ordersFromBadInput: ordered,
+    }).ordered;
   }
 
   it('dead file sink: a path through a file', async () => {
@@ -150,16 +169,29 @@ describe('chaos: dead sinks', () => {
     const report: HarvestReport = await handle.result();
     const expected = await productDigest({ identifier, size: BIG });
     const delivered = report.items.filter((i) => i.state === 'delivered' && i.sha256 === expected.sha256).length;
-    const kept = report.items.filter((i) => i.state === 'undelivered').length;
-    const ordered = (await env.hookOrders()).length - ordersBefore;
-    const r = row(
-      'dead sink: disk full',
-      '1 MiB tmpfs, 1.5 MB product, room made',
-      1,
-      ordered,
-      1 - delivered - kept,
-      seconds,
-    );
-    expect({ ordered: r.ordered, lost: r.lost, delivered }).toEqual({ ordered: 1, lost: 0, delivered: 1 });
+    const orders = await env.hookOrders();
+    const ordered = orders.length - ordersBefore;
+    const figures = chaosFigures({
+      expected: await expectedProducts([identifier], () => BIG),
+      audit: await auditLocalSink(disk.dir),
+      orders: orders.filter((o) => o.IdentifierList.includes(identifier)),
+      ledger: false,
+    });
+    const r = row('dead sink: disk full', '1 MiB tmpfs, 1.5 MB product, room made', ordered, seconds, {
+      products: 1,
+      lost: figures.lost,
+      duplicated: figures.duplicated,
+      corruptAccepted: figures.corruptAccepted,
+      secretsFound: null,
+      leftBehind: figures.leftBehind,
+      ordersFromBadInput: null,
+    });
+    expect(figures.problems).toEqual([]);
+    expect({ ordered: r.ordered, lost: r.lost, leftBehind: r.leftBehind, delivered }).toEqual({
+      ordered: 1,
+      lost: 0,
+      leftBehind: 0,
+      delivered: 1,
+    });
   });
 });

@@ -18,7 +18,7 @@ import type { CampaignItem, CampaignReport } from '../../src/shared/campaign-rep
 import { JWT } from '../../src/shared/secret-patterns';
 import { CHAOS_SCALE, recordChaosRow, secretsIn } from './chaos-record';
 import { historyTexts } from './chaos-harness';
-import { auditLocalSink, productObjectName } from '../helpers/sink-audit';
+import { auditLocalSink, leftBehind, productObjectName } from '../helpers/sink-audit';
 import {
   type CampaignEnv,
   campaignRequest,
@@ -132,6 +132,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
       // A product file for an item the Hook failed was accepted from nowhere.
       const strays = [...audit.objects.keys()].filter((name) => !recoverable.includes(name.replace(/\.zip$/, '')));
       corruptIds.push(...strays);
+      const leftovers = leftBehind(audit);
 
       // One order per batch, each product in exactly one of them.
       const counts = orderCounts(orders);
@@ -166,6 +167,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
         duplicated,
         corruptAccepted: corruptIds.length,
         secretsFound: secretsFound.length,
+        leftBehind: leftovers.length,
       });
       console.log(
         `fault storm (${CHAOS_SCALE}): ${PLAN.products} products in ${elapsedSec.toFixed(1)} s, ` +
@@ -176,7 +178,7 @@ describe(`chaos: fault storm (${CHAOS_SCALE})`, () => {
 
       expect({ lost: lostIds, duplicated, corrupt: corruptIds }).toEqual({ lost: [], duplicated: 0, corrupt: [] });
       expect(secretsFound).toEqual([]);
-      expect(audit.partFiles).toEqual([]);
+      expect(leftovers).toEqual([]);
       expect(report.counts).toMatchObject({
         items: PLAN.products,
         delivered: recoverable.length,

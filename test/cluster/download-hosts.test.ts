@@ -134,10 +134,11 @@ describe('two download hosts on one cluster', () => {
       duplicated: figures.duplicated,
       corruptAccepted: figures.corruptAccepted,
       secretsFound: secretsFound.length,
+      leftBehind: figures.leftBehind,
     });
     expect(figures.problems).toEqual([]);
     expect(secretsFound).toEqual([]);
-    expect(figures).toMatchObject({ lost: 0, duplicated: 0, corruptAccepted: 0, unfinishedUploads: 0 });
+    expect(figures).toMatchObject({ lost: 0, duplicated: 0, corruptAccepted: 0, leftBehind: 0 });
     expect(mine).toHaveLength(1);
 
     // Which worker delivered what, from the workflow's own history.

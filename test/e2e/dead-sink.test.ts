@@ -4,13 +4,15 @@
  * manifest was not written and why); a full disk keeps the `.part`, retries while the user is
  * told, and resumes where it stopped once there is room; a cancelled harvest whose bucket is gone
  * ends at once, its report naming what was not written. An undelivered item is redelivered by
- * `dedl-harvest redeliver` without a new order.
+ * `dedl-harvest redeliver` without a new order. The emulator runs on a manual clock: an item
+ * completes (and its download can begin) only when the test moves the clock.
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DeleteBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { WorkflowFailedError } from '@temporalio/client';
 import { exitCodeForReport } from '../../src/client/exit-codes';
+import { createManualClock } from '../../src/emulator/clock';
 import { productDigest } from '../../src/emulator/product';
 import type { HarvestProgress, HarvestReport } from '../../src/shared/harvest-report';
 import { progressQuery } from '../../src/shared/messages';
@@ -23,6 +25,8 @@ import { cli, scratchDir } from './cli-helpers';
 import { harvestFiles } from '../helpers/sink-audit';
 
 const BIG = 1_500_000;
+const TIMING = { queuedMs: 20, processingMs: 2_000 };
+const clock = createManualClock(Date.now());
 /** Products bigger than the small disk (the emulator sizes products by identifier). */
 const big = new Set<string>();
 
@@ -33,6 +37,18 @@ function cliEnv(): NodeJS.ProcessEnv {
 }
 
 let env: CampaignEnv;
+
+/**
+ * Once the Hook holds the order of `identifiers`, moves the emulator's clock past its queueing
+ * and one item's processing: with one item processed at a time, exactly one more item completes.
+ */
+async function completeOneItem(identifiers: readonly string[]): Promise<void> {
+  await until(
+    () => env.hookOrders(),
+    (orders) => orders.some((o) => identifiers.every((id) => o.IdentifierList.includes(id))),
+  );
+  clock.advance(TIMING.queuedMs + TIMING.processingMs);
+}
 
 describe('a sink that dies after the preflight', () => {
   let s3: S3Client;
@@ -45,7 +61,8 @@ describe('a sink that dies after the preflight', () => {
         // One item processed at a time: products complete one after the other.
         includeDefaultAccount: false,
         accounts: [{ username: 'demo', password: 'demo', maxParallelItems: 1 }],
-        timing: { queuedMs: 20, processingMs: 2_000 },
+        timing: TIMING,
+        clock,
         productSize: (identifier: string) => (big.has(identifier) ? BIG : 100_000),
       },
       s3CredentialEnv('local'),
@@ -66,12 +83,15 @@ describe('a sink that dies after the preflight', () => {
       workflowId: `e2e-readonly-${Date.now()}`,
       args: [request({ identifiers, output: { storage: 'TEMPORARY', sink: sink.url } })],
     });
-    // The first product delivered whole (its STAC sidecar is written last), then the folder turns read-only.
+    // The first product delivered whole (its STAC sidecar is written last), then the folder turns
+    // read-only — before the second item completes at the Hook, so its download has not begun.
+    await completeOneItem(identifiers);
     await until(
       () => readdir(sink.dir),
       (files) => files.some((f) => f.endsWith('.stac.json')),
     );
     await sink.makeReadOnly();
+    clock.advance(TIMING.processingMs);
     const report: HarvestReport = await handle.result();
 
     expect(report.totals).toMatchObject({ items: 2, delivered: 1, undelivered: 1, failed: 0 });
@@ -113,6 +133,7 @@ describe('a sink that dies after the preflight', () => {
       workflowId: `e2e-disk-full-${Date.now()}`,
       args: [request({ identifiers: [identifier], output: { storage: 'TEMPORARY', sink: sink.url } })],
     });
+    await completeOneItem([identifier]);
     // The user is told: the retrying download's last failure says the disk is full.
     await until(
       async () => (await handle.describe()).raw.pendingActivities ?? [],

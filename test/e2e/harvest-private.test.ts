@@ -43,6 +43,34 @@ describe('harvest into a private bucket (PRIVATE)', () => {
     s3?.destroy();
   });
 
+  /**
+   * Runs a PRIVATE harvest of `identifiers` whose outputs land under `s3://<bucket>/<prefix>` (the
+   * stack's S3, credential set `local`), on `on`'s worker; `output` adds or overrides options.
+   */
+  const privateHarvest = (
+    on: HarvestEnv,
+    workflowId: string,
+    identifiers: string[],
+    prefix: string,
+    output: Record<string, string> = {},
+  ): Promise<HarvestReport> =>
+    on.client.workflow.execute('harvest', {
+      taskQueue: on.taskQueue,
+      workflowId,
+      args: [
+        request({
+          identifiers,
+          output: {
+            storage: 'PRIVATE',
+            target: `s3://${bucket}/${prefix}`,
+            endpoint: testStack().s3.endpoint,
+            credentials: 'local',
+            ...output,
+          },
+        }),
+      ],
+    });
+
   const object = async (key: string) =>
     Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray());
   const json = async (key: string) => JSON.parse((await object(key)).toString('utf8')) as Json;
@@ -77,21 +105,8 @@ describe('harvest into a private bucket (PRIVATE)', () => {
     const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 2);
     const copyDir = await mkdtemp(path.join(tmpdir(), 'dedl-private-copy-'));
     try {
-      const report: HarvestReport = await env.client.workflow.execute('harvest', {
-        taskQueue: env.taskQueue,
-        workflowId: `e2e-private-${Date.now()}`,
-        args: [
-          request({
-            identifiers,
-            output: {
-              storage: 'PRIVATE',
-              target: `s3://${bucket}/harvest-1`,
-              endpoint: testStack().s3.endpoint,
-              credentials: 'local',
-              download: pathToFileURL(copyDir).toString(),
-            },
-          }),
-        ],
+      const report = await privateHarvest(env, `e2e-private-${Date.now()}`, identifiers, 'harvest-1', {
+        download: pathToFileURL(copyDir).toString(),
       });
       expect(report.outcome).toBe('delivered');
       for (const identifier of identifiers) {
@@ -112,21 +127,7 @@ describe('harvest into a private bucket (PRIVATE)', () => {
 
       // A second harvest into the same prefix: the sidecars there are no outputs, and the catalog is its own.
       const again = `e2e-private-again-${Date.now()}`;
-      const second: HarvestReport = await env.client.workflow.execute('harvest', {
-        taskQueue: env.taskQueue,
-        workflowId: again,
-        args: [
-          request({
-            identifiers,
-            output: {
-              storage: 'PRIVATE',
-              target: `s3://${bucket}/harvest-1`,
-              endpoint: testStack().s3.endpoint,
-              credentials: 'local',
-            },
-          }),
-        ],
-      });
+      const second = await privateHarvest(env, again, identifiers, 'harvest-1');
       expect(second.items.map((i) => [i.state, i.bytes, i.objects?.length])).toEqual(
         identifiers.map(() => ['delivered', SIZE, 1]),
       );
@@ -139,22 +140,9 @@ describe('harvest into a private bucket (PRIVATE)', () => {
   it('reports items whose output is missing from the bucket, after looking again for listingWait', async () => {
     const identifiers = catalogueIdentifiers(env.emulator, COLLECTION, 1);
     const workflowId = `e2e-private-missing-${Date.now()}`;
-    const report: HarvestReport = await env.client.workflow.execute('harvest', {
-      taskQueue: env.taskQueue,
-      workflowId,
-      args: [
-        request({
-          identifiers,
-          output: {
-            storage: 'PRIVATE',
-            target: `s3://${bucket}/harvest-2`,
-            endpoint: testStack().s3.endpoint,
-            credentials: 'local',
-            keyTemplate: '{prefix}/elsewhere/{identifier}.zip',
-            listingWait: '1s',
-          },
-        }),
-      ],
+    const report = await privateHarvest(env, workflowId, identifiers, 'harvest-2', {
+      keyTemplate: '{prefix}/elsewhere/{identifier}.zip',
+      listingWait: '1s',
     });
     // Four looks at the bucket (the activity's attempts) before the product counted as missing.
     const attempts = ((await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [])
@@ -179,22 +167,7 @@ describe('harvest into a private bucket (PRIVATE)', () => {
     try {
       const identifiers = catalogueIdentifiers(lagging.emulator, COLLECTION, 2);
       const workflowId = `e2e-private-lag-${Date.now()}`;
-      const report: HarvestReport = await lagging.client.workflow.execute('harvest', {
-        taskQueue: lagging.taskQueue,
-        workflowId,
-        args: [
-          request({
-            identifiers,
-            output: {
-              storage: 'PRIVATE',
-              target: `s3://${bucket}/harvest-lag`,
-              endpoint: stackS3.endpoint,
-              credentials: 'local',
-              listingWait: '6s',
-            },
-          }),
-        ],
-      });
+      const report = await privateHarvest(lagging, workflowId, identifiers, 'harvest-lag', { listingWait: '6s' });
       expect(report.items.map((i) => i.state)).toEqual(['delivered', 'delivered']);
       // Listing gives no hash, so no checksum; the sidecars written once the outputs were listed.
       await expectPrivateStac('harvest-lag', identifiers, false);

@@ -75,6 +75,14 @@ export async function productsNotAsGenerated(
   return problems;
 }
 
+/**
+ * What a run must not leave in a sink: `.part` files, unfinished multipart uploads, and strangers
+ * (neither products nor the files written beside them, e.g. a cut write's temporary file).
+ */
+export function leftBehind(audit: SinkAudit): string[] {
+  return [...audit.partFiles, ...audit.unfinishedUploads, ...audit.strangers];
+}
+
 /** What a sink holds once a run is over. */
 export interface SinkAudit {
   /** Product objects by name (`<identifier>.zip`, made safe): size and sha256 of the content. */

@@ -35,6 +35,7 @@ import { formatBytes } from '../render';
 import { writeCampaignHtml } from '../report/campaign-html';
 import { readJsonFile, resolveSinks } from '../request-input';
 import { taskQueueFor } from '../start-harvest';
+import { TASK_QUEUE_FLAG } from './request-flags';
 
 const SUBCOMMANDS = [
   'plan',
@@ -67,11 +68,7 @@ export const campaignCommand: Command = {
   ].join('\n'),
   flags: {
     id: { type: 'string', value: '<workflowId>', description: 'start: workflow id (default campaign/<name>)' },
-    'task-queue': {
-      type: 'string',
-      value: '<queue>',
-      description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
-    },
+    'task-queue': TASK_QUEUE_FLAG,
     paused: { type: 'boolean', description: 'start: start paused (resume when the plan looks right)' },
     'item-time': ITEM_TIME_FLAG,
     'retry-quarantined': {

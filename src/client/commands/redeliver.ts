@@ -7,7 +7,7 @@ import { line, printJson, stopSignal } from '../io';
 import { finishedReport, originalRequest, planRedelivery } from '../redelivery';
 import { sinkToUrl } from '../request-input';
 import { startHarvest, taskQueueFor } from '../start-harvest';
-import { REQUEST_FLAGS } from './request-flags';
+import { TASK_QUEUE_FLAG } from './request-flags';
 import { followToEnd } from './run';
 
 export const redeliverCommand: Command = {
@@ -22,7 +22,7 @@ export const redeliverCommand: Command = {
     sink: { type: 'string', value: '<dir|url>', description: 'deliver here instead of the original sink' },
     'sink-credentials': { type: 'string', value: '<name>', description: 'credential set of an s3:// --sink' },
     id: { type: 'string', value: '<workflowId>', description: 'workflow id (default <workflowId>-redeliver-<time>)' },
-    'task-queue': REQUEST_FLAGS['task-queue']!,
+    'task-queue': TASK_QUEUE_FLAG,
   },
   positionals: { min: 1, max: 1 },
   async run(ctx) {

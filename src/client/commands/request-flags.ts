@@ -5,6 +5,13 @@ import { line } from '../io';
 import { ITEM_TIME_FLAG } from '../plan-output';
 import { type LoadedRequest, loadRequest } from '../request-input';
 
+/** `--task-queue`, of every command that starts or redelivers work. */
+export const TASK_QUEUE_FLAG: FlagSpec = {
+  type: 'string',
+  value: '<queue>',
+  description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
+};
+
 export const REQUEST_FLAGS: Record<string, FlagSpec> = {
   'from-env': {
     type: 'string',
@@ -27,11 +34,7 @@ export const REQUEST_FLAGS: Record<string, FlagSpec> = {
     description: 'with --from-env: credential set of an EXTERNAL source on the worker (default external)',
   },
   id: { type: 'string', value: '<workflowId>', description: 'workflow id (default harvest-<name>-<random>)' },
-  'task-queue': {
-    type: 'string',
-    value: '<queue>',
-    description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
-  },
+  'task-queue': TASK_QUEUE_FLAG,
 };
 
 /** `run`/`start --dry-run`: print the plan (what `harvest plan` prints) instead of starting. */

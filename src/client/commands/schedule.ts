@@ -23,6 +23,7 @@ import {
   unpauseHarvestSchedule,
 } from '../schedule-api';
 import { taskQueueFor } from '../start-harvest';
+import { TASK_QUEUE_FLAG } from './request-flags';
 
 const SUBCOMMANDS = [
   'create',
@@ -67,11 +68,7 @@ export const scheduleCommand: Command = {
     paused: { type: 'boolean', description: 'create: create it paused' },
     start: { type: 'string', value: '<time>', description: 'backfill: start of the range (ISO 8601, inclusive)' },
     end: { type: 'string', value: '<time>', description: 'backfill: end of the range (ISO 8601, inclusive)' },
-    'task-queue': {
-      type: 'string',
-      value: '<queue>',
-      description: 'task queue of the workers (default $DEDL_TASK_QUEUE or dedl-harvest)',
-    },
+    'task-queue': TASK_QUEUE_FLAG,
   },
   positionals: { min: 1, max: 2 },
   async run(ctx) {
