@@ -115,7 +115,7 @@ export const workerEnvSchema = z
       .max(16)
       .default(4)
       .describe(
-        'Most parallel ranged connections per product download (local or S3 sink) when the request sets no `connectionsPerProduct` (adaptive: starts at 2, more while the rate grows, fewer after a 429/503); 1 = one stream. The default applies to local sinks and products of at least `DEDL_RANGED_MIN_BYTES`; S3 sinks take ranges when the request asks.',
+        'Most parallel ranged connections per product download (local or S3 sink) when the request sets no `connectionsPerProduct` (adaptive: starts at 2, more while the rate grows, fewer after a 429/503); 1 = one stream. The default applies to products of at least `DEDL_RANGED_MIN_BYTES`, into local and S3 sinks alike.',
       ),
     DEDL_RANGED_MIN_BYTES: z.coerce
       .number()

@@ -231,7 +231,7 @@ export const harvestRequestSchema = z
     /**
      * Parallel ranged connections per product download (adaptive: up to this many while the rate
      * grows, fewer after a 429/503); 1 = one stream; default: the worker's `DEDL_CONNECTIONS_PER_PRODUCT`
-     * for products into a local sink of at least `DEDL_RANGED_MIN_BYTES`, else one stream. Into S3,
+     * for products of at least `DEDL_RANGED_MIN_BYTES`, else one stream. Into S3,
      * one multipart part per range.
      */
     connectionsPerProduct: z.number().int().min(1).max(16).optional(),

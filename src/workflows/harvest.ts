@@ -19,7 +19,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { HarvestActivities, OrderItemView, OrderSnapshot, ProductOutput } from '../activities/contract';
+import type {
+  DiscardPartialInput,
+  HarvestActivities,
+  OrderItemView,
+  OrderSnapshot,
+  ProductOutput,
+} from '../activities/contract';
 import type { OrderCatalogue } from '../activities/campaign-contract';
 import { isScheduleToCloseTimeout } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
@@ -98,6 +104,16 @@ function manifestWriter(cancelled: boolean) {
   });
 }
 
+/**
+ * A cancelled harvest's discards, bounded like its manifest: a sink that does not answer must not
+ * hold the cancellation (what it keeps is then logged, and a later delivery resumes or replaces it).
+ */
+const cancelDiscarder = proxyActivities<HarvestActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
+});
+
 export async function harvest(input: HarvestRequestInput): Promise<HarvestReport> {
   const parsed = parseHarvestRequest(input);
   if (!parsed.ok) throw invalidRequest('harvest request', parsed.problems);
@@ -124,6 +140,11 @@ class Harvest {
   /** The order's catalogue items (`orderCatalogueItems`), asked for at the first delivery. */
   private catalogue?: Promise<OrderCatalogue['items'] | undefined>;
   private readonly downloadSlots: Semaphore;
+  /**
+   * Products whose delivery activity was started and has not ended (delivered or failed and
+   * discarded), with what discarding their partial takes: a cancellation discards these.
+   */
+  private readonly inFlight = new Map<string, DiscardPartialInput>();
 
   constructor(private readonly request: HarvestRequest) {
     this.transfer = transferActivities(request.downloadHeartbeatTimeout, request.downloadTaskQueue);
@@ -201,7 +222,15 @@ class Harvest {
     this.phase = 'polling';
     const { polling } = this.request;
     const deadline = Date.parse(this.startedAt) + parseDuration(polling.deadline)!;
-    const deliveries = completed.length > 0 ? [this.deliver(completed)] : [];
+    const deliveries: Promise<void>[] = [];
+    // Awaited by `run` once polling ends; a cancellation that ends polling first leaves them
+    // unawaited, and an unhandled rejection would fail the workflow task instead of cancelling.
+    const startDelivery = (views: OrderItemView[]) => {
+      const delivery = this.deliver(views);
+      delivery.catch(() => undefined);
+      deliveries.push(delivery);
+    };
+    if (completed.length > 0) startDelivery(completed);
     while (this.handled.size + this.unlisted.size < this.items.size) {
       const remaining = deadline - Date.now();
       let snapshot: OrderSnapshot;
@@ -232,7 +261,7 @@ class Harvest {
       this.lastPolledAt = new Date().toISOString();
       const justCompleted = this.applySnapshot(snapshot);
       if (snapshot.orderEnded) this.failUnlisted(snapshot, snapshot.orderEnded);
-      if (justCompleted.length > 0) deliveries.push(this.deliver(justCompleted));
+      if (justCompleted.length > 0) startDelivery(justCompleted);
     }
     return deliveries;
   }
@@ -289,9 +318,17 @@ class Harvest {
   private async download(view: OrderItemView, sink: string, sinkCredentials: string | undefined) {
     const item = this.items.get(view.identifier)!;
     const catalogueItem = await this.catalogueItemOf(view.identifier);
+    const discard: DiscardPartialInput = {
+      sink,
+      sinkCredentials,
+      identifier: view.identifier,
+      ...this.productOutput(),
+      ...catalogueItem,
+    };
     try {
-      const record = await this.downloadSlots.with(() =>
-        this.transfer.deliverProduct({
+      const record = await this.downloadSlots.with(() => {
+        this.inFlight.set(view.identifier, discard);
+        return this.transfer.deliverProduct({
           orderId: this.orderId!,
           item: view,
           sink,
@@ -299,8 +336,9 @@ class Harvest {
           ...this.productOutput(),
           ...catalogueItem,
           ...(this.request.connectionsPerProduct ? { connections: this.request.connectionsPerProduct } : {}),
-        }),
-      );
+        });
+      });
+      this.inFlight.delete(view.identifier);
       Object.assign(item, {
         state: 'delivered',
         bytes: record.size,
@@ -312,6 +350,7 @@ class Harvest {
       if (isCancellation(err)) throw err;
       // The Hook made it but the sink did not take it: nothing to discard (a full disk keeps the
       // `.part` to resume), and it can be delivered later while its link lives.
+      this.inFlight.delete(view.identifier);
       if (SINK_FAILURE_TYPES.includes(failureType(err)) && patched('undelivered-sink-failures')) {
         item.state = 'undelivered';
         item.error = innermostMessage(err);
@@ -319,13 +358,7 @@ class Harvest {
       }
       this.fail(item, innermostMessage(err));
       if (failureType(err) === 'IntegrityError') item.failure = 'IntegrityError';
-      await hook.discardPartial({
-        sink,
-        sinkCredentials,
-        identifier: view.identifier,
-        ...this.productOutput(),
-        ...catalogueItem,
-      });
+      await hook.discardPartial(discard);
     }
   }
 
@@ -398,6 +431,7 @@ class Harvest {
   private async onCancelled(): Promise<void> {
     // A redelivery's order is the original harvest's, long finished: nothing to cancel at the Hook.
     if (this.orderId && !this.request.redeliver) await this.cancelOrderQuietly();
+    if (patched('discard-partials-on-cancel')) await this.discardInFlight();
     for (const item of this.items.values()) {
       if (!FINAL_ITEM_STATES.includes(item.state)) {
         item.state = 'cancelled';
@@ -405,6 +439,26 @@ class Harvest {
       }
     }
     await this.finish(true);
+  }
+
+  /**
+   * Discards the partials (`.part`, unfinished multipart uploads) of the deliveries the cancellation
+   * cut short. An attempt that learns of the cancellation through its heartbeat removes its own, but
+   * one that failed or lost its worker before that keeps it for a retry that now never comes.
+   * Discarding what is not there does nothing, so every delivery under way is discarded.
+   */
+  private async discardInFlight(): Promise<void> {
+    await Promise.all(
+      [...this.inFlight.values()].map(async (discard) => {
+        try {
+          await cancelDiscarder.discardPartial(discard);
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          log.warn('A partial was not discarded', { identifier: discard.identifier, error: innermostMessage(err) });
+        }
+      }),
+    );
+    this.inFlight.clear();
   }
 
   /**

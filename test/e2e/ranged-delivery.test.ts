@@ -201,8 +201,14 @@ describe('parallel ranged delivery into an S3 bucket (one multipart part per ran
     proxy.ignoreRange = false;
   });
 
-  const harvest = (identifier: string, id: string) =>
-    harvestInRanges(env, identifier, id, { sink: `s3://${bucket}/${id}`, sinkCredentials: 'local' });
+  const harvest = (identifier: string, id: string, connectionsPerProduct: number | null = 4) =>
+    harvestInRanges(
+      env,
+      identifier,
+      id,
+      { sink: `s3://${bucket}/${id}`, sinkCredentials: 'local' },
+      connectionsPerProduct,
+    );
   const delivered = async (identifier: string, id: string, report: HarvestReport) => {
     expect(report.outcome).toBe('delivered');
     const expected = await productDigest({ identifier, size: S3_SIZE });
@@ -231,6 +237,15 @@ describe('parallel ranged delivery into an S3 bucket (one multipart part per ran
     expect(starts).toEqual([0, 1, 2, 3, 4, 5, 5]); // only the killed range twice
     expect(proxy.reads.every((r) => r.range !== undefined && r.status === 206)).toBe(true);
     await delivered(identifier!, 's3-kill', report);
+  });
+
+  it("takes parallel ranges into S3 by the worker's default when the request names no connections", async () => {
+    const [, , , , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 6);
+    const report = (await (await harvest(identifier!, 's3-default', null)).result()) as HarvestReport;
+
+    expect(proxy.reads.map((r) => r.start / S3_RANGE).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(proxy.reads.every((r) => r.range !== undefined && r.status === 206)).toBe(true);
+    await delivered(identifier!, 's3-default', report);
   });
 
   it('aborts the upload when the harvest is cancelled mid-flight', async () => {

@@ -22,6 +22,11 @@ export interface StubOptions {
   /** Products the ledger holds already (a campaign skips them). */
   skipped?: readonly string[];
   productSize?: number;
+  /**
+   * Products whose delivery fails with a retryable error whose retry is an hour away: what an
+   * attempt that keeps its partial for the next one looks like to the workflow.
+   */
+  deliveryFails?: ReadonlySet<string>;
 }
 
 export interface StubCall {
@@ -84,6 +89,9 @@ export function stubActivities(options: StubOptions = {}): Stubs {
     async deliverProduct(input) {
       record('deliverProduct', input);
       const { identifier } = input.item;
+      if (options.deliveryFails?.has(identifier)) {
+        throw ApplicationFailure.create({ message: 'the stub link reset', nextRetryDelay: '1 hour' });
+      }
       return {
         identifier,
         location: `${input.sink.replace(/\/+$/, '')}/${identifier}.zip`,

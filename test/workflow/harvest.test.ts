@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import type { WriteManifestInput } from '../../src/activities/contract';
+import type { DiscardPartialInput, WriteManifestInput } from '../../src/activities/contract';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { progressQuery } from '../../src/shared/messages';
 import type { harvest } from '../../src/workflows/harvest';
@@ -90,5 +90,46 @@ describe('harvest (stubbed activities)', () => {
     expect(stubs.inputs('cancelOrder')).toEqual([{ orderId: 'stub-order-1' }]);
     const [manifest] = stubs.inputs<WriteManifestInput>('writeManifest');
     expect(manifest!.report.outcome).toBe('cancelled');
+  });
+
+  it('cancelled, discards the partials of the deliveries under way (and only those)', async () => {
+    const env = testEnv();
+    // P1 delivered, P2's delivery failed and waits an hour for its retry, P3 never made.
+    const stubs = stubActivities({
+      hook: (id) => (id === 'P3' ? 'queued' : 'completed'),
+      deliveryFails: new Set(['P2']),
+    });
+    const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
+    const handle = await env.client.workflow.start<typeof harvest>('harvest', {
+      taskQueue,
+      workflowId: `wf-harvest-cancel-discard-${randomUUID()}`,
+      args: [harvestRequest(['P1', 'P2', 'P3'], '10m')],
+    });
+    await worker.runUntil(async () => {
+      await eventually(
+        async () => ({
+          p2Attempts: stubs
+            .inputs('deliverProduct')
+            .filter((i) => (i as { item: { identifier: string } }).item.identifier === 'P2').length,
+          p1: (await handle.query(progressQuery)).items.find((i) => i.identifier === 'P1')?.state,
+        }),
+        ({ p2Attempts, p1 }) => p2Attempts > 0 && p1 === 'delivered',
+      );
+      expect(stubs.inputs('discardPartial')).toEqual([]); // P2 waits for its retry, its partial kept
+      await handle.cancel();
+      await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
+    });
+    expect(stubs.inputs<DiscardPartialInput>('discardPartial')).toEqual([
+      expect.objectContaining({ sink: SINK, identifier: 'P2', collection: 'EO.ESA.DAT.SENTINEL-2.MSI.L1C' }),
+    ]);
+    // Discarded before the manifest, which reports P2 cancelled.
+    const names = stubs.calls.map((c) => c.name);
+    expect(names.lastIndexOf('discardPartial')).toBeLessThan(names.indexOf('writeManifest'));
+    const [manifest] = stubs.inputs<WriteManifestInput>('writeManifest');
+    expect(manifest!.report.items.map((i) => [i.identifier, i.state])).toEqual([
+      ['P1', 'delivered'],
+      ['P2', 'cancelled'],
+      ['P3', 'cancelled'],
+    ]);
   });
 });

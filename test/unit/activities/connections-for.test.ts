@@ -11,20 +11,15 @@ const login = { DESP_USERNAME: 'u', DESP_PASSWORD: 'p' };
 
 describe('connectionsFor', () => {
   it("takes the request's connectionsPerProduct whatever the product's size", () => {
-    expect(connectionsFor(1, 700 * MIB, worker, true)).toBe(1);
-    expect(connectionsFor(8, 1 * MIB, worker, false)).toBe(8);
+    expect(connectionsFor(1, 700 * MIB, worker)).toBe(1);
+    expect(connectionsFor(8, 1 * MIB, worker)).toBe(8);
   });
 
-  it("gives local products of at least the floor the worker's default, smaller or unsized ones one stream", () => {
-    expect(connectionsFor(undefined, 780 * MIB, worker, true)).toBe(4);
-    expect(connectionsFor(undefined, 128 * MIB, worker, true)).toBe(4);
-    expect(connectionsFor(undefined, 128 * MIB - 1, worker, true)).toBe(1);
-    expect(connectionsFor(undefined, undefined, worker, true)).toBe(1);
-  });
-
-  it('keeps S3 sinks to one stream unless the request asks for ranges', () => {
-    expect(connectionsFor(undefined, 780 * MIB, worker, false)).toBe(1);
-    expect(connectionsFor(4, 780 * MIB, worker, false)).toBe(4);
+  it("gives products of at least the floor the worker's default, smaller or unsized ones one stream", () => {
+    expect(connectionsFor(undefined, 780 * MIB, worker)).toBe(4);
+    expect(connectionsFor(undefined, 128 * MIB, worker)).toBe(4);
+    expect(connectionsFor(undefined, 128 * MIB - 1, worker)).toBe(1);
+    expect(connectionsFor(undefined, undefined, worker)).toBe(1);
   });
 
   it('defaults a worker to up to 4 adaptive connections for products of 128 MiB and more', () => {
@@ -32,6 +27,6 @@ describe('connectionsFor', () => {
     expect(env.DEDL_CONNECTIONS_PER_PRODUCT).toBe(4);
     expect(env.DEDL_RANGED_MIN_BYTES).toBe(128 * MIB);
     const one = loadWorkerConfig({ ...login, DEDL_CONNECTIONS_PER_PRODUCT: '1' }).env.DEDL_CONNECTIONS_PER_PRODUCT;
-    expect(connectionsFor(undefined, 780 * MIB, { perProduct: one, minRangedBytes: 128 * MIB }, true)).toBe(1);
+    expect(connectionsFor(undefined, 780 * MIB, { perProduct: one, minRangedBytes: 128 * MIB })).toBe(1);
   });
 });
