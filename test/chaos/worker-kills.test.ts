@@ -62,7 +62,11 @@ const SCALE = FULL
     };
 
 const SMALL = 64 * 1024;
-/** A few products span two S3 parts (16 MiB each), so kills can land between parts of an upload. */
+/**
+ * A few products span two S3 parts (16 MiB each), so kills can land between parts of an upload;
+ * they are also at the worker's floor for parallel ranges (DEDL_RANGED_MIN_BYTES below), so kills
+ * land mid-range too: a local `.part` with holes, an S3 upload whose parts are one per range.
+ */
 const LARGE = 18 * 1024 * 1024;
 const sizeOf = (identifier: string): number =>
   createHash('sha256').update(identifier).digest().readUInt32LE(0) % 25 === 0 ? LARGE : SMALL;
@@ -102,12 +106,10 @@ describe(`chaos: worker SIGKILLed mid-campaign (${CHAOS_SCALE})`, () => {
     const { s3: stackS3, temporal } = testStack();
     const taskQueue = `chaos-kills-${kind}-${randomUUID()}`;
     const workers = new WorkerSupervisor(
-      chaosWorkerEnv({
-        temporal,
-        emulator,
-        taskQueue,
-        s3: { name: 'chaos-s3', ...stackS3 },
-      }),
+      {
+        ...chaosWorkerEnv({ temporal, emulator, taskQueue, s3: { name: 'chaos-s3', ...stackS3 } }),
+        DEDL_RANGED_MIN_BYTES: String(LARGE),
+      },
       path.join(scratch.dir, `worker-${kind}.log`),
     );
     try {
