@@ -43,6 +43,15 @@ async function heartbeatedRanges(handle: WorkflowHandle, env: HarvestEnv): Promi
   return (details as { ranged?: { ranges: { done: string } } } | undefined)?.ranged?.ranges.done;
 }
 
+/** Waits until the running download's heartbeat says exactly the ranges `done` landed. */
+function untilRangesLanded(handle: WorkflowHandle, env: HarvestEnv, done: string) {
+  return eventually(
+    () => heartbeatedRanges(handle, env),
+    (landed) => landed === done,
+    60_000,
+  );
+}
+
 /** Starts a harvest of one product into `output.sink` in up to `connectionsPerProduct` ranges. */
 function harvestInRanges(
   env: HarvestEnv,
@@ -97,11 +106,7 @@ describe('parallel ranged delivery into a local folder', () => {
     proxy.stall = { start: 5 * MIB, after: 300_000 };
     const handle = await harvest(identifier!, 'kill');
     // The last range hangs part-way; once the heartbeat says every other range landed, cut it.
-    await eventually(
-      () => heartbeatedRanges(handle, env),
-      (done) => done === '0-4',
-      60_000,
-    );
+    await untilRangesLanded(handle, env, '0-4');
     expect(proxy.stalled()).toBe(true);
     proxy.cut();
     const report = (await handle.result()) as HarvestReport;
@@ -224,11 +229,7 @@ describe('parallel ranged delivery into an S3 bucket (one multipart part per ran
     proxy.stall = { start: 5 * S3_RANGE, after: 300_000 };
     const handle = await harvest(identifier!, 's3-kill');
     // The last range hangs part-way; once the heartbeat says the other parts are stored, cut it.
-    await eventually(
-      () => heartbeatedRanges(handle, env),
-      (done) => done === '0-4',
-      60_000,
-    );
+    await untilRangesLanded(handle, env, '0-4');
     expect(proxy.stalled()).toBe(true);
     proxy.cut();
     const report = (await handle.result()) as HarvestReport;
@@ -252,11 +253,7 @@ describe('parallel ranged delivery into an S3 bucket (one multipart part per ran
     const [, , , identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 4);
     proxy.stall = { start: 5 * S3_RANGE, after: 300_000 };
     const handle = await harvest(identifier!, 's3-cancel');
-    await eventually(
-      () => heartbeatedRanges(handle, env),
-      (done) => done === '0-4',
-      60_000,
-    );
+    await untilRangesLanded(handle, env, '0-4');
     expect(await listUnfinishedUploads(s3, bucket, 's3-cancel/')).toHaveLength(1); // five parts stored
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
