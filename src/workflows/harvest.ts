@@ -81,9 +81,11 @@ function transferActivities(heartbeatTimeout: string, taskQueue: string | undefi
 /**
  * An order's catalogue items, looked up once for its deliveries' STAC sidecars and layouts. Short:
  * when the catalogue does not answer, each delivery looks its item up itself (as before this step).
+ * One STAC search; its start-to-close is also how long a worker's death holds the deliveries before
+ * the retry (it does not heartbeat), so it is kept near a slow search's time, not the Hook calls'.
  */
 const catalogue = proxyActivities<HarvestActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
 });
 
