@@ -314,7 +314,12 @@ export async function downloadPrivateOutput(options: DownloadPrivateOutputOption
     try {
       options.signal?.throwIfAborted();
       const response = await options.s3.send(
-        new GetObjectCommand({ Bucket: options.report.bucket, Key: object.key, IfMatch: object.etag || undefined }),
+        new GetObjectCommand({
+          Bucket: options.report.bucket,
+          Key: object.key,
+          IfMatch: object.etag || undefined,
+          ChecksumMode: 'ENABLED', // the stored checksum, where there is one, checked against the body
+        }),
         { abortSignal: options.signal },
       );
       const delivery = await (

@@ -21,6 +21,11 @@ export interface S3Connection {
   secretAccessKey: string;
   /** Path-style URLs (`endpoint/bucket/key`); default true, which every S3-compatible server accepts. */
   forcePathStyle?: boolean;
+  /**
+   * false: a GET's body is checked against the stored checksum only when the request asks
+   * (`ChecksumMode: 'ENABLED'`). For readers that check what they read themselves; default true.
+   */
+  validateResponseChecksums?: boolean;
 }
 
 export function createS3Client(connection: S3Connection): S3Client {
@@ -30,6 +35,7 @@ export function createS3Client(connection: S3Connection): S3Client {
     forcePathStyle: connection.forcePathStyle ?? true,
     credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey },
     maxAttempts: 1,
+    ...(connection.validateResponseChecksums === false ? { responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
     // Without these a stalled connection hangs forever. A request that stops moving fails, so the
     // activity fails and Temporal retries it (and a cancelled upload, which waits for the parts
     // in flight to end, is not held up by one).
