@@ -15,6 +15,7 @@ import type {
   PrivateItemResult,
   ProductOutput,
   VerifyPrivateInput,
+  WritePrivateCatalogInput,
   WriteManifestInput,
 } from './contract';
 import { parseDuration } from '../shared/duration';
@@ -50,6 +51,7 @@ import {
   type DeliveredAsset,
   sidecarName,
   writeHarvestCatalog,
+  writePrivateHarvestCatalog,
   writePrivateStac,
 } from './stac-sidecar';
 
@@ -318,6 +320,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           // STAC beside the verified objects; a checksum only for an object the copy hashed.
           const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
           // The products are in the bucket whatever happens here (best effort, see privateStacBestEffort).
+          const sidecars = new Map<string, string>();
           await privateStacBestEffort(output.target, 'STAC sidecars', async () => {
             const found = results.filter((r) => !r.problem);
             // The batch's items in one search; one lookup per product only when that search fails.
@@ -339,10 +342,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
                 batch
                   ? Promise.resolve(batch.get(identifier))
                   : lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
+              mergeCatalog: !input.catalogAtEnd,
+              written: sidecars,
               signal,
             });
           });
-          return results;
+          return results.map((r) => (sidecars.has(r.identifier) ? { ...r, sidecar: sidecars.get(r.identifier) } : r));
         } finally {
           bucket.close();
         }
@@ -370,6 +375,29 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           await writeHarvestCatalog(input.sink, input.report, (fileName, json) => t.writeJson(fileName, json));
           return manifest;
         });
+      });
+    },
+
+    async writePrivateCatalog(input: WritePrivateCatalogInput): Promise<string | undefined> {
+      return guard(async () => {
+        const { output } = input;
+        const bucket = openPrivateOutput(credentials.s3(output.credentials), output.endpoint);
+        let location: string | undefined;
+        try {
+          // Best effort, as the sidecars it links (see privateStacBestEffort).
+          await privateStacBestEffort(output.target, 'STAC catalog', async () => {
+            location = await writePrivateHarvestCatalog({
+              targetUrl: output.target,
+              harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
+              name: input.name,
+              hrefs: input.sidecars,
+              write: (dirUrl, fileName, json) => bucket.writeJson(dirUrl, fileName, json),
+            });
+          });
+          return location;
+        } finally {
+          bucket.close();
+        }
       });
     },
   };
