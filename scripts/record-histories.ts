@@ -1,13 +1,13 @@
 /**
  * Records the workflow histories that the replay tests (test/replay) hold the workflow code to:
- * real runs of `harvest`, `harvestCampaign` and `scheduledHarvest` on a fresh local stack (Temporal
+ * real runs of `harvest` (TEMPORARY and PRIVATE output), `harvestCampaign` and `scheduledHarvest` on a fresh local stack (Temporal
  * dev server, versitygw) with the Hook emulator and a real worker, each exported exactly as
  * `temporal workflow show -w <id> --output json` prints it, into test/fixtures/histories.
  *
  * Re-record only after a deliberate change that is safe for running workflows (behind `patched()`),
  * or to cover new code paths; never to make a failing replay test pass.
  *
- *   npx tsx scripts/record-histories.ts [harvest|campaign|campaign-continued|scheduled …]   (default: all)
+ *   npx tsx scripts/record-histories.ts [harvest|harvest-private|campaign|campaign-continued|scheduled …]   (default: all)
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -26,7 +26,8 @@ import {
   startCampaignEnv,
 } from '../test/helpers/campaign-env';
 import { request } from '../test/helpers/harvest-env';
-import { STACK_ENV, type TestStack } from '../test/helpers/stack';
+import { createTestBucket, s3CredentialEnv, stackS3Client } from '../test/helpers/s3';
+import { STACK_ENV, type TestStack, testStack } from '../test/helpers/stack';
 
 const run = promisify(execFile);
 const HISTORIES = path.join(__dirname, '..', 'test', 'fixtures', 'histories');
@@ -63,6 +64,38 @@ const RECORDINGS: Record<string, Recording> = {
         ],
       });
       return `${report.outcome}: ${report.totals.delivered} delivered, ${report.totals.failed} failed`;
+    },
+  },
+  'harvest-private': {
+    // PRIVATE output: the emulator writes the products into a bucket on versitygw, the harvest
+    // verifies them by listing it and writes the STAC files there.
+    file: 'harvest-private.json',
+    workflowId: 'harvest-private-recorded',
+    async record(env) {
+      const s3 = stackS3Client();
+      try {
+        const bucket = await createTestBucket(s3, 'recorded');
+        const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
+        const report: HarvestReport = await env.client.workflow.execute('harvest', {
+          taskQueue: env.taskQueue,
+          workflowId: this.workflowId,
+          args: [
+            request({
+              name: 'recorded private',
+              identifiers: [...identifiers, MISSING],
+              output: {
+                storage: 'PRIVATE',
+                target: `s3://${bucket}/recorded`,
+                endpoint: testStack().s3.endpoint,
+                credentials: 'local',
+              },
+            }),
+          ],
+        });
+        return `${report.outcome}: ${report.totals.delivered} delivered, ${report.totals.failed} failed`;
+      } finally {
+        s3.destroy();
+      }
     },
   },
   campaign: {
@@ -156,7 +189,10 @@ async function main(): Promise<void> {
   process.env[STACK_ENV] = JSON.stringify(addresses);
   let env: CampaignEnv | undefined;
   try {
-    env = await startCampaignEnv({ timing: { queuedMs: 20, processingMs: 80 }, productSize: 4096 });
+    env = await startCampaignEnv(
+      { timing: { queuedMs: 20, processingMs: 80 }, productSize: 4096 },
+      s3CredentialEnv('local'),
+    );
     const temporal = await ensureTool(TEMPORAL_CLI);
     for (const name of wanted) {
       const recording = RECORDINGS[name]!;

@@ -90,6 +90,12 @@ export interface DeliveryRecord {
 export interface VerifyPrivateInput {
   request: HarvestRequest;
   items: OrderItemView[];
+  /**
+   * The workflow writes the harvest's `catalog.json` once at its end (`writePrivateCatalog`), so
+   * this batch writes only its sidecars. Absent in histories from before that: each batch then
+   * merges its links into the catalog as well.
+   */
+  catalogAtEnd?: boolean;
 }
 
 export interface PrivateItemResult {
@@ -98,12 +104,23 @@ export interface PrivateItemResult {
   objects: { key: string; size: number; location: string }[];
   /** Why the item's outputs are not acceptable (missing, empty), when they are not. */
   problem?: string;
+  /** The STAC sidecar written for the item, as a path under the output's target (best effort: absent when not written). */
+  sidecar?: string;
 }
 
 export interface DiscardPartialInput extends ProductOutput {
   sink: string;
   sinkCredentials?: string;
   identifier: string;
+}
+
+/** A PRIVATE harvest's `catalog.json`, written at its end by the workflow (one writer). */
+export interface WritePrivateCatalogInput {
+  output: Pick<Extract<HarvestRequest['output'], { storage: 'PRIVATE' }>, 'target' | 'endpoint' | 'credentials'>;
+  /** The harvest's name, for the catalog's description. */
+  name: string;
+  /** The sidecars of its delivered products, as paths under the target (`PrivateItemResult.sidecar`). */
+  sidecars: string[];
 }
 
 export interface WriteManifestInput {
@@ -124,4 +141,6 @@ export interface HarvestActivities extends CampaignActivities {
   discardPartial(input: DiscardPartialInput): Promise<void>;
   cancelOrder(input: { orderId: string }): Promise<void>;
   writeManifest(input: WriteManifestInput): Promise<string>;
+  /** The `catalog.json` location, or undefined when there was nothing to link (or the store refused the write). */
+  writePrivateCatalog(input: WritePrivateCatalogInput): Promise<string | undefined>;
 }

@@ -15,6 +15,7 @@ import type {
   PrivateItemResult,
   ProductOutput,
   VerifyPrivateInput,
+  WritePrivateCatalogInput,
   WriteManifestInput,
 } from './contract';
 import { parseDuration } from '../shared/duration';
@@ -50,6 +51,7 @@ import {
   type DeliveredAsset,
   sidecarName,
   writeHarvestCatalog,
+  writePrivateHarvestCatalog,
   writePrivateStac,
 } from './stac-sidecar';
 
@@ -80,6 +82,21 @@ interface DownloadCheckpoint {
 
 /** Heartbeat period while a delivery runs, whether or not bytes flow (the SDK throttles heartbeats itself). */
 const KEEP_ALIVE_HEARTBEAT_MS = 10_000;
+
+/**
+ * Heartbeats with `beat` until the returned function is called: every {@link KEEP_ALIVE_HEARTBEAT_MS},
+ * or a third of the attempt's heartbeat timeout when that is shorter. An attempt at work without
+ * progress to report (a copy, a listing, the last parts of an upload) stays alive, and a
+ * cancellation, which reaches an activity only through its heartbeats, still reaches it.
+ */
+function keepAlive(ctx: Context, beat: () => void): () => void {
+  const timeoutMs = ctx.info.heartbeatTimeoutMs;
+  const timer = setInterval(
+    beat,
+    timeoutMs ? Math.min(KEEP_ALIVE_HEARTBEAT_MS, timeoutMs / 3) : KEEP_ALIVE_HEARTBEAT_MS,
+  );
+  return () => clearInterval(timer);
+}
 
 /** Looks at a PRIVATE target, spread over its `listingWait`, before unlisted products count as missing. */
 const PRIVATE_LISTING_ATTEMPTS = 4;
@@ -241,7 +258,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           } satisfies DownloadCheckpoint);
         // Bytes stop flowing while the last S3 parts upload and the object is completed (or read
         // back): the worker is alive all the same, and the newest checkpoint must reach Temporal.
-        const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
+        const stopBeating = keepAlive(ctx, beat);
         const delivered = await part
           .fill(response.body, {
             expect: { contentLength: response.totalSize, processedSize: input.item.processedSize },
@@ -265,7 +282,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
             sink.close();
             throw err;
           })
-          .finally(() => clearInterval(keepAlive));
+          .finally(stopBeating);
         return completeAndClose(delivered.location, delivered.verification);
       });
     },
@@ -275,8 +292,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const { output } = input.request;
         if (output.storage !== 'PRIVATE') throw new Error('verifyPrivateOutput needs a PRIVATE request');
         const bucket = openPrivateOutput(credentials.s3(output.credentials), output.endpoint);
+        // Listing, copying and writing sidecars report no progress: the attempt heartbeats all the
+        // same, so its heartbeat timeout does not run out on a long copy and a cancellation reaches it.
+        const ctx = Context.current();
+        const stopBeating = keepAlive(ctx, () => ctx.heartbeat());
         try {
-          const signal = Context.current().cancellationSignal;
+          const signal = ctx.cancellationSignal;
           const report = await bucket.verify({
             target: output.target,
             items: input.items.map((i) => ({
@@ -318,6 +339,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           // STAC beside the verified objects; a checksum only for an object the copy hashed.
           const lastAttempt = attempt >= (Context.current().info.retryPolicy?.maximumAttempts ?? Infinity);
           // The products are in the bucket whatever happens here (best effort, see privateStacBestEffort).
+          const sidecars = new Map<string, string>();
           await privateStacBestEffort(output.target, 'STAC sidecars', async () => {
             const found = results.filter((r) => !r.problem);
             // The batch's items in one search; one lookup per product only when that search fails.
@@ -339,11 +361,14 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
                 batch
                   ? Promise.resolve(batch.get(identifier))
                   : lookupItem(input.request.collection, identifier, { signal, lastAttempt }),
+              mergeCatalog: !input.catalogAtEnd,
+              written: sidecars,
               signal,
             });
           });
-          return results;
+          return results.map((r) => (sidecars.has(r.identifier) ? { ...r, sidecar: sidecars.get(r.identifier) } : r));
         } finally {
+          stopBeating();
           bucket.close();
         }
       });
@@ -370,6 +395,29 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           await writeHarvestCatalog(input.sink, input.report, (fileName, json) => t.writeJson(fileName, json));
           return manifest;
         });
+      });
+    },
+
+    async writePrivateCatalog(input: WritePrivateCatalogInput): Promise<string | undefined> {
+      return guard(async () => {
+        const { output } = input;
+        const bucket = openPrivateOutput(credentials.s3(output.credentials), output.endpoint);
+        let location: string | undefined;
+        try {
+          // Best effort, as the sidecars it links (see privateStacBestEffort).
+          await privateStacBestEffort(output.target, 'STAC catalog', async () => {
+            location = await writePrivateHarvestCatalog({
+              targetUrl: output.target,
+              harvestId: Context.current().info.workflowExecution?.workflowId ?? output.target,
+              name: input.name,
+              hrefs: input.sidecars,
+              write: (dirUrl, fileName, json) => bucket.writeJson(dirUrl, fileName, json),
+            });
+          });
+          return location;
+        } finally {
+          bucket.close();
+        }
       });
     },
   };
@@ -514,7 +562,7 @@ async function runRanges(
   let state: DownloadCheckpoint = { bytes: resumeBytes, ranged: resume, validator: checkpoint?.validator, ...extra() };
   const meter = new RateMeter();
   const beat = () => ctx.heartbeat(state);
-  const keepAlive = setInterval(beat, KEEP_ALIVE_HEARTBEAT_MS);
+  const stopBeating = keepAlive(ctx, beat);
   onState?.(state);
   try {
     return await deliverRanged({
@@ -537,6 +585,6 @@ async function runRanges(
       },
     });
   } finally {
-    clearInterval(keepAlive);
+    stopBeating();
   }
 }

@@ -316,6 +316,24 @@ export function privateCampaignLinks(
 }
 
 /**
+ * A PRIVATE harvest's `catalog.json` at its output prefix, linking the sidecars its verifications
+ * wrote (`hrefs`, under the prefix); written once, at the harvest's end, by its workflow. One
+ * writer needs no read-merge-write, so the catalog does not rest on conditional writes being
+ * atomic (versitygw's are not: src/storage/README.md). Returns where it went (undefined: nothing to link).
+ */
+export async function writePrivateHarvestCatalog(o: {
+  targetUrl: string;
+  harvestId: string;
+  name: string;
+  hrefs: readonly string[];
+  write: (dirUrl: string, fileName: string, json: unknown) => Promise<string | false>;
+}): Promise<string | undefined> {
+  if (o.hrefs.length === 0) return undefined;
+  const catalog = harvestCatalog(o.harvestId, `Products delivered by the harvest ${o.name} (${o.harvestId})`, o.hrefs);
+  return (await o.write(o.targetUrl.replace(/\/+$/, ''), CATALOG_NAME, catalog)) || undefined;
+}
+
+/**
  * A campaign's `collection.json` (its products' sidecars, with their extent) and a `catalog.json`
  * whose one child is that collection, written at the campaign's STAC root by `write`: it replaces
  * the catalog of the campaign's last order, so opening `catalog.json` gives every product of the campaign.
@@ -376,10 +394,11 @@ const CATALOG_WRITE_ROUNDS = 8;
 
 /**
  * STAC for PRIVATE output: `<name>.stac.json` beside each product's verified objects in the user's
- * bucket (one asset per object at its s3:// location), and the harvest's `catalog.json` at the
- * output prefix. A harvest verifies its items batch by batch, and batches may overlap: the catalog
- * keeps the item links of the same harvest's other batches, written only over the version it read
- * (a conditional PUT), so two batches cannot lose each other's links; a retry adds nothing twice.
+ * bucket (one asset per object at its s3:// location). The harvest's `catalog.json` is written at
+ * its end ({@link writePrivateHarvestCatalog}); only a batch of a harvest from before that
+ * (`mergeCatalog`) merges its links into the catalog: batches may overlap, so it keeps the item
+ * links of the same harvest's other batches, written only over the version it read (a conditional
+ * PUT: on a store where those are atomic, two batches cannot lose each other's links).
  */
 export async function writePrivateStac(o: {
   bucket: PrivateBucketJson;
@@ -387,6 +406,9 @@ export async function writePrivateStac(o: {
   harvestId: string;
   products: readonly PrivateProduct[];
   itemOf: (identifier: string) => Promise<StacFeature | undefined>;
+  mergeCatalog: boolean;
+  /** Filled as each sidecar is written (identifier → its path under the target), so a failure later keeps them. */
+  written: Map<string, string>;
   signal?: AbortSignal;
 }): Promise<void> {
   const hrefs: string[] = [];
@@ -406,9 +428,11 @@ export async function writePrivateStac(o: {
     const item = productItem(await o.itemOf(product.identifier), product.identifier, assets);
     const written = await o.bucket.writeJson(dirUrl, name, item);
     const under = written ? pathUnder(o.target, written) : undefined;
-    if (under) hrefs.push(under);
+    if (!under) continue;
+    hrefs.push(under);
+    o.written.set(product.identifier, under);
   }
-  if (hrefs.length === 0) return;
+  if (hrefs.length === 0 || !o.mergeCatalog) return;
   const root = o.target.replace(/\/+$/, '');
   for (let round = 0; round < CATALOG_WRITE_ROUNDS; round++) {
     const read = await o.bucket.readJson(`${root}/${CATALOG_NAME}`, o.signal);

@@ -236,8 +236,9 @@ export const harvestRequestSchema = z
      */
     connectionsPerProduct: z.number().int().min(1).max(16).optional(),
     /**
-     * How soon a download whose worker died is noticed and resumed by another worker: the
-     * download's heartbeat timeout (it heartbeats every few seconds while bytes flow).
+     * How soon a download (or a PRIVATE verification) whose worker died is noticed and resumed by
+     * another worker: its heartbeat timeout (it heartbeats every 10 s, or a third of this when
+     * shorter, whether or not bytes flow).
      */
     downloadHeartbeatTimeout: duration('downloadHeartbeatTimeout').default('1m'),
     /**

@@ -90,7 +90,7 @@ const catalogue = proxyActivities<HarvestActivities>({
 });
 
 /**
- * manifest.json, bounded: a sink that cannot be written must not hold the harvest's end, least of
+ * manifest.json (and a PRIVATE harvest's catalog.json), bounded: a sink that cannot be written must not hold the harvest's end, least of
  * all a cancellation (the report then says the manifest was not written, and why).
  */
 function manifestWriter(cancelled: boolean) {
@@ -147,6 +147,13 @@ class Harvest {
    * discarded), with what discarding their partial takes: a cancellation discards these.
    */
   private readonly inFlight = new Map<string, DiscardPartialInput>();
+  /**
+   * PRIVATE: whether this harvest writes its `catalog.json` once at its end (set at the first
+   * verification; false in histories from before, whose verifications merged it batch by batch).
+   */
+  private privateCatalogAtEnd?: boolean;
+  /** PRIVATE: the sidecar each verification wrote, by identifier (a path under the target). */
+  private readonly privateSidecars = new Map<string, string>();
 
   constructor(private readonly request: HarvestRequest) {
     this.transfer = transferActivities(request.downloadHeartbeatTimeout, request.downloadTaskQueue);
@@ -299,13 +306,19 @@ class Harvest {
       return;
     }
     // Lists the bucket once for these items (and copies them to `output.download` when asked).
-    const results = await this.transfer.verifyPrivateOutput({ request: this.request, items: views });
+    this.privateCatalogAtEnd ??= patched('private-catalog-at-end');
+    const results = await this.transfer.verifyPrivateOutput({
+      request: this.request,
+      items: views,
+      ...(this.privateCatalogAtEnd ? { catalogAtEnd: true } : {}),
+    });
     for (const result of results) {
       const item = this.items.get(result.identifier)!;
       if (result.problem) {
         this.fail(item, result.problem);
         continue;
       }
+      if (result.sidecar) this.privateSidecars.set(result.identifier, result.sidecar);
       Object.assign(item, {
         state: 'delivered',
         objects: result.objects,
@@ -495,10 +508,36 @@ class Harvest {
       if (this.manifest) report.manifest = this.manifest;
       if (this.manifestError) report.manifestError = this.manifestError;
     }
+    if (this.privateCatalogAtEnd) await this.writePrivateCatalog(cancelled);
     upsertSearchAttributes([{ key: HarvestOutcome, value: report.outcome }]);
     this.outcome = report.outcome;
     this.phase = 'done';
     return report;
+  }
+
+  /**
+   * A PRIVATE harvest's `catalog.json`, over the products it delivered: written here, once, because
+   * the verifications of overlapping batches would each have to merge it, and a merge is only safe
+   * where conditional writes are atomic. Best effort like the sidecars it links: a failure is logged.
+   */
+  private async writePrivateCatalog(cancelled: boolean): Promise<void> {
+    const { output } = this.request;
+    if (output.storage !== 'PRIVATE') return;
+    const sidecars = [...this.items.values()].flatMap((item) => {
+      const sidecar = item.state === 'delivered' ? this.privateSidecars.get(item.identifier) : undefined;
+      return sidecar ? [sidecar] : [];
+    });
+    if (sidecars.length === 0) return;
+    try {
+      await manifestWriter(cancelled).writePrivateCatalog({
+        output: { target: output.target, endpoint: output.endpoint, credentials: output.credentials },
+        name: this.request.name,
+        sidecars,
+      });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.warn('catalog.json not written', { target: output.target, error: innermostMessage(err) });
+    }
   }
 
   private report(): HarvestReport {

@@ -13,6 +13,8 @@ import { type HarvestEnv, catalogueIdentifiers, request, startHarvestEnv } from 
 import { createTestBucket, stackS3Client } from '../helpers/s3';
 import { productsNotAsGenerated } from '../helpers/sink-audit';
 import { testStack } from '../helpers/stack';
+import { startHoldProxy } from '../helpers/hold-proxy';
+import { eventually } from '../helpers/hook';
 import { stacCatalogProblems, stacItemProblems } from '../helpers/stac-validate';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -190,6 +192,57 @@ describe('harvest into a private bucket (PRIVATE)', () => {
       );
     } finally {
       await lagging.close();
+    }
+  });
+
+  /** A server timestamp's seconds (a Long in the raw description). */
+  const secondsOf = (t: { seconds?: { toString(): string } | null } | null | undefined) =>
+    Number(t?.seconds?.toString() ?? NaN);
+
+  it('keeps a copy that outlasts its heartbeat timeout alive, and a cancellation removes its partial', async () => {
+    // The worker reads the bucket through a proxy that holds the product's body after 50 kB: the
+    // copy is stuck mid-object, as on a stalled network, for longer than the heartbeat timeout.
+    const proxy = await startHoldProxy(testStack().s3.endpoint, 50_000);
+    const copyDir = await mkdtemp(path.join(tmpdir(), 'dedl-private-held-'));
+    try {
+      const [identifier] = catalogueIdentifiers(env.emulator, COLLECTION, 1);
+      const handle = await env.client.workflow.start('harvest', {
+        taskQueue: env.taskQueue,
+        workflowId: `e2e-private-held-${Date.now()}`,
+        args: [
+          request({
+            identifiers: [identifier!],
+            downloadHeartbeatTimeout: '2s',
+            output: {
+              storage: 'PRIVATE',
+              target: `s3://${bucket}/harvest-held`,
+              endpoint: proxy.url,
+              credentials: 'local',
+              download: pathToFileURL(copyDir).toString(),
+            },
+          }),
+        ],
+      });
+      // The first attempt heartbeats well past its 2 s timeout while the copy is held.
+      const verification = await eventually(
+        async () =>
+          (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'verifyPrivateOutput'),
+        (a) => proxy.held() && secondsOf(a?.lastHeartbeatTime) > secondsOf(a?.lastStartedTime) + 6,
+      );
+      expect(verification?.attempt).toBe(1);
+      expect(await readdir(copyDir)).toEqual([`${identifier}.zip.part`]);
+
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      // The cancellation reached the copy through its heartbeat: it stopped and removed its partial
+      // (what is left is the cancelled harvest's manifest).
+      await eventually(
+        () => readdir(copyDir),
+        (names) => names.join() === 'manifest.json',
+      );
+    } finally {
+      await proxy.close();
+      await rm(copyDir, { recursive: true, force: true });
     }
   });
 });

@@ -9,8 +9,8 @@ import { Context } from '@temporalio/activity';
 import type { HarvestActivities, OrderItemView } from '../../src/activities/contract';
 import { permitGrantedSignal } from '../../src/shared/account-limiter';
 
-/** What the stub Hook does with a product it is ordered: done at once, failed, or never done. */
-export type StubItemStatus = 'completed' | 'failed' | 'queued';
+/** What the stub Hook does with a product it is ordered: done at once, failed, done at the first poll, or never done. */
+export type StubItemStatus = 'completed' | 'failed' | 'polled' | 'queued';
 
 export interface StubOptions {
   /** Per product and how many times it was ordered before (0 the first time). Default: completed. */
@@ -27,6 +27,12 @@ export interface StubOptions {
    * attempt that keeps its partial for the next one looks like to the workflow.
    */
   deliveryFails?: ReadonlySet<string>;
+  /**
+   * PRIVATE: the first verification returns only once a second one has started, so two batches'
+   * verifications are under way at once (each finds `s3://stub-bucket/out/<identifier>.zip` and
+   * writes `<identifier>.stac.json` beside it).
+   */
+  overlapVerifications?: boolean;
 }
 
 export interface StubCall {
@@ -43,6 +49,16 @@ export interface Stubs {
   release(): void;
 }
 
+function itemView(orderId: string, index: number, identifier: string, status: string): OrderItemView {
+  return {
+    itemId: `${orderId}-${index}`,
+    identifier,
+    status,
+    ...(status === 'failed' ? { message: 'the stub Hook failed it' } : {}),
+    ...(status === 'completed' ? { downloadLink: `https://hook.invalid/${identifier}.zip` } : {}),
+  };
+}
+
 export function stubActivities(options: StubOptions = {}): Stubs {
   const calls: StubCall[] = [];
   const ordered = new Map<string, number>();
@@ -50,6 +66,10 @@ export function stubActivities(options: StubOptions = {}): Stubs {
   const released = new Promise<void>((resolve) => (release = resolve));
   const size = options.productSize ?? 100;
   let orders = 0;
+  const orderItems = new Map<string, OrderItemView[]>();
+  let verifications = 0;
+  let secondVerificationStarted!: () => void;
+  const secondVerification = new Promise<void>((resolve) => (secondVerificationStarted = resolve));
   const record = (name: keyof HarvestActivities, input: unknown) => calls.push({ name, input });
 
   const activities: HarvestActivities = {
@@ -62,23 +82,28 @@ export function stubActivities(options: StubOptions = {}): Stubs {
       const { identifiers } = input.request;
       if (identifiers.some((id) => options.held?.has(id))) await released;
       const orderId = `stub-order-${++orders}`;
-      const items: OrderItemView[] = identifiers.map((identifier, i) => {
+      const statuses = identifiers.map((identifier) => {
         const before = ordered.get(identifier) ?? 0;
         ordered.set(identifier, before + 1);
-        const status = options.hook?.(identifier, before) ?? 'completed';
-        return {
-          itemId: `${orderId}-${i}`,
-          identifier,
-          status,
-          ...(status === 'failed' ? { message: 'the stub Hook failed it' } : {}),
-          ...(status === 'completed' ? { downloadLink: `https://hook.invalid/${identifier}.zip` } : {}),
-        };
+        return options.hook?.(identifier, before) ?? 'completed';
       });
+      // What the order holds now, and what the first poll finds ('polled' items done by then).
+      const items = identifiers.map((id, i) =>
+        itemView(orderId, i, id, statuses[i] === 'polled' ? 'queued' : statuses[i]!),
+      );
+      const polled = identifiers.map((id, i) =>
+        itemView(orderId, i, id, statuses[i] === 'polled' ? 'completed' : statuses[i]!),
+      );
+      orderItems.set(orderId, polled);
       return { orderId, adopted: false, items };
     },
     async pollOrder(input) {
       record('pollOrder', input);
-      // Nothing ever finishes after submission: the retry policy polls again, as the real one does.
+      const items = orderItems.get(input.orderId) ?? [];
+      if (items.some((item) => item.status === 'completed' && !input.handled.includes(item.itemId))) {
+        return { orderStatus: 'in_progress', items };
+      }
+      // Nothing else finishes: the retry policy polls again, as the real one does.
       throw ApplicationFailure.create({
         type: 'OrderNotReady',
         message: 'still queued',
@@ -103,7 +128,18 @@ export function stubActivities(options: StubOptions = {}): Stubs {
     },
     async verifyPrivateOutput(input) {
       record('verifyPrivateOutput', input);
-      throw ApplicationFailure.nonRetryable('PRIVATE output is not stubbed', 'NotStubbed');
+      const n = ++verifications;
+      if (options.overlapVerifications && n === 1) await secondVerification;
+      if (n === 2) secondVerificationStarted();
+      return input.items.map(({ identifier }) => ({
+        identifier,
+        objects: [{ key: `out/${identifier}.zip`, size, location: `s3://stub-bucket/out/${identifier}.zip` }],
+        sidecar: `${identifier}.stac.json`,
+      }));
+    },
+    async writePrivateCatalog(input) {
+      record('writePrivateCatalog', input);
+      return `${input.output.target}/catalog.json`;
     },
     async discardPartial(input) {
       record('discardPartial', input);

@@ -1,6 +1,6 @@
 /**
  * Replays committed histories of real runs of `harvest` (two products delivered, one failed by the
- * Hook), `harvestCampaign` (five products in three orders, with the account limiter; and a campaign
+ * Hook; into a TEMPORARY sink, and PRIVATE into a bucket), `harvestCampaign` (five products in three orders, with the account limiter; and a campaign
  * of six one-product orders that continued as new — its first and last runs, the last starting
  * from the state the run before carried — recorded once with the current code and once with the
  * code before `CampaignBook`, whose carried outcomes had one-letter fields) and `scheduledHarvest`
@@ -20,6 +20,8 @@ const COMPLETED = 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED';
 const CONTINUED = 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW';
 const HISTORIES = [
   { type: 'harvest', file: 'harvest-temporary.json', workflowId: 'harvest-recorded', end: COMPLETED },
+  // Recorded before the catalog was written once at the end: its verification merged it.
+  { type: 'harvest', file: 'harvest-private.json', workflowId: 'harvest-private-recorded', end: COMPLETED },
   { type: 'harvestCampaign', file: 'harvest-campaign.json', workflowId: 'campaign-recorded', end: COMPLETED },
   ...['harvest-campaign-continued', 'harvest-campaign-continued-one-letter'].flatMap((name) => [
     {

@@ -5,7 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
-import type { DiscardPartialInput, WriteManifestInput } from '../../src/activities/contract';
+import type {
+  DiscardPartialInput,
+  VerifyPrivateInput,
+  WriteManifestInput,
+  WritePrivateCatalogInput,
+} from '../../src/activities/contract';
 import type { HarvestRequestInput } from '../../src/shared/harvest-request';
 import { progressQuery } from '../../src/shared/messages';
 import type { harvest } from '../../src/workflows/harvest';
@@ -131,5 +136,48 @@ describe('harvest (stubbed activities)', () => {
       ['P2', 'cancelled'],
       ['P3', 'cancelled'],
     ]);
+  });
+
+  it('PRIVATE: overlapping batches write no catalog; the harvest writes one at its end, linking every delivered product', async () => {
+    const env = testEnv();
+    // P1 done at submission, P2 at the first poll, P3 fails: P1's verification is still under way when P2's starts.
+    const stubs = stubActivities({
+      hook: (id) => (id === 'P1' ? 'completed' : id === 'P2' ? 'polled' : 'failed'),
+      overlapVerifications: true,
+    });
+    const { worker, taskQueue } = await stubbedWorker(env, stubs.activities);
+    const output = {
+      storage: 'PRIVATE',
+      target: 's3://stub-bucket/out',
+      endpoint: 'http://s3.invalid',
+      credentials: 'stub',
+    } as const;
+    const report = await worker.runUntil(
+      env.client.workflow.execute<typeof harvest>('harvest', {
+        taskQueue,
+        workflowId: `wf-harvest-private-catalog-${randomUUID()}`,
+        args: [{ ...harvestRequest(['P1', 'P2', 'P3'], '1m'), output }],
+      }),
+    );
+
+    expect(report.items.map((i) => [i.identifier, i.state])).toEqual([
+      ['P1', 'delivered'],
+      ['P2', 'delivered'],
+      ['P3', 'failed'],
+    ]);
+    const verifications = stubs.inputs<VerifyPrivateInput>('verifyPrivateOutput');
+    expect(verifications.map((v) => [v.items.map((i) => i.identifier), v.catalogAtEnd])).toEqual([
+      [['P1'], true],
+      [['P2'], true],
+    ]);
+    expect(stubs.inputs<WritePrivateCatalogInput>('writePrivateCatalog')).toEqual([
+      {
+        output: { target: output.target, endpoint: output.endpoint, credentials: output.credentials },
+        name: 'workflow test',
+        sidecars: ['P1.stac.json', 'P2.stac.json'],
+      },
+    ]);
+    const names = stubs.calls.map((c) => c.name);
+    expect(names.indexOf('writePrivateCatalog')).toBeGreaterThan(names.lastIndexOf('verifyPrivateOutput'));
   });
 });

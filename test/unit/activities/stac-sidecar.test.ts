@@ -11,6 +11,7 @@ import {
   privateStacBestEffort,
   productItem,
   sidecarPath,
+  writePrivateHarvestCatalog,
   writePrivateStac,
 } from '../../../src/activities/stac-sidecar';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -234,19 +235,22 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
   const target = 's3://user-bucket/out';
   const zip = (id: string) => ({ key: `out/${id}.zip`, size: 10, location: `${target}/${id}.zip` });
 
-  it("puts a folder product's sidecar in its folder, one asset per object, no checksum it was not given", async () => {
+  it("puts a folder product's sidecar in its folder, one asset per object, no checksum it was not given; the catalog comes at the end", async () => {
     const bucket = memoryBucket();
     const objects = ['a/MTD.xml', 'a/IMG/B04.jp2'].map((k) => ({
       key: `out/${k}`,
       size: 5,
       location: `${target}/${k}`,
     }));
+    const written = new Map<string, string>();
     await writePrivateStac({
       bucket,
       target,
       harvestId: 'h1',
       products: [{ identifier: 'a', objects }],
       itemOf: async () => undefined,
+      mergeCatalog: false,
+      written,
     });
     const item = bucket.files.get(`${target}/a/a.stac.json`) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(stacItemProblems(item)).toEqual([]);
@@ -257,13 +261,34 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
       roles: ['data'],
       'file:size': 5,
     });
+    // The catalog is the harvest's, written at its end over the sidecars the batches wrote.
+    expect(bucket.files.has(`${target}/catalog.json`)).toBe(false);
+    expect([...written]).toEqual([['a', 'a/a.stac.json']]);
+    const catalogAt = await writePrivateHarvestCatalog({
+      targetUrl: `${target}/`,
+      harvestId: 'h1',
+      name: 'a harvest',
+      hrefs: [...written.values()],
+      write: bucket.writeJson,
+    });
+    expect(catalogAt).toBe(`${target}/catalog.json`);
+    expect(stacCatalogProblems(bucket.files.get(`${target}/catalog.json`))).toEqual([]);
     expect(bucket.files.get(`${target}/catalog.json`)).toMatchObject({
       id: 'h1',
+      description: 'Products delivered by the harvest a harvest (h1)',
       links: [{ rel: 'root' }, { rel: 'item', href: './a/a.stac.json' }],
     });
+    const nothing = await writePrivateHarvestCatalog({
+      targetUrl: target,
+      harvestId: 'h1',
+      name: 'a harvest',
+      hrefs: [],
+      write: () => Promise.reject(new Error('nothing to write')),
+    });
+    expect(nothing).toBeUndefined();
   });
 
-  it("keeps the links of the same harvest's earlier batches (once each), not another harvest's", async () => {
+  it("before catalogs were written at the harvest's end, keeps the links of the same harvest's earlier batches (once each), not another harvest's", async () => {
     const bucket = memoryBucket();
     const run = (harvestId: string, id: string) =>
       writePrivateStac({
@@ -272,6 +297,8 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
         harvestId,
         products: [{ identifier: id, objects: [zip(id)] }],
         itemOf: async () => undefined,
+        mergeCatalog: true,
+        written: new Map(),
       });
     const items = () =>
       (bucket.files.get(`${target}/catalog.json`) as { links: { rel: string; href: string }[] }).links
@@ -285,7 +312,7 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
     expect(stacCatalogProblems(bucket.files.get(`${target}/catalog.json`))).toEqual([]);
   });
 
-  it('loses no batch when another batch of the harvest writes the catalog between its read and its write', async () => {
+  it('before catalogs were written at the end, loses no batch when another batch of the harvest writes the catalog between its read and its write', async () => {
     const bucket = memoryBucket();
     const batch = (id: string) =>
       writePrivateStac({
@@ -294,6 +321,8 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
         harvestId: 'h3',
         products: [{ identifier: id, objects: [zip(id)] }],
         itemOf: async () => undefined,
+        mergeCatalog: true,
+        written: new Map(),
       });
     let sneaked = false;
     bucket.beforeConditional = async () => {
@@ -322,6 +351,8 @@ describe('STAC beside PRIVATE outputs (writePrivateStac)', () => {
         { identifier: 'b', objects: folder },
       ],
       itemOf: async () => undefined,
+      mergeCatalog: false,
+      written: new Map(),
     });
     bucket.files.set(`${target}/stranger.stac.json`, {});
     const sidecars = new Set([...bucket.files.keys()].filter((url) => url.endsWith('.stac.json')));
