@@ -34,6 +34,7 @@ import {
   openSinkTarget,
 } from '../storage/sinks';
 import { ConnectionBudget } from './connection-budget';
+import { keepAlive } from './keep-alive';
 import { RateMeter } from './rate-meter';
 import { type RangedCheckpoint, deliverRanged, localRanges } from './ranged-delivery';
 import type { RangeTarget } from '../storage/range-sink';
@@ -78,24 +79,6 @@ interface DownloadCheckpoint {
   ranged?: RangedCheckpoint;
   /** This attempt's recent rate, for progress displays (see rate-meter.ts). */
   bytesPerSecond?: number;
-}
-
-/** Heartbeat period while a delivery runs, whether or not bytes flow (the SDK throttles heartbeats itself). */
-const KEEP_ALIVE_HEARTBEAT_MS = 10_000;
-
-/**
- * Heartbeats with `beat` until the returned function is called: every {@link KEEP_ALIVE_HEARTBEAT_MS},
- * or a third of the attempt's heartbeat timeout when that is shorter. An attempt at work without
- * progress to report (a copy, a listing, the last parts of an upload) stays alive, and a
- * cancellation, which reaches an activity only through its heartbeats, still reaches it.
- */
-function keepAlive(ctx: Context, beat: () => void): () => void {
-  const timeoutMs = ctx.info.heartbeatTimeoutMs;
-  const timer = setInterval(
-    beat,
-    timeoutMs ? Math.min(KEEP_ALIVE_HEARTBEAT_MS, timeoutMs / 3) : KEEP_ALIVE_HEARTBEAT_MS,
-  );
-  return () => clearInterval(timer);
 }
 
 /** Looks at a PRIVATE target, spread over its `listingWait`, before unlisted products count as missing. */

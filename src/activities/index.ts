@@ -7,11 +7,19 @@ import { type CampaignActivityDeps, createCampaignActivities } from './campaign-
 import type { HarvestActivities } from './contract';
 import { type DeliveryActivityDeps, createDeliveryActivities } from './delivery-activities';
 import { type HookActivityDeps, createHookActivities } from './hook-activities';
+import { heartbeatingWhileRunning } from './keep-alive';
 
 export type ActivityDeps = HookActivityDeps & DeliveryActivityDeps & CampaignActivityDeps;
 
+/**
+ * Every activity heartbeats while it runs (keep-alive.ts), so a worker's death costs a retry its
+ * heartbeat timeout, not its start-to-close; the two with their own heartbeats keep them.
+ */
 export function createActivities(deps: ActivityDeps): HarvestActivities {
-  return { ...createHookActivities(deps), ...createDeliveryActivities(deps), ...createCampaignActivities(deps) };
+  return heartbeatingWhileRunning(
+    { ...createHookActivities(deps), ...createDeliveryActivities(deps), ...createCampaignActivities(deps) },
+    ['deliverProduct', 'verifyPrivateOutput'],
+  );
 }
 
 export type { HarvestActivities } from './contract';

@@ -10,6 +10,7 @@
  * state is small and carried across continue-as-new; signals to the workflow id reach the newest
  * run, so neither side loses a message across runs.
  */
+import { SHORT_ACTIVITY_HEARTBEAT } from './activity-timeouts';
 import {
   allHandlersFinished,
   condition,
@@ -37,6 +38,7 @@ import { type Grant, PermitBook, type PermitBookState, nextMonthStart } from './
 
 const ops = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
   retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5 },
 });
 

@@ -5,6 +5,7 @@
  * products — add up their sizes from the catalogue, and set the orders needed against the
  * account's monthly budget and parallel-item limit. They order nothing.
  */
+import { SHORT_ACTIVITY_HEARTBEAT } from './activity-timeouts';
 import { proxyActivities } from '@temporalio/workflow';
 import type { HarvestActivities } from '../activities/contract';
 import type { AccountStatus } from '../shared/account-limiter';
@@ -21,11 +22,16 @@ import { type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest
 import { orderSizeOf } from './campaign-book';
 import { resolveProducts } from './campaign-resolve';
 
-const ops = proxyActivities<HarvestActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
+const ops = proxyActivities<HarvestActivities>({
+  startToCloseTimeout: '1 minute',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
+  retry: { maximumAttempts: 5 },
+});
 
 /** Catalogue look-ups: 100 products per search, up to 10 000 products. */
 const catalogue = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
   retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 5 },
 });
 

@@ -3,6 +3,7 @@
  * ledger (so no later run orders them again), and at the end the manifest and STAC ItemCollection
  * next to the products.
  */
+import { SHORT_ACTIVITY_HEARTBEAT } from './activity-timeouts';
 import { isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import type { HarvestActivities } from '../activities/contract';
 import type { CampaignItem, CampaignReport } from '../shared/campaign-report';
@@ -17,8 +18,9 @@ const INLINE_ITEMS = 1000;
 // lost with its worker holds the campaign (it cannot continue-as-new or finish) until they fire:
 // one order's ledger records take seconds; the final manifest looks every product up in the catalogue.
 const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 30 };
-const ledgerOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '30 seconds', retry });
-const manifestOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '2 minutes', retry });
+const heartbeatTimeout = SHORT_ACTIVITY_HEARTBEAT;
+const ledgerOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout, retry });
+const manifestOps = proxyActivities<HarvestActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout, retry });
 
 /**
  * The order's verified products into the ledger, and those that failed verification as

@@ -3,6 +3,7 @@
  * (the same validation a harvest does, before anything is ordered), then turn identifiers or a
  * STAC query into the list of products still to order, minus those verified in the ledger.
  */
+import { SHORT_ACTIVITY_HEARTBEAT } from './activity-timeouts';
 import { proxyActivities } from '@temporalio/workflow';
 import type { HarvestActivities } from '../activities/contract';
 import type { ResolvedCampaign } from '../activities/campaign-contract';
@@ -12,6 +13,7 @@ import { parseHarvestRequest } from '../shared/harvest-request';
 
 const ops = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,

@@ -27,7 +27,7 @@ import type {
   ProductOutput,
 } from '../activities/contract';
 import type { OrderCatalogue } from '../activities/campaign-contract';
-import { isScheduleToCloseTimeout } from './activity-timeouts';
+import { isScheduleToCloseTimeout, SHORT_ACTIVITY_HEARTBEAT } from './activity-timeouts';
 import { parseDuration } from '../shared/duration';
 import { SINK_FAILURE_TYPES, innermostMessage, invalidRequest } from '../shared/failures';
 import { type HarvestRequest, type HarvestRequestInput, parseHarvestRequest } from '../shared/harvest-request';
@@ -52,6 +52,7 @@ import { stableHash } from '../shared/stable-hash';
  */
 const hook = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
@@ -86,6 +87,7 @@ function transferActivities(heartbeatTimeout: string, taskQueue: string | undefi
  */
 const catalogue = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '20 seconds',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
 });
 
@@ -96,6 +98,7 @@ const catalogue = proxyActivities<HarvestActivities>({
 function manifestWriter(cancelled: boolean) {
   return proxyActivities<HarvestActivities>({
     startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
     scheduleToCloseTimeout: cancelled ? '30 seconds' : '10 minutes',
     retry: {
       initialInterval: '2s',
@@ -112,6 +115,7 @@ function manifestWriter(cancelled: boolean) {
  */
 const cancelDiscarder = proxyActivities<HarvestActivities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 4 },
 });
@@ -247,6 +251,7 @@ class Harvest {
         if (remaining <= 0) throw new DeadlinePassed();
         const poll = proxyActivities<HarvestActivities>({
           startToCloseTimeout: '1 minute',
+          heartbeatTimeout: SHORT_ACTIVITY_HEARTBEAT,
           scheduleToCloseTimeout: remaining,
           retry: {
             initialInterval: polling.initialInterval,
