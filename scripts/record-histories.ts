@@ -17,6 +17,7 @@ import { TEMPORAL_CLI, ensureTool } from '../src/devstack/tools';
 import { startLocalStack } from '../src/devstack/stack';
 import type { CampaignReport } from '../src/shared/campaign-report';
 import type { HarvestReport } from '../src/shared/harvest-report';
+import type { HarvestRequestInput } from '../src/shared/harvest-request';
 import type { ScheduledHarvestResult } from '../src/workflows/scheduled-harvest';
 import {
   type CampaignEnv,
@@ -46,24 +47,31 @@ interface Recording {
   firstRunId?: string;
 }
 
+/** A harvest of two catalogue products and one the Hook fails, into `output`; says what it did. */
+async function recordHarvest(
+  env: CampaignEnv,
+  workflowId: string,
+  name: string,
+  output: HarvestRequestInput['output'],
+): Promise<string> {
+  const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
+  const report: HarvestReport = await env.client.workflow.execute('harvest', {
+    taskQueue: env.taskQueue,
+    workflowId,
+    args: [request({ name, identifiers: [...identifiers, MISSING], output })],
+  });
+  return `${report.outcome}: ${report.totals.delivered} delivered, ${report.totals.failed} failed`;
+}
+
 const RECORDINGS: Record<string, Recording> = {
   harvest: {
     file: 'harvest-temporary.json',
     workflowId: 'harvest-recorded',
-    async record(env) {
-      const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
-      const report: HarvestReport = await env.client.workflow.execute('harvest', {
-        taskQueue: env.taskQueue,
-        workflowId: this.workflowId,
-        args: [
-          request({
-            name: 'recorded',
-            identifiers: [...identifiers, MISSING],
-            output: { storage: 'TEMPORARY', sink: env.freshSink('harvest').url },
-          }),
-        ],
+    record(env) {
+      return recordHarvest(env, this.workflowId, 'recorded', {
+        storage: 'TEMPORARY',
+        sink: env.freshSink('harvest').url,
       });
-      return `${report.outcome}: ${report.totals.delivered} delivered, ${report.totals.failed} failed`;
     },
   },
   'harvest-private': {
@@ -75,24 +83,12 @@ const RECORDINGS: Record<string, Recording> = {
       const s3 = stackS3Client();
       try {
         const bucket = await createTestBucket(s3, 'recorded');
-        const identifiers = catalogueIds(env.emulator, 2, COLLECTION);
-        const report: HarvestReport = await env.client.workflow.execute('harvest', {
-          taskQueue: env.taskQueue,
-          workflowId: this.workflowId,
-          args: [
-            request({
-              name: 'recorded private',
-              identifiers: [...identifiers, MISSING],
-              output: {
-                storage: 'PRIVATE',
-                target: `s3://${bucket}/recorded`,
-                endpoint: testStack().s3.endpoint,
-                credentials: 'local',
-              },
-            }),
-          ],
+        return await recordHarvest(env, this.workflowId, 'recorded private', {
+          storage: 'PRIVATE',
+          target: `s3://${bucket}/recorded`,
+          endpoint: testStack().s3.endpoint,
+          credentials: 'local',
         });
-        return `${report.outcome}: ${report.totals.delivered} delivered, ${report.totals.failed} failed`;
       } finally {
         s3.destroy();
       }

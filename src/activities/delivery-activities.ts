@@ -276,11 +276,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         if (output.storage !== 'PRIVATE') throw new Error('verifyPrivateOutput needs a PRIVATE request');
         const bucket = openPrivateOutput(credentials.s3(output.credentials), output.endpoint);
         // Listing, copying and writing sidecars report no progress: the attempt heartbeats all the
-        // same, so its heartbeat timeout does not run out on a long copy and a cancellation reaches it.
-        const ctx = Context.current();
-        const stopBeating = keepAlive(ctx, () => ctx.heartbeat());
+        // same (createActivities), so a long copy outlives its heartbeat timeout and a cancellation reaches it.
         try {
-          const signal = ctx.cancellationSignal;
+          const signal = Context.current().cancellationSignal;
           const report = await bucket.verify({
             target: output.target,
             items: input.items.map((i) => ({
@@ -351,7 +349,6 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           });
           return results.map((r) => (sidecars.has(r.identifier) ? { ...r, sidecar: sidecars.get(r.identifier) } : r));
         } finally {
-          stopBeating();
           bucket.close();
         }
       });

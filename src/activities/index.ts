@@ -13,12 +13,12 @@ export type ActivityDeps = HookActivityDeps & DeliveryActivityDeps & CampaignAct
 
 /**
  * Every activity heartbeats while it runs (keep-alive.ts), so a worker's death costs a retry its
- * heartbeat timeout, not its start-to-close; the two with their own heartbeats keep them.
+ * heartbeat timeout, not its start-to-close; deliveries keep their own, which carry their checkpoint.
  */
 export function createActivities(deps: ActivityDeps): HarvestActivities {
   return heartbeatingWhileRunning(
     { ...createHookActivities(deps), ...createDeliveryActivities(deps), ...createCampaignActivities(deps) },
-    ['deliverProduct', 'verifyPrivateOutput'],
+    ['deliverProduct'],
   );
 }
 

@@ -407,11 +407,10 @@ export async function writePrivateStac(o: {
   products: readonly PrivateProduct[];
   itemOf: (identifier: string) => Promise<StacFeature | undefined>;
   mergeCatalog: boolean;
-  /** Filled as each sidecar is written (identifier → its path under the target), so a failure later keeps them. */
+  /** Empty on entry; filled as each sidecar is written (identifier → its path under the target), so a failure later keeps them. */
   written: Map<string, string>;
   signal?: AbortSignal;
 }): Promise<void> {
-  const hrefs: string[] = [];
   for (const product of o.products) {
     if (product.objects.length === 0) continue;
     const { dirUrl, name } = privateSidecarPlace(product);
@@ -428,10 +427,9 @@ export async function writePrivateStac(o: {
     const item = productItem(await o.itemOf(product.identifier), product.identifier, assets);
     const written = await o.bucket.writeJson(dirUrl, name, item);
     const under = written ? pathUnder(o.target, written) : undefined;
-    if (!under) continue;
-    hrefs.push(under);
-    o.written.set(product.identifier, under);
+    if (under) o.written.set(product.identifier, under);
   }
+  const hrefs = [...o.written.values()];
   if (hrefs.length === 0 || !o.mergeCatalog) return;
   const root = o.target.replace(/\/+$/, '');
   for (let round = 0; round < CATALOG_WRITE_ROUNDS; round++) {

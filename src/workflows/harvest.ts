@@ -92,8 +92,9 @@ const catalogue = proxyActivities<HarvestActivities>({
 });
 
 /**
- * manifest.json (and a PRIVATE harvest's catalog.json), bounded: a sink that cannot be written must not hold the harvest's end, least of
- * all a cancellation (the report then says the manifest was not written, and why).
+ * manifest.json (and a PRIVATE harvest's catalog.json), bounded: a sink that cannot be written must
+ * not hold the harvest's end, least of all a cancellation (the report then says the manifest was
+ * not written, and why).
  */
 function manifestWriter(cancelled: boolean) {
   return proxyActivities<HarvestActivities>({
